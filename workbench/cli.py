@@ -1,0 +1,401 @@
+"""The ``flask db`` command group: click wiring over ``workbench.commands``, nothing more.
+
+The group is registered twice: by ``Migrate.init_app`` under its ``command`` name, and as a
+Flask plugin command ``db`` so that it exists even when the app cannot be loaded, and for apps
+still using Flask-Migrate's ``Migrate``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from flask import current_app
+from flask.cli import NoAppException, ScriptInfo
+
+from workbench import commands
+from workbench.errors import WorkbenchError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DIRECTORY_HELP = 'Migration script directory (default is "migrations")'
+SQL_HELP = "Don't emit SQL to database - dump to standard output instead"
+TAG_HELP = 'Arbitrary "tag" name - can be used by custom env.py scripts'
+X_ARG_HELP = "Additional arguments consumed by custom env.py scripts"
+VERBOSE_HELP = "Use more verbose output"
+
+
+class MigrationGroup(click.Group):
+    """The ``db`` group; as a plugin it steps aside when the app defines its own ``db`` command.
+
+    Apps that already had a ``db`` command pass ``command='database'`` to ``Migrate``; the
+    plugin must not hide their command.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        own_command = _app_command_named(parent, info_name)
+        if own_command is not None:
+            return own_command.make_context(info_name, args, parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+def _is_migration_group(command: click.Command) -> bool:
+    """True for our group and for Flask-Migrate's, which ours replaces."""
+    callback_module = getattr(command.callback, "__module__", "")
+    return isinstance(command, MigrationGroup) or callback_module == "flask_migrate.cli"
+
+
+def _app_command_named(parent: click.Context | None, name: str | None) -> click.Command | None:
+    """The app's own command of that name, when it is not a migration group."""
+    if parent is None or name is None or current_app:
+        return None
+    info = parent.find_object(ScriptInfo)
+    if info is None:
+        return None
+    try:
+        app = info.load_app()
+    except Exception:
+        return None
+    command = app.cli.get_command(parent, name)
+    if command is None or _is_migration_group(command):
+        return None
+    parent.with_resource(app.app_context())
+    return command
+
+
+def _migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
+    """Run a subcommand inside the app's context; a failure becomes one ``Error:`` line, exit 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        ctx = click.get_current_context()
+        try:
+            if not current_app:
+                info = ctx.ensure_object(ScriptInfo)
+                try:
+                    app = info.load_app()
+                except NoAppException as exc:
+                    raise WorkbenchError(exc.format_message()) from exc
+                except Exception as exc:
+                    raise WorkbenchError(f"cannot load the app: {exc}") from exc
+                ctx.with_resource(app.app_context())
+            return function(*args, **kwargs)
+        except WorkbenchError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+        return None
+
+    return wrapper
+
+
+def _group_directory(directory: str | None) -> str | None:
+    """The subcommand's ``-d``, else the group's."""
+    return directory or click.get_current_context().meta.get("workbench.directory")
+
+
+def _x_args(x_arg: tuple[str, ...] = ()) -> list[str]:
+    """The group's ``-x`` values followed by the subcommand's, each exactly once."""
+    group_values = click.get_current_context().meta.get("workbench.x_arg", ())
+    return [*group_values, *x_arg]
+
+
+directory_option = click.option("-d", "--directory", default=None, help=DIRECTORY_HELP)
+x_arg_option = click.option("-x", "--x-arg", multiple=True, help=X_ARG_HELP)
+sql_option = click.option("--sql", is_flag=True, help=SQL_HELP)
+tag_option = click.option("--tag", default=None, help=TAG_HELP)
+verbose_option = click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
+
+
+@click.group(cls=MigrationGroup)
+@click.option("-d", "--directory", default=None, help=DIRECTORY_HELP)
+@click.option("-x", "--x-arg", multiple=True, help=X_ARG_HELP)
+@click.pass_context
+def db(ctx: click.Context, directory: str | None, x_arg: tuple[str, ...]) -> None:
+    """Perform database migrations."""
+    ctx.meta["workbench.directory"] = directory
+    ctx.meta["workbench.x_arg"] = x_arg
+
+
+db_plugin = db
+
+
+@db.command()
+@_migration_command
+def list_templates() -> None:
+    """List available templates."""
+    commands.list_templates()
+
+
+@db.command()
+@directory_option
+@click.option("--multidb", is_flag=True, help="Support multiple databases")
+@click.option(
+    "-t", "--template", default=None, help='Repository template to use (default is "flask")'
+)
+@click.option(
+    "--package",
+    is_flag=True,
+    help="Write empty __init__.py files to the environment and version locations",
+)
+@_migration_command
+def init(directory: str | None, multidb: bool, template: str | None, package: bool) -> None:
+    """Creates a new migration repository."""
+    commands.init(_group_directory(directory), multidb, template, package)
+
+
+def _revision_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``revision`` and ``migrate`` share."""
+    for option in reversed(
+        [
+            directory_option,
+            click.option("-m", "--message", default=None, help="Revision message"),
+            sql_option,
+            click.option(
+                "--head",
+                default="head",
+                help="Specify head revision or <branchname>@head to base new revision on",
+            ),
+            click.option(
+                "--splice",
+                is_flag=True,
+                help='Allow a non-head revision as the "head" to splice onto',
+            ),
+            click.option(
+                "--branch-label",
+                default=None,
+                help="Specify a branch label to apply to the new revision",
+            ),
+            click.option(
+                "--version-path",
+                default=None,
+                help="Specify specific path from config for version file",
+            ),
+            click.option(
+                "--rev-id",
+                default=None,
+                help="Specify a hardcoded revision id instead of generating one",
+            ),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+@db.command()
+@_revision_options
+@click.option(
+    "--autogenerate",
+    is_flag=True,
+    help="Populate revision script with candidate migration operations, "
+    "based on comparison of database to model",
+)
+@_migration_command
+def revision(
+    directory: str | None,
+    message: str | None,
+    sql: bool,
+    head: str,
+    splice: bool,
+    branch_label: str | None,
+    version_path: str | None,
+    rev_id: str | None,
+    autogenerate: bool,
+) -> None:
+    """Create a new revision file."""
+    commands.revision(
+        _group_directory(directory),
+        message,
+        autogenerate,
+        sql,
+        head,
+        splice,
+        branch_label,
+        version_path,
+        rev_id,
+        x_arg=_x_args(),
+    )
+
+
+@db.command()
+@_revision_options
+@x_arg_option
+@_migration_command
+def migrate(
+    directory: str | None,
+    message: str | None,
+    sql: bool,
+    head: str,
+    splice: bool,
+    branch_label: str | None,
+    version_path: str | None,
+    rev_id: str | None,
+    x_arg: tuple[str, ...],
+) -> None:
+    """Autogenerate a new revision file (Alias for 'revision --autogenerate')"""
+    commands.migrate(
+        _group_directory(directory),
+        message,
+        sql,
+        head,
+        splice,
+        branch_label,
+        version_path,
+        rev_id,
+        x_arg=_x_args(x_arg),
+    )
+
+
+@db.command()
+@directory_option
+@click.argument("revision", default="head")
+@_migration_command
+def edit(directory: str | None, revision: str) -> None:
+    """Edit a revision file"""
+    commands.edit(_group_directory(directory), revision, x_arg=_x_args())
+
+
+@db.command()
+@directory_option
+@click.option("-m", "--message", default=None, help="Merge revision message")
+@click.option(
+    "--branch-label", default=None, help="Specify a branch label to apply to the new revision"
+)
+@click.option(
+    "--rev-id", default=None, help="Specify a hardcoded revision id instead of generating one"
+)
+@click.argument("revisions", nargs=-1)
+@_migration_command
+def merge(
+    directory: str | None,
+    message: str | None,
+    branch_label: str | None,
+    rev_id: str | None,
+    revisions: tuple[str, ...],
+) -> None:
+    """Merge two revisions together, creating a new revision file"""
+    commands.merge(
+        _group_directory(directory), revisions, message, branch_label, rev_id, x_arg=_x_args()
+    )
+
+
+@db.command()
+@directory_option
+@sql_option
+@tag_option
+@x_arg_option
+@click.argument("revision", default="head")
+@_migration_command
+def upgrade(
+    directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
+) -> None:
+    """Upgrade to a later version"""
+    commands.upgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
+
+
+@db.command()
+@directory_option
+@sql_option
+@tag_option
+@x_arg_option
+@click.argument("revision", default="-1")
+@_migration_command
+def downgrade(
+    directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
+) -> None:
+    """Revert to a previous version"""
+    commands.downgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
+
+
+@db.command()
+@directory_option
+@click.argument("revision", default="head")
+@_migration_command
+def show(directory: str | None, revision: str) -> None:
+    """Show the revision denoted by the given symbol."""
+    commands.show(_group_directory(directory), revision, x_arg=_x_args())
+
+
+@db.command()
+@directory_option
+@click.option(
+    "-r",
+    "--rev-range",
+    default=None,
+    help="Specify a revision range; format is [start]:[end]",
+)
+@verbose_option
+@click.option(
+    "-i",
+    "--indicate-current",
+    is_flag=True,
+    help="Indicate current version (Alembic 0.9.9 or greater is required)",
+)
+@_migration_command
+def history(
+    directory: str | None, rev_range: str | None, verbose: bool, indicate_current: bool
+) -> None:
+    """List changeset scripts in chronological order."""
+    commands.history(
+        _group_directory(directory), rev_range, verbose, indicate_current, x_arg=_x_args()
+    )
+
+
+@db.command()
+@directory_option
+@verbose_option
+@click.option(
+    "--resolve-dependencies", is_flag=True, help="Treat dependency versions as down revisions"
+)
+@_migration_command
+def heads(directory: str | None, verbose: bool, resolve_dependencies: bool) -> None:
+    """Show current available heads in the script directory"""
+    commands.heads(_group_directory(directory), verbose, resolve_dependencies, x_arg=_x_args())
+
+
+@db.command()
+@directory_option
+@verbose_option
+@_migration_command
+def branches(directory: str | None, verbose: bool) -> None:
+    """Show current branch points"""
+    commands.branches(_group_directory(directory), verbose, x_arg=_x_args())
+
+
+@db.command()
+@directory_option
+@verbose_option
+@_migration_command
+def current(directory: str | None, verbose: bool) -> None:
+    """Display the current revision for each database."""
+    commands.current(_group_directory(directory), verbose, x_arg=_x_args())
+
+
+@db.command()
+@directory_option
+@sql_option
+@tag_option
+@click.option(
+    "--purge", is_flag=True, help="Delete the version in the alembic_version table before stamping"
+)
+@click.argument("revision", default="head")
+@_migration_command
+def stamp(directory: str | None, sql: bool, tag: str | None, purge: bool, revision: str) -> None:
+    """'stamp' the revision table with the given revision; don't run any migrations"""
+    commands.stamp(_group_directory(directory), revision, sql, tag, purge, x_arg=_x_args())
+
+
+@db.command()
+@directory_option
+@_migration_command
+def check(directory: str | None) -> None:
+    """Check if there are any new operations to migrate"""
+    commands.check(_group_directory(directory), x_arg=_x_args())

@@ -1,0 +1,586 @@
+"""The Python functions behind the ``flask db`` commands, with Flask-Migrate's names and arguments.
+
+Each runs inside a Flask app context, prints what Alembic's command prints, returns its result
+as data and raises ``WorkbenchError`` on failure (never exits), so the CLI and the workbench
+can both call it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, ParamSpec, TypeVar
+
+from alembic import command as alembic_command
+from alembic import util as alembic_util
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import Script, ScriptDirectory
+from flask import current_app
+
+from workbench.core.editor import EditorError, open_in_editor
+from workbench.errors import WorkbenchError, describe_failure, mask_passwords
+from workbench.extension import Config
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+XArg = str | Iterable[str] | None
+
+_RELATIVE_TARGET = re.compile(r"(^|@)[+-]\d+$")
+
+
+@dataclass(frozen=True)
+class MigrationStep:
+    """One revision applied, reverted or stamped on one database."""
+
+    revision: str | None
+    kind: Literal["upgrade", "downgrade", "stamp"]
+    source_revisions: tuple[str, ...]
+    destination_revisions: tuple[str, ...]
+    database: str | None
+
+
+def _reports_failures(function: Callable[P, R]) -> Callable[P, R]:
+    """Turn any failure inside a command into a ``WorkbenchError`` with a one-line message."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except WorkbenchError as exc:
+            raise WorkbenchError(mask_passwords(str(exc), _known_passwords())) from exc
+        except Exception as exc:
+            message = describe_failure(exc, _migrations_dir_or_none())
+            raise WorkbenchError(mask_passwords(message, _known_passwords())) from exc
+
+    return wrapper
+
+
+def _extension() -> Any:
+    """The app's ``Migrate`` state, ours or Flask-Migrate's: read by attributes, not class."""
+    extension = current_app.extensions.get("migrate")
+    if extension is None:
+        raise WorkbenchError(
+            f"the app {current_app.name!r} does not use Migrate: add `Migrate(app, db)` to it"
+        )
+    return extension
+
+
+def _migrations_dir_or_none() -> str | None:
+    """The app's migrations folder, if an app with Migrate is active."""
+    try:
+        return str(current_app.extensions["migrate"].directory)
+    except (RuntimeError, KeyError, AttributeError):
+        return None
+
+
+def _known_passwords() -> list[str]:
+    """Passwords of the app's configured database URLs, so no message can show them."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        config = current_app.config
+    except RuntimeError:
+        return []
+    urls: list[Any] = [config.get("SQLALCHEMY_DATABASE_URI")]
+    binds = config.get("SQLALCHEMY_BINDS") or {}
+    for bind in binds.values():
+        urls.append(bind.get("url") if isinstance(bind, dict) else bind)
+    passwords = []
+    for url in urls:
+        try:
+            password = make_url(url).password if url else None
+        except Exception:
+            password = None
+        if password:
+            passwords.append(str(password))
+    return passwords
+
+
+def _config(directory: str | None, x_arg: XArg = None, opts: Sequence[str] = ()) -> AlembicConfig:
+    """The Alembic Config of the app's migrations folder, which must exist."""
+    extension = _extension()
+    config = extension.migrate.get_config(directory, x_arg=x_arg, opts=list(opts) or None)
+    location = config.get_main_option("script_location")
+    if location and ":" not in location and not os.path.isdir(location):
+        raise WorkbenchError(
+            f"no migrations folder at {location!r}: run `flask db init` to create it"
+        )
+    return config
+
+
+@contextmanager
+def _fresh_configure_args() -> Iterator[list[MigrationStep]]:
+    """Give env.py a private copy of the configure args for one command, recording each step.
+
+    env.py files may store hooks in the dict they receive; a copy keeps one command's hooks
+    from leaking into the next one run in the same process.
+    """
+    extension = _extension()
+    shared: dict[str, Any] = extension.configure_args
+    steps: list[MigrationStep] = []
+
+    def record_step(ctx: Any, step: Any, heads: set[str], run_args: dict[str, Any]) -> None:
+        if step.is_stamp:
+            kind: Literal["upgrade", "downgrade", "stamp"] = "stamp"
+        else:
+            kind = "upgrade" if step.is_upgrade else "downgrade"
+        steps.append(
+            MigrationStep(
+                revision=step.up_revision_id,
+                kind=kind,
+                source_revisions=tuple(step.source_revision_ids),
+                destination_revisions=tuple(step.destination_revision_ids),
+                database=run_args.get("engine_name"),
+            )
+        )
+
+    user_callbacks = shared.get("on_version_apply") or ()
+    if callable(user_callbacks):
+        user_callbacks = (user_callbacks,)
+    extension.configure_args = {**shared, "on_version_apply": [*user_callbacks, record_step]}
+    try:
+        yield steps
+    finally:
+        extension.configure_args = shared
+
+
+def _check_target(script: ScriptDirectory, target: str | Sequence[str]) -> None:
+    """Resolve a revision argument before env.py runs, so a bad one fails with nothing done."""
+    targets = [target] if isinstance(target, str) else list(target)
+    for name in targets:
+        if not name or name in ("base", "heads") or _RELATIVE_TARGET.search(name):
+            continue
+        script.get_revisions(name)
+
+
+def _scripts_list(result: Script | Sequence[Script | None] | None) -> list[Script]:
+    """Alembic returns one script, a list or None; callers get a list."""
+    if result is None:
+        return []
+    if isinstance(result, Script):
+        return [result]
+    return [script for script in result if script is not None]
+
+
+def _current_revisions(config: AlembicConfig, script: ScriptDirectory) -> tuple[str, ...]:
+    """The revisions the app's database(s) stand on, read through env.py without changing them."""
+    found: list[str] = []
+
+    def collect(rev: Any, context: Any) -> list[Any]:
+        found.extend(rev or ())
+        return []
+
+    with EnvironmentContext(config, script, fn=collect, dont_mutate=True):
+        script.run_env()
+    return tuple(found)
+
+
+@_reports_failures
+def list_templates() -> list[tuple[str, str]]:
+    """List the templates ``init`` can use, with their one-line synopsis."""
+    config = Config()
+    template_root = config.get_template_directory()
+    templates = []
+    config.print_stdout("Available templates:\n")
+    for name in sorted(os.listdir(template_root)):
+        readme = os.path.join(template_root, name, "README")
+        if not os.path.isfile(readme):
+            continue
+        with open(readme, encoding="utf-8") as file:
+            synopsis = file.readline().strip()
+        templates.append((name, synopsis))
+        config.print_stdout("%s - %s", name, synopsis)
+    return templates
+
+
+@_reports_failures
+def init(
+    directory: str | None = None,
+    multidb: bool = False,
+    template: str | None = None,
+    package: bool = False,
+) -> str:
+    """Create a new migrations folder from a template; returns its path."""
+    extension = _extension()
+    directory = str(directory or extension.directory)
+    template_directory = None
+    if template is not None and ("/" in template or "\\" in template):
+        template_directory, template = os.path.split(template)
+    config = Config(template_directory=template_directory)
+    config.set_main_option("script_location", directory)
+    config.config_file_name = os.path.join(directory, "alembic.ini")
+    config = extension.migrate.call_configure_callbacks(config)
+    if template is None:
+        template = "flask-multidb" if multidb else "flask"
+    alembic_command.init(config, directory, template=template, package=package)
+    return directory
+
+
+@_reports_failures
+def revision(
+    directory: str | None = None,
+    message: str | None = None,
+    autogenerate: bool = False,
+    sql: bool = False,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | None = None,
+    version_path: str | None = None,
+    rev_id: str | None = None,
+    x_arg: XArg = None,
+) -> list[Script]:
+    """Create a new revision file; returns the scripts written (none if nothing changed)."""
+    config = _config(directory, x_arg, ["autogenerate"] if autogenerate else ())
+    with _fresh_configure_args():
+        result = alembic_command.revision(
+            config,
+            message,
+            autogenerate=autogenerate,
+            sql=sql,
+            head=head,
+            splice=splice,
+            branch_label=branch_label,
+            version_path=version_path,
+            rev_id=rev_id,
+        )
+    return _scripts_list(result)
+
+
+@_reports_failures
+def migrate(
+    directory: str | None = None,
+    message: str | None = None,
+    sql: bool = False,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | None = None,
+    version_path: str | None = None,
+    rev_id: str | None = None,
+    x_arg: XArg = None,
+) -> list[Script]:
+    """Autogenerate a revision from the models; returns the scripts written."""
+    config = _config(directory, x_arg, ["autogenerate"])
+    with _fresh_configure_args():
+        result = alembic_command.revision(
+            config,
+            message,
+            autogenerate=True,
+            sql=sql,
+            head=head,
+            splice=splice,
+            branch_label=branch_label,
+            version_path=version_path,
+            rev_id=rev_id,
+        )
+    return _scripts_list(result)
+
+
+@_reports_failures
+def edit(
+    directory: str | None = None, revision: str = "current", x_arg: XArg = None
+) -> list[Script]:
+    """Open the revision's file in the user's editor; returns the scripts opened."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    if revision == "current":
+        with _fresh_configure_args():
+            current = _current_revisions(config, script)
+        if not current:
+            raise WorkbenchError("No current revisions")
+        scripts = [sc for sc in script.get_revisions(current) if sc is not None]
+    else:
+        scripts = [sc for sc in script.get_revisions(revision) if sc is not None]
+    if not scripts:
+        raise WorkbenchError(f"No revision files indicated by symbol '{revision}'")
+    for sc in scripts:
+        try:
+            open_in_editor(sc.path)
+        except EditorError as exc:
+            raise WorkbenchError(str(exc)) from exc
+    return scripts
+
+
+@_reports_failures
+def merge(
+    directory: str | None = None,
+    revisions: str | Sequence[str] = "",
+    message: str | None = None,
+    branch_label: str | None = None,
+    rev_id: str | None = None,
+    x_arg: XArg = None,
+) -> Script:
+    """Create a revision that merges the given revisions; returns it."""
+    config = _config(directory, x_arg)
+    with _fresh_configure_args():
+        result = alembic_command.merge(
+            config, revisions, message=message, branch_label=branch_label, rev_id=rev_id
+        )
+    if result is None:
+        raise WorkbenchError("the merge revision was not written")
+    return result
+
+
+def _run_migration(
+    config: AlembicConfig,
+    script: ScriptDirectory,
+    steps_of: Callable[[Any], Any],
+    *,
+    sql: bool,
+    starting_rev: str | None,
+    destination: Any,
+    tag: str | None,
+    purge: bool = False,
+) -> list[MigrationStep]:
+    """Run env.py once with a step function and return the steps it applied."""
+    with (
+        _fresh_configure_args() as steps,
+        EnvironmentContext(
+            config,
+            script,
+            fn=lambda rev, context: steps_of(rev),
+            as_sql=sql,
+            starting_rev=starting_rev,
+            destination_rev=destination,
+            tag=tag,
+            purge=purge,
+        ),
+    ):
+        script.run_env()
+    return steps
+
+
+def _split_range(revision: str, sql: bool) -> tuple[str | None, str]:
+    """Split ``start:end``, which only offline (``--sql``) mode accepts."""
+    if ":" not in revision:
+        return None, revision
+    if not sql:
+        raise WorkbenchError("Range revision not allowed")
+    start, end = revision.split(":", 1)
+    return start or None, end
+
+
+@_reports_failures
+def upgrade(
+    directory: str | None = None,
+    revision: str = "head",
+    sql: bool = False,
+    tag: str | None = None,
+    x_arg: XArg = None,
+) -> list[MigrationStep]:
+    """Upgrade the database(s) to a later revision; returns the steps applied."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    starting_rev, target = _split_range(revision, sql)
+    _check_target(script, target)
+    return _run_migration(
+        config,
+        script,
+        lambda rev: script._upgrade_revs(target, rev),
+        sql=sql,
+        starting_rev=starting_rev,
+        destination=target,
+        tag=tag,
+    )
+
+
+@_reports_failures
+def downgrade(
+    directory: str | None = None,
+    revision: str = "-1",
+    sql: bool = False,
+    tag: str | None = None,
+    x_arg: XArg = None,
+) -> list[MigrationStep]:
+    """Revert the database(s) to an earlier revision; returns the steps reverted."""
+    config = _config(directory, x_arg)
+    if sql and revision == "-1":
+        revision = "head:-1"
+    script = ScriptDirectory.from_config(config)
+    starting_rev, target = _split_range(revision, sql)
+    if sql and starting_rev is None:
+        raise WorkbenchError("downgrade with --sql requires <fromrev>:<torev>")
+    _check_target(script, target)
+    return _run_migration(
+        config,
+        script,
+        lambda rev: script._downgrade_revs(target, rev),
+        sql=sql,
+        starting_rev=starting_rev,
+        destination=target,
+        tag=tag,
+    )
+
+
+@_reports_failures
+def stamp(
+    directory: str | None = None,
+    revision: str | Sequence[str] = "head",
+    sql: bool = False,
+    tag: str | None = None,
+    purge: bool = False,
+    x_arg: XArg = None,
+) -> list[MigrationStep]:
+    """Set the version table to the given revision(s) without running migrations."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    starting_rev = None
+    destinations = []
+    for name in alembic_util.to_list(revision):
+        start, target = _split_range(name, sql)
+        if start is not None:
+            if starting_rev not in (None, start):
+                raise WorkbenchError(
+                    "Stamp operation with --sql only supports a single starting revision at a time"
+                )
+            starting_rev = start
+        destinations.append(target)
+    _check_target(script, destinations)
+    return _run_migration(
+        config,
+        script,
+        lambda rev: script._stamp_revs(tuple(destinations), rev),
+        sql=sql,
+        starting_rev=starting_rev,
+        destination=tuple(destinations),
+        tag=tag,
+        purge=purge,
+    )
+
+
+@_reports_failures
+def show(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> list[Script]:
+    """Print and return the revision(s) a symbol denotes (``current`` reads the database)."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    if revision == "current":
+        with _fresh_configure_args():
+            names: Any = _current_revisions(config, script)
+    else:
+        names = revision
+    scripts = [sc for sc in script.get_revisions(names) if sc is not None]
+    for sc in scripts:
+        config.print_stdout(sc.log_entry)
+    return scripts
+
+
+@_reports_failures
+def history(
+    directory: str | None = None,
+    rev_range: str | None = None,
+    verbose: bool = False,
+    indicate_current: bool = False,
+    x_arg: XArg = None,
+) -> list[Script]:
+    """Print and return the revisions in a range, newest first."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    if rev_range is not None:
+        if ":" not in rev_range:
+            raise WorkbenchError("History range requires [start]:[end], [start]:, or :[end]")
+        base, head = rev_range.strip().split(":", 1)
+    else:
+        base = head = ""
+    current: tuple[str, ...] = ()
+    needs_database = (
+        indicate_current
+        or "current" in (base, head)
+        or alembic_util.asbool(config.get_alembic_option("revision_environment"))
+    )
+    if needs_database:
+        with _fresh_configure_args():
+            current = _current_revisions(config, script)
+    lower: str | tuple[str, ...] = current if base == "current" else base
+    upper: str | tuple[str, ...] = current if head == "current" else head
+    scripts = []
+    for sc in script.walk_revisions(base=lower or "base", head=upper or "heads"):
+        if indicate_current:
+            sc._db_current_indicator = sc.revision in current
+        config.print_stdout(
+            sc.cmd_format(
+                verbose=verbose, include_branches=True, include_doc=True, include_parents=True
+            )
+        )
+        scripts.append(sc)
+    return scripts
+
+
+@_reports_failures
+def heads(
+    directory: str | None = None,
+    verbose: bool = False,
+    resolve_dependencies: bool = False,
+    x_arg: XArg = None,
+) -> list[Script]:
+    """Print and return the head revisions of the migrations folder."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    if resolve_dependencies:
+        found = script.get_revisions("heads")
+    else:
+        found = script.get_revisions(script.get_heads())
+    scripts = [sc for sc in found if sc is not None]
+    for sc in scripts:
+        config.print_stdout(sc.cmd_format(verbose, include_branches=True, tree_indicators=False))
+    return scripts
+
+
+@_reports_failures
+def branches(
+    directory: str | None = None, verbose: bool = False, x_arg: XArg = None
+) -> list[Script]:
+    """Print and return the branch points: revisions with more than one child."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    points = []
+    for sc in script.walk_revisions():
+        if not sc.is_branch_point:
+            continue
+        points.append(sc)
+        indent = " " * len(str(sc.revision))
+        children = "\n".join(
+            f"{indent} -> "
+            + script.get_revision(child).cmd_format(
+                False, include_branches=True, include_doc=verbose
+            )
+            for child in sc.nextrev
+        )
+        config.print_stdout("%s\n%s\n", sc.cmd_format(verbose, include_branches=True), children)
+    return points
+
+
+@_reports_failures
+def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = None) -> list[str]:
+    """Print and return the revision(s) each database stands on."""
+    config = _config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    found: list[str] = []
+
+    def display(rev: Any, context: Any) -> list[Any]:
+        if verbose:
+            config.print_stdout(
+                "Current revision(s) for %s:",
+                alembic_util.obfuscate_url_pw(context.connection.engine.url),
+            )
+        for sc in script.get_all_current(rev):
+            if sc is not None:
+                config.print_stdout(sc.cmd_format(verbose))
+                found.append(sc.revision)
+        return []
+
+    with _fresh_configure_args(), EnvironmentContext(config, script, fn=display, dont_mutate=True):
+        script.run_env()
+    return found
+
+
+@_reports_failures
+def check(directory: str | None = None, x_arg: XArg = None) -> None:
+    """Raise when the models differ from what the migrations build; print a line when they match."""
+    config = _config(directory, x_arg)
+    with _fresh_configure_args():
+        alembic_command.check(config)

@@ -1,0 +1,1 @@
+"""The domain: revision scanning, the graph, databases. No click, no Textual."""
