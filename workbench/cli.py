@@ -8,6 +8,8 @@ still using Flask-Migrate's ``Migrate``.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -91,6 +93,9 @@ def _migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
             return function(*args, **kwargs)
         except WorkbenchError as exc:
             click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(1)
         return None
 

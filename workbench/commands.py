@@ -23,7 +23,8 @@ from alembic.script import Script, ScriptDirectory
 from flask import current_app
 
 from workbench.core.editor import EditorError, open_in_editor
-from workbench.errors import WorkbenchError, describe_failure, mask_passwords
+from workbench.core.secrets import mask_passwords
+from workbench.errors import WorkbenchError, describe_failure
 from workbench.extension import Config
 
 P = ParamSpec("P")
@@ -54,6 +55,8 @@ def _reports_failures(function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
         except WorkbenchError as exc:
             raise WorkbenchError(mask_passwords(str(exc), _known_passwords())) from exc
+        except BrokenPipeError:
+            raise
         except Exception as exc:
             message = describe_failure(exc, _migrations_dir_or_none())
             raise WorkbenchError(mask_passwords(message, _known_passwords())) from exc

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import traceback
-from collections.abc import Iterable
 from pathlib import Path
-
-_URL_PASSWORD = re.compile(
-    r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<password>[^@\s]+)(?P<tail>@)"
-)
 
 
 class WorkbenchError(Exception):
     """A failure explained in one line; raised instead of exiting so callers decide what to show."""
-
-
-def mask_passwords(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace every URL password and every known secret in text by ``***``.
-
-    Drivers and SQLAlchemy echo URLs in some messages, so every message passes through here.
-    """
-    text = _URL_PASSWORD.sub(r"\g<head>***\g<tail>", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def describe_failure(exc: BaseException, migrations_dir: str | None = None) -> str:

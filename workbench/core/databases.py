@@ -1,0 +1,161 @@
+"""Where each database stands: its version table read directly, concurrently, with a timeout.
+
+Alembic's ``current`` expands every head through the revision map (seconds on long histories)
+and stops at the first unreachable server; a direct SELECT per database, all at once, does not.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import URL, MetaData, String, Table, create_engine, inspect, select
+from sqlalchemy import Column as SAColumn
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from workbench.core.secrets import mask_passwords, mask_url
+
+DEFAULT_TIMEOUT = 5.0
+
+_CONNECT_TIMEOUT_ARGUMENT = {
+    "postgresql": "connect_timeout",
+    "mysql": "connect_timeout",
+    "mariadb": "connect_timeout",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """A database the project migrates (the default, a bind) or only watches (an extra one)."""
+
+    name: str
+    url: str | URL
+    version_table: str = "alembic_version"
+    version_table_schema: str | None = None
+    read_only: bool = False
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with its password replaced by ``***``, the only form ever shown."""
+        return mask_url(self.url)
+
+
+@dataclass(frozen=True)
+class VersionReading:
+    """What one database's version table held, or why it could not be read."""
+
+    target: DatabaseTarget
+    revisions: tuple[str, ...] = ()
+    version_table_exists: bool = False
+    other_tables: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def read_versions(
+    targets: Sequence[DatabaseTarget], timeout: float = DEFAULT_TIMEOUT
+) -> list[VersionReading]:
+    """Read every target's version table at once; a target that does not answer in time says so.
+
+    Each target runs in a daemon thread, so a server that never answers cannot hold the
+    caller (or the interpreter's exit) beyond the timeout.
+    """
+    results: list[VersionReading | None] = [None] * len(targets)
+
+    def work(index: int, target: DatabaseTarget) -> None:
+        results[index] = read_version(target, timeout)
+
+    threads = [
+        threading.Thread(target=work, args=(index, target), daemon=True)
+        for index, target in enumerate(targets)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout + 1.0
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [
+        result
+        if result is not None
+        else VersionReading(target, error=f"no answer within {timeout:g} s", seconds=timeout)
+        for target, result in zip(targets, results, strict=True)
+    ]
+
+
+def read_version(target: DatabaseTarget, timeout: float = DEFAULT_TIMEOUT) -> VersionReading:
+    """Read one database's version table; never raises and never creates a SQLite file."""
+    started = time.monotonic()
+    try:
+        url = make_url(target.url)
+    except Exception as exc:
+        return VersionReading(target, error=f"invalid database URL: {exc}")
+    missing_file = _missing_sqlite_file(url)
+    if missing_file:
+        return VersionReading(
+            target, notes=(f"the database file {missing_file} does not exist yet",)
+        )
+    try:
+        engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url, timeout))
+    except Exception as exc:
+        return VersionReading(target, error=_one_line(exc))
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            schema = target.version_table_schema
+            table_names = inspector.get_table_names(schema=schema)
+            exists = target.version_table in table_names
+            revisions: tuple[str, ...] = ()
+            if exists:
+                version_table = Table(
+                    target.version_table,
+                    MetaData(),
+                    SAColumn("version_num", String),
+                    schema=schema,
+                )
+                rows = connection.execute(select(version_table.c.version_num)).scalars()
+                revisions = tuple(sorted(str(row) for row in rows))
+            others = sum(1 for name in table_names if name != target.version_table)
+        return VersionReading(
+            target,
+            revisions=revisions,
+            version_table_exists=exists,
+            other_tables=others,
+            seconds=time.monotonic() - started,
+        )
+    except Exception as exc:
+        return VersionReading(target, error=_one_line(exc), seconds=time.monotonic() - started)
+    finally:
+        engine.dispose()
+
+
+def _missing_sqlite_file(url: URL) -> str | None:
+    """The path of a SQLite file URL whose file does not exist (connecting would create it)."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return None if os.path.exists(database) else database
+
+
+def _connect_args(url: URL, timeout: float) -> dict[str, object]:
+    """Driver arguments that bound the time a connection attempt may take."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return {"timeout": timeout}
+    argument = _CONNECT_TIMEOUT_ARGUMENT.get(backend)
+    return {argument: max(1, round(timeout))} if argument else {}
+
+
+def _one_line(exc: BaseException) -> str:
+    """The driver's own message, first line only, with any URL password hidden."""
+    original = getattr(exc, "orig", None) or exc
+    for line in str(original).splitlines():
+        if line.strip():
+            return mask_passwords(line.strip())
+    return type(original).__name__
