@@ -1,38 +1,21 @@
 """Migration Workbench: Flask-Migrate's API and ``flask db`` commands, plus a terminal workbench.
 
-Switching from Flask-Migrate is one import: ``from workbench import Migrate``.
+Switching from Flask-Migrate is one import: ``from workbench import Migrate``. The command
+functions load on first use, so importing the package stays cheap.
 """
 
-from workbench.commands import (
-    MigrationStep,
-    branches,
-    check,
-    current,
-    downgrade,
-    edit,
-    heads,
-    history,
-    init,
-    list_templates,
-    merge,
-    migrate,
-    revision,
-    show,
-    stamp,
-    upgrade,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from workbench.errors import WorkbenchError
 from workbench.extension import Config, Migrate, MigrateConfig
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Config",
-    "Migrate",
-    "MigrateConfig",
+_COMMAND_NAMES = (
     "MigrationStep",
-    "WorkbenchError",
-    "__version__",
     "branches",
     "check",
     "current",
@@ -48,4 +31,13 @@ __all__ = [
     "show",
     "stamp",
     "upgrade",
-]
+)
+
+__all__ = ["Config", "Migrate", "MigrateConfig", "WorkbenchError", "__version__", *_COMMAND_NAMES]
+
+
+def __getattr__(name: str) -> Any:
+    """Load ``workbench.commands`` when one of its functions is first asked for."""
+    if name in _COMMAND_NAMES:
+        return getattr(importlib.import_module("workbench.commands"), name)
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")

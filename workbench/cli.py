@@ -17,7 +17,6 @@ import click
 from flask import current_app
 from flask.cli import NoAppException, ScriptInfo
 
-from workbench import commands
 from workbench.errors import WorkbenchError
 
 P = ParamSpec("P")
@@ -102,6 +101,13 @@ def _migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
     return wrapper
 
 
+def _commands() -> Any:
+    """The command functions, imported on use: they pull in Alembic's runtime."""
+    from workbench import commands
+
+    return commands
+
+
 def _group_directory(directory: str | None) -> str | None:
     """The subcommand's ``-d``, else the group's."""
     return directory or click.get_current_context().meta.get("workbench.directory")
@@ -137,7 +143,7 @@ db_plugin = db
 @_migration_command
 def list_templates() -> None:
     """List available templates."""
-    commands.list_templates()
+    _commands().list_templates()
 
 
 @db.command()
@@ -154,7 +160,7 @@ def list_templates() -> None:
 @_migration_command
 def init(directory: str | None, multidb: bool, template: str | None, package: bool) -> None:
     """Creates a new migration repository."""
-    commands.init(_group_directory(directory), multidb, template, package)
+    _commands().init(_group_directory(directory), multidb, template, package)
 
 
 def _revision_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -216,7 +222,7 @@ def revision(
     autogenerate: bool,
 ) -> None:
     """Create a new revision file."""
-    commands.revision(
+    _commands().revision(
         _group_directory(directory),
         message,
         autogenerate,
@@ -246,7 +252,7 @@ def migrate(
     x_arg: tuple[str, ...],
 ) -> None:
     """Autogenerate a new revision file (Alias for 'revision --autogenerate')"""
-    commands.migrate(
+    _commands().migrate(
         _group_directory(directory),
         message,
         sql,
@@ -265,7 +271,7 @@ def migrate(
 @_migration_command
 def edit(directory: str | None, revision: str) -> None:
     """Edit a revision file"""
-    commands.edit(_group_directory(directory), revision, x_arg=_x_args())
+    _commands().edit(_group_directory(directory), revision, x_arg=_x_args())
 
 
 @db.command()
@@ -287,7 +293,7 @@ def merge(
     revisions: tuple[str, ...],
 ) -> None:
     """Merge two revisions together, creating a new revision file"""
-    commands.merge(
+    _commands().merge(
         _group_directory(directory), revisions, message, branch_label, rev_id, x_arg=_x_args()
     )
 
@@ -303,7 +309,7 @@ def upgrade(
     directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
 ) -> None:
     """Upgrade to a later version"""
-    commands.upgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
+    _commands().upgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
 
 
 @db.command()
@@ -317,7 +323,7 @@ def downgrade(
     directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
 ) -> None:
     """Revert to a previous version"""
-    commands.downgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
+    _commands().downgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
 
 
 @db.command()
@@ -326,7 +332,7 @@ def downgrade(
 @_migration_command
 def show(directory: str | None, revision: str) -> None:
     """Show the revision denoted by the given symbol."""
-    commands.show(_group_directory(directory), revision, x_arg=_x_args())
+    _commands().show(_group_directory(directory), revision, x_arg=_x_args())
 
 
 @db.command()
@@ -349,7 +355,7 @@ def history(
     directory: str | None, rev_range: str | None, verbose: bool, indicate_current: bool
 ) -> None:
     """List changeset scripts in chronological order."""
-    commands.history(
+    _commands().history(
         _group_directory(directory), rev_range, verbose, indicate_current, x_arg=_x_args()
     )
 
@@ -363,7 +369,7 @@ def history(
 @_migration_command
 def heads(directory: str | None, verbose: bool, resolve_dependencies: bool) -> None:
     """Show current available heads in the script directory"""
-    commands.heads(_group_directory(directory), verbose, resolve_dependencies, x_arg=_x_args())
+    _commands().heads(_group_directory(directory), verbose, resolve_dependencies, x_arg=_x_args())
 
 
 @db.command()
@@ -372,7 +378,7 @@ def heads(directory: str | None, verbose: bool, resolve_dependencies: bool) -> N
 @_migration_command
 def branches(directory: str | None, verbose: bool) -> None:
     """Show current branch points"""
-    commands.branches(_group_directory(directory), verbose, x_arg=_x_args())
+    _commands().branches(_group_directory(directory), verbose, x_arg=_x_args())
 
 
 @db.command()
@@ -381,7 +387,7 @@ def branches(directory: str | None, verbose: bool) -> None:
 @_migration_command
 def current(directory: str | None, verbose: bool) -> None:
     """Display the current revision for each database."""
-    commands.current(_group_directory(directory), verbose, x_arg=_x_args())
+    _commands().current(_group_directory(directory), verbose, x_arg=_x_args())
 
 
 @db.command()
@@ -395,7 +401,7 @@ def current(directory: str | None, verbose: bool) -> None:
 @_migration_command
 def stamp(directory: str | None, sql: bool, tag: str | None, purge: bool, revision: str) -> None:
     """'stamp' the revision table with the given revision; don't run any migrations"""
-    commands.stamp(_group_directory(directory), revision, sql, tag, purge, x_arg=_x_args())
+    _commands().stamp(_group_directory(directory), revision, sql, tag, purge, x_arg=_x_args())
 
 
 @db.command()
@@ -403,4 +409,4 @@ def stamp(directory: str | None, sql: bool, tag: str | None, purge: bool, revisi
 @_migration_command
 def check(directory: str | None) -> None:
     """Check if there are any new operations to migrate"""
-    commands.check(_group_directory(directory), x_arg=_x_args())
+    _commands().check(_group_directory(directory), x_arg=_x_args())
