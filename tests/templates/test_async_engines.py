@@ -1,0 +1,93 @@
+"""The aioflask templates drive a real async engine (aiosqlite) through `flask db`."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ASYNC_APP = """
+from flask import Flask
+from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from workbench import Migrate
+
+
+class AsyncDatabase:
+    \"\"\"An async db object's shape (Alchemical's): engines and metadatas by bind.\"\"\"
+
+    def __init__(self, urls):
+        self.engines = {{key: create_async_engine(url) for key, url in urls.items()}}
+        self.metadatas = {{key: MetaData() for key in urls}}
+        self.metadata = self.metadatas[None]
+
+
+app = Flask(__name__)
+app.config["SQLALCHEMY_BINDS"] = {binds!r}
+db = AsyncDatabase({urls!r})
+Table(
+    "account",
+    db.metadatas[None],
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40)),
+)
+for key in {binds!r}:
+    Table(f"{{key}}_event", db.metadatas[key], Column("id", Integer, primary_key=True))
+Migrate(app, db)
+"""
+
+
+def run_flask(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+    env["FLASK_APP"] = "app"
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "db", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("select name from sqlite_master where type='table'")
+        return {name for (name,) in rows}
+
+
+@pytest.mark.parametrize("template, binds", [("aioflask", []), ("aioflask-multidb", ["audit"])])
+def test_async_template_migrates_with_an_async_engine(
+    tmp_path: Path, template: str, binds: list[str]
+) -> None:
+    files = {None: tmp_path / "main.sqlite", **{key: tmp_path / f"{key}.sqlite" for key in binds}}
+    urls = {key: f"sqlite+aiosqlite:///{path}" for key, path in files.items()}
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(ASYNC_APP.format(urls=urls, binds={key: "unused" for key in binds}))
+    )
+
+    assert run_flask(tmp_path, "init", "-t", template).returncode == 0
+    created = run_flask(tmp_path, "migrate", "-m", "first")
+    assert created.returncode == 0, created.stderr
+    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 1
+
+    upgraded = run_flask(tmp_path, "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert {"account", "alembic_version"} <= tables(files[None])
+    for key in binds:
+        assert {f"{key}_event", "alembic_version"} <= tables(files[key])
+
+    unchanged = run_flask(tmp_path, "migrate", "-m", "nothing")
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "No changes in schema detected." in unchanged.stderr
+    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 1
+
+    downgraded = run_flask(tmp_path, "downgrade", "base")
+    assert downgraded.returncode == 0, downgraded.stderr
+    assert "account" not in tables(files[None])
