@@ -1,0 +1,114 @@
+"""The migration project of a Flask app: its migrations folder and the databases it migrates.
+
+This is the one place that reads the app (config, ``db``, the Migrate extension) for the
+graph and status engine, so that ``workbench.core`` stays free of Flask.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.core.databases import DatabaseTarget
+from workbench.errors import WorkbenchError
+
+EXTRA_DATABASES_KEY = "WORKBENCH_DATABASES"
+
+
+@dataclass(frozen=True)
+class MigrationProject:
+    """Where an app's revision files live and which databases follow them."""
+
+    directory: str
+    version_locations: tuple[str, ...]
+    recursive_version_locations: bool
+    multidb: bool
+    targets: tuple[DatabaseTarget, ...]
+
+
+def load_project(app: Any, directory: str | None = None) -> MigrationProject:
+    """Describe the app's migration project without importing any revision file."""
+    extension = app.extensions.get("migrate")
+    if extension is None:
+        raise WorkbenchError(
+            f"the app {app.name!r} does not use Migrate: add `Migrate(app, db)` to it"
+        )
+    config = extension.migrate.get_config(directory)
+    script_location = config.get_main_option("script_location") or extension.directory
+    if not os.path.isdir(script_location):
+        raise WorkbenchError(
+            f"no migrations folder at {script_location!r}: run `flask db init` to create it"
+        )
+    multidb = is_multidb(script_location)
+    return MigrationProject(
+        directory=script_location,
+        version_locations=tuple(_version_locations(config, script_location)),
+        recursive_version_locations=config.get_alembic_boolean_option(
+            "recursive_version_locations"
+        ),
+        multidb=multidb,
+        targets=tuple(database_targets(app, extension, multidb)),
+    )
+
+
+def is_multidb(script_location: str) -> bool:
+    """True when the folder's revision template has one upgrade function per database."""
+    template = os.path.join(script_location, "script.py.mako")
+    try:
+        with open(template, encoding="utf-8") as file:
+            return "engine_name" in file.read()
+    except OSError:
+        return False
+
+
+def database_targets(app: Any, extension: Any, multidb: bool) -> list[DatabaseTarget]:
+    """The default database, each bind when the project migrates binds, and the extra ones."""
+    configure_args = extension.configure_args
+    version_table = configure_args.get("version_table") or "alembic_version"
+    version_table_schema = configure_args.get("version_table_schema")
+    engines = _engines(extension.db)
+    bind_names = [name for name in engines if name is not None] if multidb else []
+    targets = [
+        DatabaseTarget(
+            name=name or "default",
+            url=engines[name].url,
+            version_table=version_table,
+            version_table_schema=version_table_schema,
+        )
+        for name in [None, *bind_names]
+        if name in engines
+    ]
+    extra = app.config.get(EXTRA_DATABASES_KEY) or {}
+    if not isinstance(extra, dict):
+        raise WorkbenchError(f"{EXTRA_DATABASES_KEY} must be a dict of name to database URL")
+    taken = {target.name for target in targets}
+    for name, url in extra.items():
+        if name in taken:
+            raise WorkbenchError(f"{EXTRA_DATABASES_KEY} names {name!r}, already a database")
+        targets.append(
+            DatabaseTarget(
+                name=str(name),
+                url=url,
+                version_table=version_table,
+                version_table_schema=version_table_schema,
+                read_only=True,
+            )
+        )
+    return targets
+
+
+def _engines(db: Any) -> dict[str | None, Any]:
+    """The app's engines by bind key (None is the default), for any Flask-SQLAlchemy version."""
+    engines = getattr(db, "engines", None)
+    if engines is not None:
+        return dict(engines)
+    return {None: db.get_engine()}
+
+
+def _version_locations(config: Any, script_location: str) -> list[str]:
+    """The folders holding revision files, as Alembic's config names them."""
+    locations = config.get_version_locations_list()
+    if not locations:
+        return [os.path.join(script_location, "versions")]
+    return [os.path.abspath(location) for location in locations]
