@@ -11,12 +11,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 from sqlalchemy import URL, MetaData, String, Table, create_engine, inspect, select
 from sqlalchemy import Column as SAColumn
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.secrets import mask_passwords, mask_url
 
 DEFAULT_TIMEOUT = 5.0
@@ -159,3 +161,105 @@ def _one_line(exc: BaseException) -> str:
         if line.strip():
             return mask_passwords(line.strip())
     return type(original).__name__
+
+
+class DatabaseState(str, Enum):
+    """Where a database stands against the revision graph."""
+
+    AT_HEAD = "at head"
+    BEHIND = "behind"
+    OTHER_BRANCH = "other branch"
+    UNKNOWN_REVISION = "unknown revision"
+    INCONSISTENT = "inconsistent"
+    NOT_STAMPED = "not stamped"
+    EMPTY = "empty"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """One database's state, its current revisions, what an upgrade to the heads would run, why."""
+
+    name: str
+    url: str
+    current: tuple[str, ...]
+    state: DatabaseState
+    pending: tuple[str, ...]
+    reason: str
+    read_only: bool = False
+
+    @property
+    def at_head(self) -> bool:
+        """True when nothing is pending and nothing is wrong."""
+        return self.state is DatabaseState.AT_HEAD
+
+
+def database_status(
+    targets: Sequence[DatabaseTarget], graph: RevisionGraph, timeout: float = DEFAULT_TIMEOUT
+) -> list[DatabaseStatus]:
+    """Read every target at once and say where each stands on the graph."""
+    return [classify(reading, graph) for reading in read_versions(targets, timeout)]
+
+
+def classify(reading: VersionReading, graph: RevisionGraph) -> DatabaseStatus:
+    """Compare a version-table reading with the graph; every outcome carries a reason."""
+    target = reading.target
+
+    def status(state: DatabaseState, reason: str, pending: Sequence[str] = ()) -> DatabaseStatus:
+        return DatabaseStatus(
+            name=target.name,
+            url=target.masked_url,
+            current=reading.revisions,
+            state=state,
+            pending=tuple(pending),
+            reason=reason,
+            read_only=target.read_only,
+        )
+
+    if reading.error is not None:
+        return status(DatabaseState.UNREACHABLE, reading.error)
+    current = reading.revisions
+    if not current:
+        everything = _pending_or_empty(graph, ())
+        if reading.other_tables:
+            return status(
+                DatabaseState.NOT_STAMPED,
+                f"{reading.other_tables} tables but no revision recorded in "
+                f"{target.version_table}; stamp the revision its schema matches",
+                everything,
+            )
+        note = reading.notes[0] if reading.notes else "no tables yet"
+        return status(
+            DatabaseState.EMPTY, f"{note}; {len(everything)} revisions to apply", everything
+        )
+    unknown = [revision for revision in current if revision not in graph.revisions]
+    if unknown:
+        return status(
+            DatabaseState.UNKNOWN_REVISION,
+            f"stamped with {', '.join(unknown)}, which no revision file has "
+            "(applied from another branch, or its file was deleted)",
+        )
+    try:
+        pending = graph.pending(current, "heads")
+    except GraphError as exc:
+        return status(DatabaseState.INCONSISTENT, f"version table rows overlap: {exc}")
+    if not pending:
+        return status(DatabaseState.AT_HEAD, "at head")
+    own_line = graph.descendants(current)
+    other_heads = [head for head in graph.heads if head not in own_line]
+    if other_heads:
+        return status(
+            DatabaseState.OTHER_BRANCH,
+            f"on another branch than head {', '.join(other_heads)}; "
+            f"{len(pending)} revisions pending for all heads",
+            pending,
+        )
+    return status(DatabaseState.BEHIND, f"{len(pending)} revisions behind", pending)
+
+
+def _pending_or_empty(graph: RevisionGraph, current: Sequence[str]) -> list[str]:
+    """What an upgrade from current to the heads would run; empty if the graph cannot say."""
+    try:
+        return graph.pending(current, "heads")
+    except GraphError:
+        return []
