@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.extension import Config, Migrate, MigrateConfig
+from workbench.extension import Migrate, MigrateConfig
 
 __version__ = "0.1.0"
 
@@ -37,7 +37,9 @@ __all__ = ["Config", "Migrate", "MigrateConfig", "WorkbenchError", "__version__"
 
 
 def __getattr__(name: str) -> Any:
-    """Load ``workbench.commands`` when one of its functions is first asked for."""
+    """Load the command functions and Alembic's Config when first asked for."""
     if name in _COMMAND_NAMES:
         return getattr(importlib.import_module("workbench.commands"), name)
+    if name == "Config":
+        return importlib.import_module("workbench.alembic_config").Config
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")

@@ -410,3 +410,22 @@ def stamp(directory: str | None, sql: bool, tag: str | None, purge: bool, revisi
 def check(directory: str | None) -> None:
     """Check if there are any new operations to migrate"""
     _commands().check(_group_directory(directory), x_arg=_x_args())
+
+
+@db.command()
+@directory_option
+@click.option(
+    "--read-only", is_flag=True, help="Disable every action that writes a file or a database"
+)
+@_migration_command
+def tui(directory: str | None, read_only: bool) -> None:
+    """Open the migration workbench: the revision graph, the databases, the scripts."""
+    from workbench.tui.app import run_workbench
+
+    info = click.get_current_context().find_object(ScriptInfo)
+    run_workbench(
+        current_app._get_current_object(),
+        app_import_path=info.app_import_path if info else None,
+        directory=_group_directory(directory),
+        read_only=read_only,
+    )

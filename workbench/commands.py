@@ -22,10 +22,10 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from flask import current_app
 
+from workbench.alembic_config import Config
 from workbench.core.editor import EditorError, open_in_editor
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
-from workbench.extension import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -6,25 +6,14 @@ import argparse
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic.config import Config as AlembicConfig
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-ConfigureCallback = Callable[[AlembicConfig], AlembicConfig]
-
-
-class Config(AlembicConfig):
-    """Alembic's Config that finds our templates, or a user's template folder when given one."""
-
-    def __init__(self, *args: Any, template_directory: str | None = None, **kwargs: Any) -> None:
-        self.template_directory = template_directory
-        super().__init__(*args, **kwargs)
-
-    def get_template_directory(self) -> str:
-        """The folder holding the templates ``flask db init`` can use."""
-        return self.template_directory or str(TEMPLATES_DIR)
+ConfigureCallback = Callable[["AlembicConfig"], "AlembicConfig"]
 
 
 class MigrateConfig:
@@ -112,6 +101,8 @@ class Migrate:
 
         Each ``-x`` value is added exactly once (Flask-Migrate added group values twice).
         """
+        from workbench.alembic_config import Config
+
         directory = str(self.directory if directory is None else directory)
         config = Config(os.path.join(directory, "alembic.ini"))
         config.set_main_option("script_location", directory)

@@ -6,11 +6,13 @@ graph and status engine, so that ``workbench.core`` stays free of Flask.
 
 from __future__ import annotations
 
+import configparser
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.core.databases import DatabaseTarget
+from workbench.core.scan import read_script_config
 from workbench.errors import WorkbenchError
 
 EXTRA_DATABASES_KEY = "WORKBENCH_DATABASES"
@@ -23,30 +25,39 @@ class MigrationProject:
     directory: str
     version_locations: tuple[str, ...]
     recursive_version_locations: bool
+    sourceless: bool
     multidb: bool
     targets: tuple[DatabaseTarget, ...]
 
 
 def load_project(app: Any, directory: str | None = None) -> MigrationProject:
-    """Describe the app's migration project without importing any revision file."""
+    """Describe the app's migration project without importing any revision file.
+
+    The version folders come from ``alembic.ini`` read with configparser: Alembic's own
+    Config would load its runtime, which nothing here needs.
+    """
     extension = app.extensions.get("migrate")
     if extension is None:
         raise WorkbenchError(
             f"the app {app.name!r} does not use Migrate: add `Migrate(app, db)` to it"
         )
-    config = extension.migrate.get_config(directory)
-    script_location = config.get_main_option("script_location") or extension.directory
+    script_location = str(directory or extension.directory)
     if not os.path.isdir(script_location):
         raise WorkbenchError(
             f"no migrations folder at {script_location!r}: run `flask db init` to create it"
         )
+    try:
+        script_config = read_script_config(
+            os.path.join(script_location, "alembic.ini"), script_location=script_location
+        )
+    except (OSError, ValueError, configparser.Error) as exc:
+        raise WorkbenchError(f"cannot read {script_location}/alembic.ini: {exc}") from exc
     multidb = is_multidb(script_location)
     return MigrationProject(
-        directory=script_location,
-        version_locations=tuple(_version_locations(config, script_location)),
-        recursive_version_locations=config.get_alembic_boolean_option(
-            "recursive_version_locations"
-        ),
+        directory=script_config.script_location,
+        version_locations=script_config.version_locations,
+        recursive_version_locations=script_config.recursive,
+        sourceless=script_config.sourceless,
         multidb=multidb,
         targets=tuple(database_targets(app, extension, multidb)),
     )
@@ -104,11 +115,3 @@ def _engines(db: Any) -> dict[str | None, Any]:
     if engines is not None:
         return dict(engines)
     return {None: db.get_engine()}
-
-
-def _version_locations(config: Any, script_location: str) -> list[str]:
-    """The folders holding revision files, as Alembic's config names them."""
-    locations = config.get_version_locations_list()
-    if not locations:
-        return [os.path.join(script_location, "versions")]
-    return [os.path.abspath(location) for location in locations]
