@@ -1,0 +1,104 @@
+"""The plain commands stay light: Textual is imported by the TUI only."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+
+import pytest
+
+FLASK_MIGRATE_SUBCOMMANDS = {
+    "list-templates",
+    "init",
+    "revision",
+    "migrate",
+    "edit",
+    "merge",
+    "upgrade",
+    "downgrade",
+    "show",
+    "history",
+    "heads",
+    "branches",
+    "current",
+    "stamp",
+    "check",
+}
+
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """The modules named in ``python -X importtime`` output."""
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in importtime_stderr.splitlines()
+        if line.startswith("import time:") and "imported package" not in line
+    }
+
+
+def is_textual(module: str) -> bool:
+    return module == "textual" or module.startswith("textual.")
+
+
+def test_importing_workbench_does_not_import_textual(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, workbench, workbench.cli, workbench.commands, workbench.extension;"
+            "print(sorted(name for name in sys.modules if name.split('.')[0] == 'textual'))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
+
+
+FLASK_REPORTING_LOADED_MODULES = """\
+import atexit
+import sys
+
+from flask.cli import main
+
+
+def report():
+    loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("textual", "workbench"))
+    print("loaded:", loaded, file=sys.stderr)
+
+
+atexit.register(report)
+sys.argv = ["flask", *sys.argv[1:]]
+main()
+"""
+
+
+@SQLITE_ONLY
+def test_plain_commands_do_not_import_textual(make_project):
+    project = make_project()
+    project.db("init")
+    project.db("revision", "-m", "first", "--rev-id", "aaaa0001")
+    for command in (["--help"], ["heads"], ["history"]):
+        timed = project.db(*command, python_options=["-X", "importtime"])
+        modules = imported_modules(timed.stderr)
+        assert "flask" in modules
+        assert not [module for module in modules if is_textual(module)]
+
+        result = project.python(FLASK_REPORTING_LOADED_MODULES, args=["db", *command])
+        (report,) = [line for line in result.stderr.splitlines() if line.startswith("loaded: ")]
+        loaded = ast.literal_eval(report.removeprefix("loaded: "))
+        assert "workbench.cli" in loaded
+        assert not [module for module in loaded if is_textual(module)]
+
+
+@SQLITE_ONLY
+def test_help_lists_every_flask_migrate_subcommand(make_project):
+    project = make_project()
+    help_text = project.db("--help").stdout
+    commands_section = help_text.split("Commands:", 1)[1]
+    listed = set(re.findall(r"^  ([a-z][a-z-]*)\s", commands_section, re.MULTILINE))
+    assert listed >= FLASK_MIGRATE_SUBCOMMANDS
