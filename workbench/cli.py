@@ -8,6 +8,7 @@ still using Flask-Migrate's ``Migrate``.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import click
 from flask import current_app
 from flask.cli import NoAppException, ScriptInfo
 
+from workbench.console import preamble_held
 from workbench.errors import WorkbenchError
 
 P = ParamSpec("P")
@@ -74,31 +76,61 @@ def _app_command_named(parent: click.Context | None, name: str | None) -> click.
 
 
 def _migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
-    """Run a subcommand inside the app's context; a failure becomes one ``Error:`` line, exit 1."""
+    """Run a subcommand inside the app's context; a failure becomes one ``Error:`` line, exit 1.
+
+    Alembic's routine preamble is held back, so a command that fails before doing anything
+    prints the error line alone.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        ctx = click.get_current_context()
+        with preamble_held() as stderr:
+            try:
+                _push_app_context(ctx)
+                return function(*args, **kwargs)
+            except WorkbenchError as exc:
+                stderr.discard()
+                message = f"Error: {exc}"
+            except BrokenPipeError:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                ctx.exit(1)
+        click.echo(message, err=True)
+        ctx.exit(1)
+        return None
+
+    return wrapper
+
+
+def _interactive_command(function: Callable[P, R]) -> Callable[P, R | None]:
+    """Like ``_migration_command`` for a full-screen command, which needs the real stderr."""
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
         ctx = click.get_current_context()
         try:
-            if not current_app:
-                info = ctx.ensure_object(ScriptInfo)
-                try:
-                    app = info.load_app()
-                except NoAppException as exc:
-                    raise WorkbenchError(exc.format_message()) from exc
-                except Exception as exc:
-                    raise WorkbenchError(f"cannot load the app: {exc}") from exc
-                ctx.with_resource(app.app_context())
+            _push_app_context(ctx)
             return function(*args, **kwargs)
         except WorkbenchError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(1)
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(1)
         return None
 
     return wrapper
+
+
+def _push_app_context(ctx: click.Context) -> None:
+    """Load the app (once) and enter its context; a missing app is a one-line error."""
+    if current_app:
+        return
+    info = ctx.ensure_object(ScriptInfo)
+    try:
+        app = info.load_app()
+    except NoAppException as exc:
+        raise WorkbenchError(exc.format_message()) from exc
+    except Exception as exc:
+        raise WorkbenchError(f"cannot load the app: {exc}") from exc
+    ctx.with_resource(app.app_context())
 
 
 def _commands() -> Any:
@@ -417,7 +449,7 @@ def check(directory: str | None) -> None:
 @click.option(
     "--read-only", is_flag=True, help="Disable every action that writes a file or a database"
 )
-@_migration_command
+@_interactive_command
 def tui(directory: str | None, read_only: bool) -> None:
     """Open the migration workbench: the revision graph, the databases, the scripts."""
     from workbench.tui.app import run_workbench
@@ -429,3 +461,73 @@ def tui(directory: str | None, read_only: bool) -> None:
         directory=_group_directory(directory),
         read_only=read_only,
     )
+
+
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for each database",
+)
+
+
+@db.command()
+@directory_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "dot", "mermaid"]),
+    default="text",
+    show_default=True,
+    help="Output format",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Show the N newest revisions"
+)
+@timeout_option
+@_migration_command
+def graph(directory: str | None, output_format: str, limit: int | None, timeout: float) -> None:
+    """Draw the revision graph, with heads and where each database stands."""
+    from workbench.core import export
+    from workbench.core.databases import database_status
+    from workbench.project import load_project
+
+    project = load_project(current_app, _group_directory(directory))
+    revision_graph = project.load_graph()
+    statuses = database_status(project.targets, revision_graph, timeout)
+    if output_format == "json":
+        click.echo(json.dumps(export.graph_document(revision_graph, statuses, limit), indent=2))
+        return
+    render = {"text": export.graph_text, "dot": export.graph_dot, "mermaid": export.graph_mermaid}
+    click.echo(render[output_format](revision_graph, statuses, limit), nl=False)
+    for diagnostic in revision_graph.diagnostics:
+        click.echo(
+            f"warning: {diagnostic.path or diagnostic.revision}: {diagnostic.message}", err=True
+        )
+
+
+@db.command()
+@directory_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per database")
+@timeout_option
+@_migration_command
+def status(directory: str | None, as_json: bool, timeout: float) -> None:
+    """Show where each database stands; exit 1 unless every one is at head."""
+    from workbench.core import export
+    from workbench.core.databases import database_status
+    from workbench.project import load_project
+
+    project = load_project(current_app, _group_directory(directory))
+    revision_graph = project.load_graph()
+    statuses = database_status(project.targets, revision_graph, timeout)
+    if as_json:
+        click.echo(json.dumps([export.status_dict(item) for item in statuses], indent=2))
+    else:
+        click.echo(export.status_table(statuses), nl=False)
+        for diagnostic in revision_graph.diagnostics:
+            click.echo(
+                f"warning: {diagnostic.path or diagnostic.revision}: {diagnostic.message}", err=True
+            )
+    if not all(item.at_head for item in statuses):
+        click.get_current_context().exit(1)
