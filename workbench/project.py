@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.core.databases import DatabaseTarget
-from workbench.core.scan import read_script_config
+from workbench.core.graph import RevisionGraph, build_graph
+from workbench.core.scan import read_script_config, scan_revisions
+from workbench.core.scan_cache import ScanCache, default_cache_path
 from workbench.errors import WorkbenchError
 
 EXTRA_DATABASES_KEY = "WORKBENCH_DATABASES"
@@ -28,6 +30,17 @@ class MigrationProject:
     sourceless: bool
     multidb: bool
     targets: tuple[DatabaseTarget, ...]
+
+    def load_graph(self) -> RevisionGraph:
+        """Scan the version folders and build the graph; unreadable files become diagnostics."""
+        cache_path = default_cache_path(self.version_locations)
+        scanned = scan_revisions(
+            self.version_locations,
+            self.recursive_version_locations,
+            self.sourceless,
+            cache=ScanCache.load(cache_path) if cache_path else None,
+        )
+        return build_graph(scanned.revisions, scanned.diagnostics)
 
 
 def load_project(app: Any, directory: str | None = None) -> MigrationProject:

@@ -20,6 +20,10 @@ import sys
 import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.core.scan_cache import ScanCache
 
 HEADER_FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 
@@ -185,12 +189,13 @@ def scan_revisions(
     version_locations: Iterable[str | os.PathLike[str]],
     recursive: bool = False,
     sourceless: bool = False,
+    cache: ScanCache | None = None,
 ) -> ScanResult:
     """Scan every revision file of the version folders, in the order Alembic loads them.
 
     Mirrors ``ScriptDirectory._load_revisions``: sorted names per folder, sub-folders in
     sorted order when recursive, ``__init__`` and lock files skipped, a file reached twice
-    read once.
+    read once. With a cache, unchanged files are not read again.
     """
     result = ScanResult()
     seen: set[str] = set()
@@ -218,7 +223,14 @@ def scan_revisions(
                     )
                     continue
                 seen.add(real_path)
-                _add(result, scan_file(real_path))
+                scanned = cache.get(real_path) if cache is not None else None
+                if scanned is None:
+                    scanned = scan_file(real_path)
+                    if cache is not None:
+                        cache.put(real_path, scanned)
+                _add(result, scanned)
+    if cache is not None:
+        cache.save()
     return result
 
 

@@ -1,0 +1,105 @@
+"""An on-disk cache of scanned revision headers that never serves a changed file's old header.
+
+Reading 5,000 files is most of the graph's cost; a file whose size, modification time and inode
+are unchanged has the same header. Files modified in the last two seconds are not cached, so a
+coarse file-system clock cannot hide a same-size edit (git's "racily clean" rule).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+
+from workbench.core.scan import Diagnostic, ScannedRevision, collector_paused
+
+FORMAT_VERSION = 1
+RACY_WINDOW_NS = 2_000_000_000
+
+_REVISION_FIELDS = ScannedRevision.__slots__
+_DIAGNOSTIC_FIELDS = Diagnostic.__slots__
+
+FileKey = tuple[int, int, int]
+
+
+def default_cache_path(version_locations: Iterable[str]) -> str | None:
+    """The cache file for a set of version folders under the user's cache directory.
+
+    ``WORKBENCH_SCAN_CACHE=0`` turns the cache off.
+    """
+    if os.environ.get("WORKBENCH_SCAN_CACHE", "1") == "0":
+        return None
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256("\0".join(sorted(version_locations)).encode()).hexdigest()[:24]
+    return os.path.join(root, "migration-workbench", f"scan-{digest}.marshal")
+
+
+class ScanCache:
+    """Headers by file path, each valid only for the file identity it was read from."""
+
+    def __init__(self, path: str, entries: dict[str, tuple[FileKey, bool, tuple]]) -> None:
+        self.path = path
+        self._stored = entries
+        self._kept: dict[str, tuple[FileKey, bool, tuple]] = {}
+        self._waiting: dict[str, FileKey] = {}
+        self._changed = False
+
+    @classmethod
+    def load(cls, path: str) -> ScanCache:
+        """The cache saved at path, or an empty one if it is missing, unreadable or outdated."""
+        try:
+            with open(path, "rb") as file, collector_paused():
+                version, entries = marshal.loads(file.read())
+            if version != FORMAT_VERSION or not isinstance(entries, dict):
+                entries = {}
+        except (OSError, EOFError, ValueError, TypeError):
+            entries = {}
+        return cls(path, entries)
+
+    def get(self, path: str) -> ScannedRevision | Diagnostic | None:
+        """The cached header of an unchanged file; None means: scan it, then ``put`` it."""
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        key = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        entry = self._stored.get(path)
+        if entry is not None and tuple(entry[0]) == key:
+            self._kept[path] = entry
+            is_revision, values = entry[1], entry[2]
+            return ScannedRevision(*values) if is_revision else Diagnostic(*values)
+        if time.time_ns() - stat.st_mtime_ns > RACY_WINDOW_NS:
+            self._waiting[path] = key
+        return None
+
+    def put(self, path: str, scanned: ScannedRevision | Diagnostic) -> None:
+        """Remember a freshly scanned header, unless its file was modified too recently."""
+        key = self._waiting.pop(path, None)
+        if key is None:
+            return
+        is_revision = isinstance(scanned, ScannedRevision)
+        names = _REVISION_FIELDS if is_revision else _DIAGNOSTIC_FIELDS
+        self._kept[path] = (key, is_revision, tuple(getattr(scanned, name) for name in names))
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the entries used or added in this scan, atomically; a failure is ignored."""
+        if not self._changed and len(self._kept) == len(self._stored):
+            return
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".scan-", suffix=".tmp")
+        except OSError:
+            return
+        try:
+            with os.fdopen(handle, "wb") as file:
+                marshal.dump((FORMAT_VERSION, self._kept), file)
+            os.replace(temporary, self.path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
