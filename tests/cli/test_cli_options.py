@@ -100,6 +100,11 @@ def test_x_arguments_and_tags_reach_env_py_once(make_project):
     assert printed(stamped.stdout, "tag") == ["stamped"]
     assert project.state().versions == frozenset()
 
+    both_levels = project.db("-x", "g=1", "upgrade", "-x", "s=2")
+    assert printed(both_levels.stdout, "x-args") == [["g=1", "s=2"]]
+    group_only = project.db("-x", "g=1", "current")
+    assert printed(group_only.stdout, "x-args") == [["g=1"]]
+
 
 def test_migrate_kwargs_reach_autogenerate(make_project):
     batch = make_project()
