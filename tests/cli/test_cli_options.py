@@ -100,7 +100,7 @@ def test_x_arguments_and_tags_reach_env_py_once(make_project):
     assert printed(stamped.stdout, "tag") == ["stamped"]
     assert project.state().versions == frozenset()
 
-    both_levels = project.db("-x", "g=1", "upgrade", "-x", "s=2")
+    both_levels = project.db("-x", "g=1", "upgrade", "-x", "s=2", "--sql", "base:aaaa0001")
     assert printed(both_levels.stdout, "x-args") == [["g=1", "s=2"]]
     group_only = project.db("-x", "g=1", "current")
     assert printed(group_only.stdout, "x-args") == [["g=1"]]
