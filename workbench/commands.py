@@ -46,6 +46,22 @@ class MigrationStep:
     database: str | None
 
 
+@dataclass(frozen=True)
+class StepProgress:
+    """A step about to run (``done`` false) or just applied, numbered within its database's run.
+
+    Reported live to an ``on_step`` callback so that a long upgrade can show "3 of 12".
+    """
+
+    step: MigrationStep
+    number: int
+    total: int
+    done: bool
+
+
+StepCallback = Callable[[StepProgress], None]
+
+
 def _reports_failures(function: Callable[P, R]) -> Callable[P, R]:
     """Turn any failure inside a command into a ``WorkbenchError`` with a one-line message."""
 
@@ -54,12 +70,12 @@ def _reports_failures(function: Callable[P, R]) -> Callable[P, R]:
         try:
             return function(*args, **kwargs)
         except WorkbenchError as exc:
-            raise WorkbenchError(mask_passwords(str(exc), _known_passwords())) from exc
+            raise WorkbenchError(mask_passwords(str(exc), known_passwords())) from exc
         except BrokenPipeError:
             raise
         except Exception as exc:
             message = describe_failure(exc, _migrations_dir_or_none())
-            raise WorkbenchError(mask_passwords(message, _known_passwords())) from exc
+            raise WorkbenchError(mask_passwords(message, known_passwords())) from exc
 
     return wrapper
 
@@ -82,7 +98,7 @@ def _migrations_dir_or_none() -> str | None:
         return None
 
 
-def _known_passwords() -> list[str]:
+def known_passwords() -> list[str]:
     """Passwords of the app's configured database URLs, so no message can show them."""
     from sqlalchemy.engine import make_url
 
@@ -117,8 +133,25 @@ def _config(directory: str | None, x_arg: XArg = None, opts: Sequence[str] = ())
     return config
 
 
+def _migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
+    """Our record of an Alembic ``MigrationInfo`` run with env.py's ``run_migrations`` args."""
+    if info.is_stamp:
+        kind: Literal["upgrade", "downgrade", "stamp"] = "stamp"
+    else:
+        kind = "upgrade" if info.is_upgrade else "downgrade"
+    return MigrationStep(
+        revision=info.up_revision_id,
+        kind=kind,
+        source_revisions=tuple(info.source_revision_ids),
+        destination_revisions=tuple(info.destination_revision_ids),
+        database=run_args.get("engine_name"),
+    )
+
+
 @contextmanager
-def _fresh_configure_args() -> Iterator[list[MigrationStep]]:
+def _fresh_configure_args(
+    on_applied: Callable[[MigrationStep], None] | None = None,
+) -> Iterator[list[MigrationStep]]:
     """Give env.py a private copy of the configure args for one command, recording each step.
 
     env.py files may store hooks in the dict they receive; a copy keeps one command's hooks
@@ -129,19 +162,9 @@ def _fresh_configure_args() -> Iterator[list[MigrationStep]]:
     steps: list[MigrationStep] = []
 
     def record_step(ctx: Any, step: Any, heads: set[str], run_args: dict[str, Any]) -> None:
-        if step.is_stamp:
-            kind: Literal["upgrade", "downgrade", "stamp"] = "stamp"
-        else:
-            kind = "upgrade" if step.is_upgrade else "downgrade"
-        steps.append(
-            MigrationStep(
-                revision=step.up_revision_id,
-                kind=kind,
-                source_revisions=tuple(step.source_revision_ids),
-                destination_revisions=tuple(step.destination_revision_ids),
-                database=run_args.get("engine_name"),
-            )
-        )
+        steps.append(_migration_step(step, run_args))
+        if on_applied is not None:
+            on_applied(steps[-1])
 
     user_callbacks = shared.get("on_version_apply") or ()
     if callable(user_callbacks):
@@ -329,6 +352,44 @@ def merge(
     return result
 
 
+class _StepCounter:
+    """Numbers each database's steps and reports every step as it starts and once applied.
+
+    env.py names the database only in its ``run_migrations(engine_name=...)`` call, so that
+    call is watched to name a step before it runs; on_version_apply reports it once applied.
+    """
+
+    def __init__(self, on_step: StepCallback) -> None:
+        self.on_step = on_step
+        self.run_args: dict[str, Any] = {}
+        self.number = 0
+        self.total = 0
+
+    def watch(self, environment: EnvironmentContext) -> None:
+        """Note the args of env.py's ``context.run_migrations`` calls on this environment."""
+        run_migrations = environment.run_migrations
+
+        def run_migrations_noting_args(**kw: Any) -> None:
+            self.run_args = kw
+            run_migrations(**kw)
+
+        # entering the environment installs its attributes as ``alembic.context``'s functions
+        environment.run_migrations = run_migrations_noting_args  # type: ignore[method-assign]
+
+    def announce(self, planned: Sequence[Any]) -> Iterator[Any]:
+        """Hand Alembic one database's steps, reporting each just before it runs."""
+        self.number, self.total = 0, len(planned)
+        for step in planned:
+            self.number += 1
+            started = _migration_step(step.info, self.run_args)
+            self.on_step(StepProgress(started, self.number, self.total, done=False))
+            yield step
+
+    def applied(self, step: MigrationStep) -> None:
+        """Report the step that just ran."""
+        self.on_step(StepProgress(step, self.number, self.total, done=True))
+
+
 def _run_migration(
     config: AlembicConfig,
     script: ScriptDirectory,
@@ -339,22 +400,30 @@ def _run_migration(
     destination: Any,
     tag: str | None,
     purge: bool = False,
+    on_step: StepCallback | None = None,
 ) -> list[MigrationStep]:
     """Run env.py once with a step function and return the steps it applied."""
-    with (
-        _fresh_configure_args() as steps,
-        EnvironmentContext(
+    counter = _StepCounter(on_step) if on_step is not None else None
+
+    def work(rev: Any, context: Any) -> Any:
+        planned = steps_of(rev)
+        return counter.announce(planned) if counter is not None else planned
+
+    with _fresh_configure_args(counter.applied if counter is not None else None) as steps:
+        environment = EnvironmentContext(
             config,
             script,
-            fn=lambda rev, context: steps_of(rev),
+            fn=work,
             as_sql=sql,
             starting_rev=starting_rev,
             destination_rev=destination,
             tag=tag,
             purge=purge,
-        ),
-    ):
-        script.run_env()
+        )
+        if counter is not None:
+            counter.watch(environment)
+        with environment:
+            script.run_env()
     return steps
 
 
@@ -375,8 +444,13 @@ def upgrade(
     sql: bool = False,
     tag: str | None = None,
     x_arg: XArg = None,
+    *,
+    on_step: StepCallback | None = None,
 ) -> list[MigrationStep]:
-    """Upgrade the database(s) to a later revision; returns the steps applied."""
+    """Upgrade the database(s) to a later revision; returns the steps applied.
+
+    ``on_step`` hears of every step as it starts and once applied, while env.py runs.
+    """
     config = _config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev, target = _split_range(revision, sql)
@@ -389,6 +463,7 @@ def upgrade(
         starting_rev=starting_rev,
         destination=target,
         tag=tag,
+        on_step=on_step,
     )
 
 
@@ -399,8 +474,13 @@ def downgrade(
     sql: bool = False,
     tag: str | None = None,
     x_arg: XArg = None,
+    *,
+    on_step: StepCallback | None = None,
 ) -> list[MigrationStep]:
-    """Revert the database(s) to an earlier revision; returns the steps reverted."""
+    """Revert the database(s) to an earlier revision; returns the steps reverted.
+
+    ``on_step`` hears of every step as it starts and once applied, while env.py runs.
+    """
     config = _config(directory, x_arg)
     if sql and revision == "-1":
         revision = "head:-1"
@@ -417,6 +497,7 @@ def downgrade(
         starting_rev=starting_rev,
         destination=target,
         tag=tag,
+        on_step=on_step,
     )
 
 
@@ -428,8 +509,13 @@ def stamp(
     tag: str | None = None,
     purge: bool = False,
     x_arg: XArg = None,
+    *,
+    on_step: StepCallback | None = None,
 ) -> list[MigrationStep]:
-    """Set the version table to the given revision(s) without running migrations."""
+    """Set the version table to the given revision(s) without running migrations.
+
+    ``on_step`` hears of every version-table change as it starts and once applied.
+    """
     config = _config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev = None
@@ -453,6 +539,7 @@ def stamp(
         destination=tuple(destinations),
         tag=tag,
         purge=purge,
+        on_step=on_step,
     )
 
 
