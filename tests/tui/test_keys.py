@@ -1,0 +1,57 @@
+"""The action registry is the one source of keys: every entry must lead somewhere."""
+
+from __future__ import annotations
+
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.keys import ACTIONS, WRITING_ACTIONS, Scope, key_label
+from workbench.tui.screens.confirm import ConfirmScreen
+from workbench.tui.screens.editor import EditorScreen
+from workbench.tui.screens.help import HelpScreen
+from workbench.tui.screens.problems import ProblemsScreen
+from workbench.tui.screens.progress import ProgressScreen
+from workbench.tui.screens.prompt import PromptScreen
+from workbench.tui.widgets.graph_view import GraphView
+from workbench.tui.widgets.search_bar import SearchBar
+
+HANDLERS = {
+    Scope.APP: [WorkbenchApp],
+    Scope.GRAPH: [GraphView],
+    Scope.SEARCH: [SearchBar],
+    Scope.CONFIRM: [ConfirmScreen],
+    Scope.PROGRESS: [ProgressScreen],
+    Scope.EDITOR: [EditorScreen],
+    Scope.PROMPT: [PromptScreen],
+    Scope.LISTS: [HelpScreen, ProblemsScreen],
+}
+
+
+def test_every_registered_action_has_a_handler_where_its_key_is_bound():
+    for entry in ACTIONS:
+        for owner in HANDLERS[entry.scope]:
+            assert callable(getattr(owner, f"action_{entry.action}", None)), (entry, owner)
+            bound = {binding.action for binding in owner.BINDINGS}  # type: ignore[union-attr]
+            assert entry.action in bound, (entry, owner)
+
+
+def test_no_key_is_bound_twice_in_one_scope():
+    for scope in Scope:
+        keys = [key for entry in ACTIONS if entry.scope is scope for key in entry.keys.split(",")]
+        assert len(keys) == len(set(keys)), scope
+
+
+def test_writing_actions_are_the_ones_that_change_files_or_databases():
+    assert {
+        "upgrade_selected",
+        "upgrade_heads",
+        "downgrade_selected",
+        "stamp_selected",
+        "edit_revision",
+        "new_revision",
+        "merge_heads",
+    } == WRITING_ACTIONS
+
+
+def test_keys_read_as_people_say_them():
+    labels = {entry.action: key_label(entry) for entry in ACTIONS if entry.scope is Scope.GRAPH}
+    assert labels["cursor_down"] == "j / down"
+    assert labels["page_down"] == "PgDn / ctrl+f"

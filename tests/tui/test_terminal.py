@@ -1,0 +1,107 @@
+"""``flask db tui`` in a real terminal (tmux): the screen as a person sees it, keys, $EDITOR, quit.
+
+Everything else drives the app headless; this is the one run through a real pseudo-terminal,
+where ``App.suspend()`` works and ``$EDITOR`` takes over the screen.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SQLITE_ONLY
+
+pytestmark = [
+    SQLITE_ONLY,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+WIDTH, HEIGHT = 160, 48
+DONE = "WORKBENCH-EXITED"
+
+
+class Terminal:
+    """One tmux server of our own (its own socket), running one command in a 160x48 window."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        """Run a tmux command on our server; its output."""
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+        ).stdout
+
+    def start(self, command: str) -> None:
+        """Start the command in a detached session."""
+        self.tmux("new-session", "-d", "-s", "main", "-x", str(WIDTH), "-y", str(HEIGHT), command)
+
+    def screen(self) -> str:
+        """The text on the screen now."""
+        return self.tmux("capture-pane", "-p", "-t", "main")
+
+    def keys(self, *keys: str) -> None:
+        """Type keys (tmux key names: ``j``, ``Escape``, ``q``)."""
+        self.tmux("send-keys", "-t", "main", *keys)
+
+    def wait_for(self, text: str, seconds: float = 30.0) -> str:
+        """Wait until ``text`` is on the screen; the screen."""
+        deadline = time.monotonic() + seconds
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            assert time.monotonic() < deadline, f"{text!r} never appeared:\n{screen}"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    """A private tmux server, killed at the end of the test."""
+    terminal = Terminal(f"workbench-test-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        yield terminal
+    finally:
+        subprocess.run(["tmux", "-L", terminal.socket, "kill-server"], capture_output=True)
+
+
+def test_flask_db_tui_in_a_real_terminal(make_tui_project, terminal):
+    tui = make_tui_project(upgrade_to="b2000000")
+    flask = Path(sys.executable).with_name("flask")
+    environment = {
+        "FLASK_APP": "app",
+        "EDITOR": "sed -i s/posts/articles/g",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TERM": "xterm-256color",
+    }
+    exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items())
+    folder = shlex.quote(str(tui.project.path))
+    # Textual takes its size from COLUMNS/LINES when they are set (pytest sets them)
+    command = f"env -u COLUMNS -u LINES {exports} {shlex.quote(str(flask))} db tui"
+    terminal.start(f"cd {folder} && {command}; echo {DONE} $?; sleep 600")
+
+    terminal.wait_for("Revisions: 4, 2 heads")
+    terminal.wait_for("behind 2")
+    screen = terminal.wait_for("u Upgrade")
+    assert "d4000000" in screen
+    assert "[default] create accounts" in screen
+    assert "head (tagging) create tags" in screen
+    assert "Databases" in screen
+
+    terminal.keys("j")
+    terminal.wait_for("Revision c3000000")
+    terminal.keys("e")  # $EDITOR (sed here) runs in the suspended terminal
+    terminal.wait_for("create articles")
+    assert "create_table('articles'" in tui.paths["c3000000"].read_text()
+
+    terminal.keys("q")
+    screen = terminal.wait_for(DONE)
+    assert f"{DONE} 0" in screen
+    assert "Traceback" not in screen

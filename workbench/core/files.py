@@ -1,0 +1,61 @@
+"""Reading a revision file and writing it back atomically, only if nobody changed it meanwhile.
+
+The built-in editor holds a file for minutes; another editor, a ``git pull`` or a formatter
+may rewrite it in that time, and saving must never throw their work away silently.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+
+class FileChangedError(Exception):
+    """The file on disk is no longer the one that was opened; nothing was written."""
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """A file's text as it was read, with what identifies that version on disk."""
+
+    path: str
+    text: str
+    mtime_ns: int
+    size: int
+
+
+def open_file(path: str) -> OpenedFile:
+    """Read a text file and remember which version of it was read."""
+    with open(path, encoding="utf-8", newline="") as file:
+        text = file.read()
+    info = os.stat(path)
+    return OpenedFile(path=path, text=text, mtime_ns=info.st_mtime_ns, size=info.st_size)
+
+
+def save_if_unchanged(opened: OpenedFile, text: str) -> OpenedFile:
+    """Write ``text`` atomically over the file, unless the file changed since it was opened.
+
+    The check compares the content, not only the modification time: a tool that rewrites a
+    file with the same bytes is no conflict, and a change within the clock's resolution is.
+    """
+    try:
+        current = open_file(opened.path)
+    except FileNotFoundError as exc:
+        raise FileChangedError(f"{opened.path} was deleted since it was opened") from exc
+    if current.text != opened.text:
+        raise FileChangedError(
+            f"{opened.path} changed on disk since it was opened; your text was not written"
+        )
+    folder = os.path.dirname(os.path.abspath(opened.path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".workbench-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.chmod(temporary, os.stat(opened.path).st_mode & 0o7777)
+        os.replace(temporary, opened.path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return open_file(opened.path)

@@ -1,0 +1,104 @@
+"""What the workbench shows, loaded from core: the graph with its rows, and a cheap folder stamp.
+
+Called from thread workers only; each function is one core call (or a stat walk) and returns
+plain data that a message carries to the widgets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from workbench.core.graph import RevisionGraph
+from workbench.core.layout import LayoutRow, layout_graph
+from workbench.project import MigrationProject
+from workbench.tui.widgets.revision_detail import RevisionFacts
+
+FolderStamp = frozenset[tuple[str, int, int]]
+"""Every ``.py`` file of the version folders as (path, modification time, size)."""
+
+
+@dataclass(frozen=True)
+class History:
+    """The revision graph, its rows as drawn, and the stamp of the files it was read from."""
+
+    graph: RevisionGraph
+    rows: list[LayoutRow]
+    stamp: FolderStamp
+
+    @property
+    def problem_revisions(self) -> frozenset[str]:
+        """Revisions named by a diagnostic: their rows are marked in the graph."""
+        return frozenset(
+            diagnostic.revision
+            for diagnostic in self.graph.diagnostics
+            if diagnostic.revision is not None
+        )
+
+
+def load_history(project: MigrationProject) -> History:
+    """Scan the version folders, build the graph and lay out its rows."""
+    stamp = folder_stamp(project.version_locations, project.recursive_version_locations)
+    graph = project.load_graph()
+    return History(graph=graph, rows=layout_graph(graph), stamp=stamp)
+
+
+def folder_stamp(folders: Iterable[str], recursive: bool) -> FolderStamp:
+    """Stat every revision file; a different stamp means files were added, removed or changed.
+
+    One ``scandir`` per folder: a few milliseconds for thousands of files, cheap enough to poll.
+    """
+    found: set[tuple[str, int, int]] = set()
+    pending = list(folders)
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if recursive and entry.name != "__pycache__":
+                        pending.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    found.add((entry.path, info.st_mtime_ns, info.st_size))
+            except OSError:
+                continue
+    return frozenset(found)
+
+
+def revision_facts(
+    history: History, revision: str, markers: Mapping[str, Sequence[str]], folder: str
+) -> RevisionFacts:
+    """What the detail pane's header says about a revision, read off the graph.
+
+    The file's path is shown relative to the project ``folder`` when it lies inside it.
+    """
+    graph = history.graph
+    scanned = graph.revisions[revision]
+    return RevisionFacts(
+        revision=revision,
+        message=scanned.message,
+        parents=graph.parents[revision],
+        children=graph.children[revision],
+        branch_labels=sorted(graph.branch_labels.get(revision, ())),
+        depends_on=scanned.depends_on,
+        path=shown_path(scanned.path, folder),
+        create_date=scanned.create_date,
+        is_head=revision in graph.heads,
+        databases=markers.get(revision, ()),
+        problems=[
+            diagnostic.message
+            for diagnostic in graph.diagnostics
+            if diagnostic.revision == revision
+        ],
+    )
+
+
+def shown_path(path: str, folder: str) -> str:
+    """``migrations/versions/x.py`` rather than the absolute path, inside the project."""
+    relative = os.path.relpath(os.path.abspath(path), folder)
+    return path if relative.startswith(os.pardir) else relative

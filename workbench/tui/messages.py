@@ -1,0 +1,64 @@
+"""Messages the app's thread workers post back to the UI thread, each carrying plain data.
+
+Workers never touch widgets: they call core, then post one of these, and the handler on the
+UI thread updates the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from workbench.core.databases import DatabaseStatus
+from workbench.tui.history import FolderStamp, History
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """The version folders were scanned and the graph laid out."""
+
+    history: History
+
+
+@dataclass
+class HistoryFailed(Message):
+    """The version folders could not be scanned at all."""
+
+    error: str
+
+
+@dataclass
+class StatusesRead(Message):
+    """Every database's version table was read (or found unreachable)."""
+
+    statuses: Sequence[DatabaseStatus]
+    generation: int
+    """Which reading this is; an older reading arriving late is dropped."""
+
+
+@dataclass
+class FilesChanged(Message):
+    """Revision files were added, removed or changed on disk since the last scan."""
+
+    stamp: FolderStamp
+
+
+@dataclass
+class ScriptRead(Message):
+    """A revision file was read for the detail pane (``text`` None when it could not be)."""
+
+    revision: str
+    text: str | None
+    error: str | None
+
+
+@dataclass
+class SqlRendered(Message):
+    """The SQL a revision runs on a database, rendered offline (``sql`` None on failure)."""
+
+    revision: str
+    database: str
+    sql: str | None
+    error: str | None

@@ -1,0 +1,194 @@
+"""The runner operations the workbench starts, and what it reads from their events.
+
+No Textual here: which ``Operation`` renders a revision's SQL or previews a plan, running one
+to its end (from a worker thread), and the few words the screens say about the results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from workbench.core.databases import DatabaseState, DatabaseStatus
+from workbench.core.graph import RevisionGraph
+from workbench.core.plan import Plan
+from workbench.core.runner import Operation, RunningOperation, start_operation
+
+SQL_STREAMS = frozenset({"sql", "stdout"})
+SECTION = "-- Database: "
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """How to start a child for this project: its folder, the app's import path, the migrations."""
+
+    project_folder: str
+    app_import_path: str | None
+    directory: str
+
+    def start(self, operation: Operation) -> RunningOperation:
+        """Start the operation's child process."""
+        return start_operation(operation, self.project_folder, self.app_import_path)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an operation ended: its last event, and every line it printed on the way."""
+
+    kind: str
+    message: str = ""
+    traceback: str = ""
+    databases: Sequence[Mapping[str, Any]] = ()
+    result: Mapping[str, Any] = field(default_factory=dict)
+    lines: Sequence[str] = ()
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any], lines: Sequence[str] = ()) -> Outcome:
+        """The outcome a final event (finished, failed, cancelled) describes."""
+        return cls(
+            kind=str(event["event"]),
+            message=str(event.get("message", "")),
+            traceback=str(event.get("traceback", "")),
+            databases=list(event.get("databases") or ()),
+            result=dict(event.get("result") or {}),
+            lines=lines,
+        )
+
+    @property
+    def scripts(self) -> list[Mapping[str, Any]]:
+        """The revision files a ``revision`` or ``merge`` operation wrote."""
+        return list(self.result.get("scripts") or ())
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The SQL a plan would run on one database, or why there is none to show."""
+
+    title: str
+    sql: str | None
+    note: str | None = None
+
+
+def plan_preview(plan: Plan, target: DatabaseStatus, launcher: Launcher) -> Preview:
+    """Render a plan's SQL on the target database offline (blocking: workers only)."""
+    title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
+    operation = preview_operation(plan, target, launcher.directory)
+    if operation is None:
+        return Preview(
+            title,
+            None,
+            "no offline SQL for this plan: the database stands on "
+            "several heads, has no revision to start from, or the plan purges",
+        )
+    outcome = run_to_end(launcher, operation)
+    if outcome.kind != "finished":
+        return Preview(title, None, f"the SQL could not be rendered: {outcome.message}")
+    return Preview(title, database_section("\n".join(outcome.lines), target.name))
+
+
+def run_to_end(launcher: Launcher, operation: Operation) -> Outcome:
+    """Run an operation and wait for its end, keeping what it printed (blocking: workers only)."""
+    running = launcher.start(operation)
+    lines: list[str] = []
+    final: Mapping[str, Any] = {"event": "failed", "message": "the child sent no result"}
+    for event in running.events():
+        kind = event["event"]
+        if kind == "output" and event.get("stream") in SQL_STREAMS:
+            lines.append(str(event.get("text", "")))
+        elif kind in ("finished", "failed", "cancelled"):
+            final = event
+    return Outcome.from_event(final, lines)
+
+
+def database_section(sql: str, database: str) -> str:
+    """One database's part of a multi-database offline script (all of it when not sectioned)."""
+    if SECTION not in sql:
+        return sql
+    sections = sql.split(SECTION)
+    for section in sections[1:]:
+        name, _, body = section.partition("\n")
+        if name.strip() == database:
+            return f"{SECTION}{name}\n{body}"
+    return sql
+
+
+def revision_sql_operation(graph: RevisionGraph, revision: str, directory: str) -> Operation:
+    """The offline upgrade of exactly one revision, from its (first) parent."""
+    parents = graph.parents[revision]
+    span = f"{parents[0]}:{revision}" if parents else revision
+    return Operation("sql", {"directory": directory, "revision": span})
+
+
+def preview_operation(plan: Plan, target: DatabaseStatus, directory: str) -> Operation | None:
+    """The offline run of a plan on the target database, or None when it has no SQL form.
+
+    Offline mode starts from one revision; a database on several heads, a purge and a
+    downgrade from nothing have no offline equivalent.
+    """
+    current = target.current
+    if len(current) > 1 or plan.purge:
+        return None
+    start = current[0] if current else None
+    if plan.action == "upgrade":
+        span = f"{start}:{plan.target}" if start else plan.target
+        return Operation("sql", {"directory": directory, "revision": span})
+    if start is None:
+        return None
+    arguments = {"directory": directory, "revision": f"{start}:{plan.target}", "sql": True}
+    return Operation(plan.action, arguments)
+
+
+def name_to_type(plan: Plan) -> str | None:
+    """The database whose name must be typed to run a destructive plan on a server database.
+
+    SQLite files are easy to copy back; a server database is not, so a downgrade, stamp or
+    purge changing one asks for its name first.
+    """
+    if not plan.destructive:
+        return None
+    for database in plan.databases:
+        if database.changes_anything and not _is_sqlite(database.url):
+            return database.name
+    return None
+
+
+def _is_sqlite(url: str) -> bool:
+    """True for a SQLite URL (masked URLs parse as well)."""
+    return _backend(url) == "sqlite"
+
+
+def _backend(url: str) -> str:
+    """The database backend of a URL (``sqlite``, ``postgresql``...), or ``unknown``."""
+    try:
+        return make_url(url).get_backend_name()
+    except Exception:
+        return "unknown"
+
+
+def standing_summary(databases: Iterable[Mapping[str, Any]]) -> str:
+    """Where each database stands, one line each: ``default is at abc123``."""
+    lines = []
+    for database in databases:
+        name = database.get("name", "?")
+        if database.get("error"):
+            lines.append(f"{name}: could not be read ({database['error']})")
+        else:
+            revisions = database.get("revisions") or []
+            lines.append(f"{name} is at {', '.join(revisions) or 'base (empty version table)'}")
+    return "\n".join(lines)
+
+
+def status_summary(statuses: Iterable[DatabaseStatus]) -> str:
+    """Where each migrated database stands after an operation, read from its version table."""
+    return standing_summary(
+        {
+            "name": status.name,
+            "revisions": list(status.current),
+            "error": status.reason if status.state is DatabaseState.UNREACHABLE else None,
+        }
+        for status in statuses
+        if not status.read_only
+    )

@@ -1,0 +1,1 @@
+"""The workbench's screens: help, confirmations, progress, editor, prompts."""

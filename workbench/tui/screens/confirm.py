@@ -1,0 +1,219 @@
+"""The confirmation of an upgrade, downgrade or stamp: the exact plan, its SQL, then run or not.
+
+The plan comes from ``core.plan`` as it is; this screen lays it out, loads the SQL preview in
+a worker, and for destructive plans on server databases asks for the database's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from workbench.core.plan import DatabasePlan, Plan
+from workbench.tui.highlight import highlighted
+from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.runs import Preview
+
+SHORT_ID = 12
+SHOWN_STEPS = 200
+
+
+def _rows(revisions: tuple[str, ...]) -> str:
+    return ", ".join(revision[:SHORT_ID] for revision in revisions) or "(empty)"
+
+
+def database_plan_text(plan: Plan, database: DatabasePlan, messages: Mapping[str, str]) -> Text:
+    """One database's part of the plan: the revisions in order, the version table before/after."""
+    text = Text()
+    text.append(database.name, style="bold")
+    text.append(f"  {database.url}\n", style="dim")
+    verb = {"upgrade": "applied", "downgrade": "reverted", "stamp": "run"}[plan.action]
+    if plan.action == "stamp":
+        text.append("  no migration runs; only the version table changes\n")
+    elif not database.revisions:
+        text.append("  nothing to run\n", style="dim")
+    else:
+        count = len(database.revisions)
+        text.append(f"  {count} revision{'s' if count != 1 else ''} {verb}, in this order:\n")
+        for number, revision in enumerate(database.revisions[:SHOWN_STEPS], 1):
+            text.append(f"  {number:>4}. ", style="dim")
+            text.append(revision[:SHORT_ID].ljust(SHORT_ID), style="bold")
+            text.append(f"  {messages.get(revision, '')}\n")
+        if count > SHOWN_STEPS:
+            text.append(f"        … and {count - SHOWN_STEPS} more\n", style="dim")
+    purged = " (emptied first)" if plan.purge else ""
+    text.append(
+        f"  version table{purged}: {_rows(database.current)} → {_rows(database.versions_after)}\n"
+    )
+    for problem in database.problems:
+        text.append(f"  ✖ {problem}\n", style="bold red")
+    for warning in database.warnings:
+        text.append(f"  ⚠ {warning}\n", style="yellow")
+    return text
+
+
+def plan_renderable(plan: Plan, messages: Mapping[str, str]) -> RenderableType:
+    """The whole plan: every database it touches, then the problems that stop it."""
+    parts: list[RenderableType] = [
+        database_plan_text(plan, database, messages) for database in plan.databases
+    ]
+    for problem in plan.problems:
+        parts.append(Text(f"✖ {problem}", style="bold red"))
+    if not plan.runnable and not plan.all_problems:
+        parts.append(Text("Nothing would change: there is nothing to run.", style="yellow"))
+    return Group(*parts)
+
+
+class ConfirmScreen(ModalScreen[Plan | None]):
+    """Shows a plan and its SQL; dismissed with the plan to run, or None."""
+
+    BINDINGS = bindings_for(Scope.CONFIRM)
+
+    DEFAULT_CSS = """
+    ConfirmScreen {
+        align: center middle;
+        & > Vertical {
+            width: 110;
+            max-width: 96%;
+            height: 92%;
+            border: thick $warning;
+            background: $surface;
+            padding: 0 1;
+        }
+        #plan { height: auto; max-height: 50%; }
+        #preview { height: 1fr; border-top: solid $panel-lighten-2; }
+        #typed-name { margin-top: 1; }
+        #buttons { height: auto; align-horizontal: right; margin-top: 1; }
+        #buttons Button { margin-left: 2; }
+    }
+    """
+
+    def __init__(
+        self,
+        title: str,
+        plan: Plan,
+        messages: Mapping[str, str],
+        name_to_type: Callable[[Plan], str | None],
+        load_preview: Callable[[Plan], Preview],
+        replan: Callable[[bool], Plan] | None = None,
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self.plan = plan
+        self._messages = messages
+        self._name_to_type = name_to_type
+        self._load_preview = load_preview
+        self._replan = replan
+
+    def compose(self) -> ComposeResult:
+        """Plan, optional purge switch, SQL preview, optional name input, buttons."""
+        with Vertical() as frame:
+            frame.border_title = self._title
+            frame.border_subtitle = "ctrl+s run · esc cancel"
+            with VerticalScroll(id="plan"):
+                yield Static(plan_renderable(self.plan, self._messages), id="plan-text")
+            if self._replan is not None:
+                yield Checkbox("purge: empty the version table first", id="purge")
+            with VerticalScroll(id="preview"):
+                yield Static(Text("rendering the SQL…", style="dim"), id="preview-text")
+            yield Input(id="typed-name")
+            with Horizontal(id="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(
+                    "Run", id="run", variant="error" if self.plan.destructive else "primary"
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Focus where the next keystroke belongs; start rendering the SQL."""
+        self._update_run_button()
+        if self._typed_name is not None:
+            self.query_one("#typed-name", Input).focus()
+        else:
+            self.query_one("#run" if self.plan.runnable else "#cancel", Button).focus()
+        self.load_preview(self.plan)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def load_preview(self, plan: Plan) -> None:
+        """Render the plan's SQL off the UI thread (a child process runs env.py offline)."""
+        preview = self._load_preview(plan)
+        self.app.call_from_thread(self._show_preview, plan, preview)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The preview failed unexpectedly (the app hears of it too): say there is none."""
+        if event.state is WorkerState.ERROR:
+            self._show_preview(self.plan, Preview("SQL", None, "the SQL preview failed"))
+
+    def _show_preview(self, plan: Plan, preview: Preview) -> None:
+        if plan is not self.plan:
+            return
+        heading = Text(preview.title, style="bold")
+        if preview.sql is None:
+            body: RenderableType = Text(preview.note or "", style="dim")
+        else:
+            body = highlighted(preview.sql, "sql", self.query_one("#preview-text", Static))
+        self.query_one("#preview-text", Static).update(Group(heading, body))
+
+    def _typed_name_matches(self) -> bool:
+        if self._typed_name is None:
+            return True
+        return self.query_one("#typed-name", Input).value.strip() == self._typed_name
+
+    @property
+    def _typed_name(self) -> str | None:
+        """The database name to type before the plan may run (None: no typing needed)."""
+        return self._name_to_type(self.plan)
+
+    def _update_run_button(self) -> None:
+        typed_name = self.query_one("#typed-name", Input)
+        typed_name.display = self._typed_name is not None
+        typed_name.placeholder = f"type {self._typed_name!r} to confirm"
+        self.query_one("#run", Button).disabled = not (
+            self.plan.runnable and self._typed_name_matches()
+        )
+
+    @on(Input.Changed, "#typed-name")
+    def _name_typed(self) -> None:
+        self._update_run_button()
+
+    @on(Input.Submitted, "#typed-name")
+    def _name_submitted(self) -> None:
+        self.action_confirm()
+
+    @on(Checkbox.Changed, "#purge")
+    def _purge_toggled(self, event: Checkbox.Changed) -> None:
+        assert self._replan is not None
+        self.plan = self._replan(event.value)
+        self.query_one("#plan-text", Static).update(plan_renderable(self.plan, self._messages))
+        self.query_one("#preview-text", Static).update(Text("rendering the SQL…", style="dim"))
+        self._update_run_button()
+        self.load_preview(self.plan)
+
+    @on(Button.Pressed, "#run")
+    def _run_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_confirm(self) -> None:
+        """Run the plan, if nothing stops it and the name (when asked for) was typed."""
+        if not self.plan.runnable:
+            self.notify("this plan cannot run: see the problems listed", severity="warning")
+        elif not self._typed_name_matches():
+            self.notify(f"type {self._typed_name!r} to confirm", severity="warning")
+        else:
+            self.dismiss(self.plan)
+
+    def action_cancel(self) -> None:
+        """Go back without running anything."""
+        self.dismiss(None)

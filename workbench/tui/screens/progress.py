@@ -1,0 +1,165 @@
+"""A running operation: revision i of n, the lines it prints, and a key to cancel it.
+
+A thread worker reads the child's events and posts each one to this screen; the screen never
+waits on the child, so the UI stays live, and escape / ctrl+c asks the child to stop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Footer, ProgressBar, RichLog, Static
+from textual.worker import Worker, WorkerState
+
+from workbench.core.runner import RunningOperation
+from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.runs import Outcome
+
+SHORT_ID = 12
+LOG_STYLES = {"ERROR": "bold red", "WARNING": "yellow", "CRITICAL": "bold red"}
+
+
+def event_line(event: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The log line (text, style) an event adds, or None for events that only move progress."""
+    kind = event["event"]
+    if kind == "step" and event.get("phase") == "done":
+        return (
+            f"{event.get('database', '')}: revision {event.get('number')} of "
+            f"{event.get('total')} done: {event.get('kind', '')} {event.get('revision', '')}",
+            "green",
+        )
+    if kind == "log":
+        return f"{event.get('level', '')} [{event.get('logger', '')}] {event.get('message', '')}", (
+            LOG_STYLES.get(str(event.get("level")), "")
+        )
+    if kind == "output":
+        return str(event.get("text", "")), "dim" if event.get("stream") == "child" else ""
+    if kind == "failed":
+        return f"FAILED: {event.get('message', '')}\n{event.get('traceback', '')}".rstrip(), "red"
+    if kind == "cancelled":
+        return f"CANCELLED: {event.get('message', '')}", "yellow"
+    if kind == "finished":
+        return "finished", "green"
+    return None
+
+
+class ProgressScreen(ModalScreen[Outcome]):
+    """Runs one operation to its end; dismissed with its ``Outcome``."""
+
+    BINDINGS = bindings_for(Scope.PROGRESS)
+
+    DEFAULT_CSS = """
+    ProgressScreen {
+        align: center middle;
+        & > Vertical {
+            width: 110;
+            max-width: 96%;
+            height: 70%;
+            border: thick $primary;
+            background: $surface;
+            padding: 0 1;
+        }
+        #step { height: auto; margin: 1 0; }
+        ProgressBar { margin-bottom: 1; }
+        RichLog { height: 1fr; border-top: solid $panel-lighten-2; }
+    }
+    """
+
+    @dataclass
+    class EventArrived(Message):
+        """The child reported an event (posted from the reading worker)."""
+
+        event: Mapping[str, Any]
+
+    @dataclass
+    class LogLine(Message):
+        """A line for the app's log pane (the screen's own log shows it too)."""
+
+        text: str
+        style: str
+
+    def __init__(self, title: str, total: int, start: Callable[[], RunningOperation]) -> None:
+        super().__init__()
+        self._title = title
+        self._total = total
+        self._start = start
+        self._running: RunningOperation | None = None
+        self._lines: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        """What runs, how far it is, what it prints."""
+        with Vertical() as frame:
+            frame.border_title = self._title
+            frame.border_subtitle = "esc / ctrl+c to cancel"
+            yield Static("starting…", id="step")
+            yield ProgressBar(total=self._total or None, show_eta=False)
+            yield RichLog(max_lines=2000, wrap=False, markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the child and read its events."""
+        self.read_events()
+
+    @work(thread=True, exclusive=True, group="operation", exit_on_error=False)
+    def read_events(self) -> None:
+        """Start the operation and post every event it sends, until the last one."""
+        try:
+            running = self._start()
+        except OSError as exc:
+            failed = {"event": "failed", "message": f"cannot start the child: {exc}"}
+            self.post_message(self.EventArrived(failed))
+            return
+        self._running = running
+        for event in running.events():
+            self.post_message(self.EventArrived(event))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Reading the events failed (the app hears of the error too): end as failed."""
+        if event.state is WorkerState.ERROR:
+            failed = {"event": "failed", "message": f"lost the operation: {event.worker.error}"}
+            self.post_message(self.EventArrived(failed))
+
+    def on_progress_screen_event_arrived(self, message: EventArrived) -> None:
+        """Move the progress on, log the line, and close once the operation has ended."""
+        event = message.event
+        kind = event["event"]
+        if kind == "step":
+            self._show_step(event)
+        line = event_line(event)
+        if line is not None:
+            text, style = line
+            self._lines.append(text)
+            self.query_one(RichLog).write(Text(text, style=style))
+            self.post_message(self.LogLine(text, style))
+        if kind in ("finished", "failed", "cancelled"):
+            self.dismiss(Outcome.from_event(event, self._lines))
+
+    def _show_step(self, event: Mapping[str, Any]) -> None:
+        """``default: revision 3 of 12 — abc123 (upgrade)``; the bar moves when a step is done."""
+        revision = str(event.get("revision") or "")
+        state = "done" if event.get("phase") == "done" else "running"
+        self.query_one("#step", Static).update(
+            Text.assemble(
+                (f"{event.get('database', '')}: ", "bold"),
+                f"revision {event.get('number')} of {event.get('total')}  ",
+                (revision[:SHORT_ID], "bold"),
+                f"  {event.get('kind', '')} {state}",
+            )
+        )
+        if event.get("phase") == "done":
+            self.query_one(ProgressBar).advance(1)
+
+    def action_cancel_operation(self) -> None:
+        """Ask the child to stop (Alembic rolls the running transaction back)."""
+        if self._running is None:
+            return
+        self._running.cancel()
+        self.query_one("#step", Static).update(Text("cancelling…", style="yellow"))

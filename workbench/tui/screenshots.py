@@ -1,0 +1,109 @@
+"""``python -m workbench.tui.screenshots [FOLDER]``: SVG screenshots of the workbench on the demo.
+
+Creates the demo project in a temporary folder, drives the workbench headless with the keys a
+person would press, and saves the main screen, the SQL view, the help screen and an upgrade
+confirmation into FOLDER (default: ``screenshots``). The README shows these files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from workbench.tui.app import WorkbenchApp, make_app
+
+SIZE = (160, 48)
+TIMEOUT_SECONDS = 60.0
+
+
+def screen_text(app: WorkbenchApp) -> str:
+    """The text on the top screen."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Let the app run until the condition holds (child processes take a moment)."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"the workbench never reached the expected state:\n{screen_text(pilot.app)}"
+            )  # type: ignore[arg-type]
+        await pilot.pause(0.1)
+
+
+async def take_screenshots(app: WorkbenchApp, folder: Path) -> list[Path]:
+    """Drive the workbench through its main views, saving one SVG per view."""
+    saved: list[Path] = []
+
+    def save(name: str) -> None:
+        saved.append(Path(app.save_screenshot(f"{name}.svg", str(folder))))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.database_panel.statuses))
+        await wait_until(pilot, lambda: "revision " in screen_text(app))
+        await wait_until(pilot, lambda: "Quit" in screen_text(app))
+        save("main")
+
+        await pilot.press("j", "j")
+        await pilot.press("s")
+        await wait_until(
+            pilot, lambda: "SQL of " in screen_text(app) and "rendering" not in screen_text(app)
+        )
+        save("detail-sql")
+        await pilot.press("s")
+
+        await pilot.press("question_mark")
+        save("help")
+        await pilot.press("escape")
+
+        await pilot.press("U")
+        await wait_until(pilot, lambda: "rendered offline" in screen_text(app))
+        await wait_until(pilot, lambda: "rendering the SQL" not in screen_text(app))
+        save("upgrade-confirmation")
+        await pilot.press("escape")
+    return saved
+
+
+def load_demo(folder: Path) -> WorkbenchApp:
+    """The workbench on a demo project, loaded as ``cd FOLDER && flask db tui`` loads it."""
+    from flask.cli import ScriptInfo
+
+    from workbench.project import load_project
+
+    os.chdir(folder)
+    os.environ["FLASK_APP"] = "app"
+    sys.path.insert(0, str(folder))
+    flask_app = ScriptInfo(app_import_path="app").load_app()
+    with flask_app.app_context():
+        project = load_project(flask_app)
+    return make_app(project, app_import_path="app", project_folder=str(folder))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Create the demo, take the screenshots, print where they are."""
+    from workbench.demo import create_demo
+
+    parser = argparse.ArgumentParser(prog="python -m workbench.tui.screenshots")
+    parser.add_argument("folder", nargs="?", default="screenshots", help="where to save them")
+    arguments = parser.parse_args(argv)
+    output = Path(arguments.folder).resolve()
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        project = create_demo(Path(scratch) / "workbench-demo")
+        app = load_demo(project)
+        for path in asyncio.run(take_screenshots(app, output)):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,377 @@
+"""The viewing half of the workbench: the graph, the databases and the selected revision.
+
+Everything here reads: scanning, reading databases, showing scripts, searching. The actions
+that write (``operations``) build on it. Blocking work runs in thread workers that post
+``messages``; the handlers only pass data from core to the widgets.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import var
+from textual.timer import Timer
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from workbench.core.databases import DatabaseStatus, database_status
+from workbench.core.export import database_markers
+from workbench.errors import describe_failure
+from workbench.project import MigrationProject
+from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.history import (
+    History,
+    folder_stamp,
+    load_history,
+    revision_facts,
+    shown_path,
+)
+from workbench.tui.keys import WRITING_ACTIONS, Scope, WorkbenchAction, bindings_for
+from workbench.tui.messages import (
+    FilesChanged,
+    HistoryFailed,
+    HistoryLoaded,
+    ScriptRead,
+    SqlRendered,
+    StatusesRead,
+)
+from workbench.tui.runs import Launcher, database_section, revision_sql_operation, run_to_end
+from workbench.tui.screens.help import HelpScreen
+from workbench.tui.screens.problems import ProblemsScreen
+from workbench.tui.widgets.database_panel import DatabasePanel
+from workbench.tui.widgets.graph_view import GraphView
+from workbench.tui.widgets.log_pane import LogPane
+from workbench.tui.widgets.problem_banner import ProblemBanner
+from workbench.tui.widgets.revision_detail import RevisionDetail
+from workbench.tui.widgets.search_bar import SearchBar
+
+POLL_SECONDS = 2.0
+DETAIL_DELAY = 0.06
+"""Seconds the cursor must rest on a revision before the detail pane shows it."""
+STICKY = 24 * 60 * 60.0
+"""The timeout of a notification that stays until dismissed (``x``, or a click on it)."""
+
+
+class WorkbenchViewer(App[None]):
+    """The workbench's screen and everything it shows; no action here writes anything."""
+
+    TITLE = "Migration Workbench"
+    BINDINGS = bindings_for(Scope.APP)
+    COMMANDS: ClassVar = App.COMMANDS | {WorkbenchCommands}
+
+    history: var[History | None] = var(None, bindings=True)
+    """The graph as last scanned; None until the first scan ends."""
+    target: var[str | None] = var(None, bindings=True)
+    """The name of the database the actions apply to (the highlighted one)."""
+    operation_running: var[bool] = var(False, bindings=True)
+    """True while a child process runs an operation: nothing else may write meanwhile."""
+
+    def __init__(
+        self,
+        project: MigrationProject,
+        *,
+        app_import_path: str | None = None,
+        project_folder: str | None = None,
+        read_only: bool = False,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.project = project
+        self.launcher = Launcher(project_folder or os.getcwd(), app_import_path, project.directory)
+        self.read_only = read_only
+        self._poll_seconds = poll_seconds
+        self._status_generation = 0
+        self._sql_cache: dict[tuple[str, str], SqlRendered] = {}
+        self._detail_timer: Timer | None = None
+        self.graph_view = GraphView(id="graph")
+        self.search_bar = SearchBar(id="search")
+        self.graph_pane = Vertical(self.graph_view, self.search_bar, id="graph-pane")
+        self.database_panel = DatabasePanel(id="databases")
+        self.detail = RevisionDetail(id="detail")
+        self.log_pane = LogPane(id="log")
+        self.problem_banner = ProblemBanner(id="problems")
+
+    def compose(self) -> ComposeResult:
+        """Graph on the left; databases and the selected revision on the right; log below."""
+        yield Header()
+        yield self.problem_banner
+        with Horizontal(id="main"):
+            yield self.graph_pane
+            with Vertical(id="side"):
+                yield self.database_panel
+                yield self.detail
+        yield self.log_pane
+        yield Footer()
+
+    @property
+    def target_status(self) -> DatabaseStatus | None:
+        """Where the target database stands, once read."""
+        return self.database_panel.target
+
+    def on_mount(self) -> None:
+        """Show the empty frame at once; scan and read the databases in workers."""
+        folder = shown_path(self.project.directory, self.launcher.project_folder)
+        self.sub_title = folder + ("  (read-only)" if self.read_only else "")
+        self.graph_pane.border_title = "Revisions: scanning…"
+        self.database_panel.border_title = "Databases"
+        self.detail.border_title = "Revision"
+        self.detail.show_nothing("scanning the revision files…")
+        self.database_panel.show_reading(self.project.targets)
+        self.graph_view.focus()
+        self.load_history()
+        self.set_interval(self._poll_seconds, self.check_files)
+
+    async def run_workbench_action(self, entry: WorkbenchAction) -> None:
+        """Run a registry action where its key runs it (the command palette's entry point)."""
+        namespace = self.graph_view if entry.scope is Scope.GRAPH else self
+        await self.run_action(entry.action, default_namespace=namespace)
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def load_history(self) -> None:
+        """Scan the version folders and lay out the graph, off the UI thread."""
+        try:
+            history = load_history(self.project)
+        except Exception as exc:
+            self.post_message(HistoryFailed(describe_failure(exc, self.project.directory)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(HistoryLoaded(history))
+
+    @work(thread=True, exclusive=True, group="statuses", exit_on_error=False)
+    def read_statuses(self, history: History, generation: int) -> None:
+        """Read every database's version table, all at once, off the UI thread."""
+        statuses = database_status(self.project.targets, history.graph)
+        self.post_message(StatusesRead(statuses, generation))
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def check_files(self) -> None:
+        """Stat the version folders; post ``FilesChanged`` when they differ from the last scan."""
+        history = self.history
+        if history is None or self.operation_running:
+            return
+        stamp = folder_stamp(
+            self.project.version_locations, self.project.recursive_version_locations
+        )
+        if stamp != history.stamp:
+            self.post_message(FilesChanged(stamp))
+
+    @work(thread=True, exclusive=True, group="sql", exit_on_error=False)
+    def render_sql(self, history: History, revision: str, database: str) -> None:
+        """Render a revision's SQL offline in a child process (env.py picks the dialect)."""
+        operation = revision_sql_operation(history.graph, revision, self.project.directory)
+        outcome = run_to_end(self.launcher, operation)
+        if outcome.kind == "finished":
+            sql = database_section("\n".join(outcome.lines), database)
+            rendered = SqlRendered(revision, database, sql, None)
+        else:
+            rendered = SqlRendered(revision, database, None, outcome.message)
+        self.post_message(rendered)
+
+    @work(thread=True, exclusive=True, group="script", exit_on_error=False)
+    def read_script(self, revision: str, path: str) -> None:
+        """Read a revision file for the detail pane."""
+        try:
+            with open(path, encoding="utf-8") as file:
+                text, error = file.read(), None
+        except (OSError, UnicodeDecodeError) as exc:
+            text, error = None, f"cannot read {path}: {exc}"
+        if not get_current_worker().is_cancelled:
+            self.post_message(ScriptRead(revision, text, error))
+
+    def refresh_statuses(self) -> None:
+        """Mark the databases as being read and read them again."""
+        if self.history is None:
+            return
+        self._status_generation += 1
+        self.database_panel.show_reading(self.project.targets)
+        self.read_statuses(self.history, self._status_generation)
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        """Draw the new graph and read where the databases stand on it.
+
+        Then freeze what exists (the graph above all) out of the collector's sight: a full
+        collection walking 10,000 revisions' objects stalls a key press by 70-90 ms.
+        """
+        history = message.history
+        self.history = history
+        self._sql_cache.clear()
+        graph = history.graph
+        self.graph_view.show_rows(history.rows, graph, history.problem_revisions)
+        self.problem_banner.show_problems(graph.diagnostics)
+        heads = len(graph.heads)
+        plural = "s" if heads != 1 else ""
+        self.graph_pane.border_title = f"Revisions: {len(graph.revisions)}, {heads} head{plural}"
+        if not history.rows:
+            self.detail.show_nothing("no revisions yet: press c to create one")
+        self.refresh_statuses()
+        gc.freeze()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed unexpectedly: say so, and keep the workbench running."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            self.notify(
+                f"{worker.name or worker.group} failed: {describe_failure(worker.error)}",
+                title="Unexpected error",
+                severity="error",
+                timeout=STICKY,
+            )
+
+    def on_unmount(self) -> None:
+        """Give the objects frozen after each scan back to the garbage collector."""
+        gc.unfreeze()
+
+    def on_history_failed(self, message: HistoryFailed) -> None:
+        """Say why the graph could not be read; the message stays until dismissed."""
+        self.graph_pane.border_title = "Revisions: not readable"
+        self.notify(
+            message.error, title="Cannot read the revisions", severity="error", timeout=STICKY
+        )
+
+    def on_statuses_read(self, message: StatusesRead) -> None:
+        """Show where each database stands and mark it in the graph."""
+        if message.generation != self._status_generation:
+            return
+        self.database_panel.show_statuses(message.statuses)
+        self.graph_view.markers = database_markers(message.statuses)
+        self.target = self.database_panel.target.name if self.database_panel.target else None
+        self._show_target_pending()
+        self._show_selected_revision()
+        self.refresh_bindings()
+
+    def on_files_changed(self, message: FilesChanged) -> None:
+        """Files changed on disk: scan again."""
+        self.notify("revision files changed on disk: graph reloaded", timeout=3)
+        self.load_history()
+
+    def on_database_panel_target_changed(self, message: DatabasePanel.TargetChanged) -> None:
+        """The highlighted database becomes the target: show what it has pending."""
+        self.target = message.name
+        self._show_target_pending()
+        if self.detail.mode == "sql":
+            self._request_sql()
+
+    def on_graph_view_revision_highlighted(self, message: GraphView.RevisionHighlighted) -> None:
+        """Show the selected revision in the detail pane once the cursor rests.
+
+        Laying out and highlighting a script costs tens of milliseconds; a held ``j`` must not
+        pay it on every row it passes, only where it stops.
+        """
+        self._show_position()
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_selected_revision)
+
+    def on_script_read(self, message: ScriptRead) -> None:
+        """Show the script of the selected revision, if it is still the selected one."""
+        history = self.history
+        if history is None or message.revision != self.graph_view.revision:
+            return
+        facts = revision_facts(
+            history, message.revision, self.graph_view.markers, self.launcher.project_folder
+        )
+        self.detail.show_revision(facts, message.text, message.error)
+
+    def on_sql_rendered(self, message: SqlRendered) -> None:
+        """Show rendered SQL, if it is for what is selected now; keep it for next time."""
+        if message.sql is not None:
+            self._sql_cache[message.revision, message.database] = message
+        if message.revision == self.graph_view.revision and message.database == self.target:
+            title = f"SQL of {message.revision[:12]} on {message.database}"
+            self.detail.show_sql(title, message.sql, message.error)
+
+    @on(SearchBar.Changed)
+    def _search_as_typed(self, event: SearchBar.Changed) -> None:
+        self.graph_view.query = event.value
+        self._show_position()
+
+    @on(SearchBar.Closed)
+    def _search_closed(self, event: SearchBar.Closed) -> None:
+        self.graph_view.focus()
+        self._show_position()
+
+    def _show_position(self) -> None:
+        """``120/5000`` under the graph, and the search matches while there is a search."""
+        graph_view = self.graph_view
+        position = f"{graph_view.cursor + 1}/{graph_view.row_count}"
+        if graph_view.query:
+            count = len(graph_view.matches)
+            plural = "es" if count != 1 else ""
+            position = f"{count} match{plural} for {graph_view.query!r}: n / N · {position}"
+        self.graph_pane.border_subtitle = position
+
+    def _show_target_pending(self) -> None:
+        """Tint, in the graph, the revisions an upgrade of the target to the heads would run."""
+        status = self.target_status
+        self.graph_view.pending = frozenset(status.pending) if status else frozenset()
+        self.database_panel.border_subtitle = f"target: {status.name}" if status else ""
+
+    def _show_selected_revision(self) -> None:
+        """Header now, script from a worker, SQL from the runner when the pane shows SQL."""
+        history, revision = self.history, self.graph_view.revision
+        if history is None or revision is None:
+            return
+        self.detail.border_title = f"Revision {revision[:12]}"
+        self.read_script(revision, history.graph.revisions[revision].path)
+        if self.detail.mode == "sql":
+            self._request_sql()
+
+    def _request_sql(self) -> None:
+        """Ask for the SQL of the selected revision on the target database."""
+        history, revision, target = self.history, self.graph_view.revision, self.target
+        if history is None or revision is None or target is None:
+            self.detail.show_sql("SQL", None, "select a revision and a database first")
+            return
+        cached = self._sql_cache.get((revision, target))
+        if cached is not None:
+            self.on_sql_rendered(cached)
+            return
+        self.detail.show_sql(f"SQL of {revision[:12]} on {target}", None)
+        self.render_sql(history, revision, target)
+
+    def action_help(self) -> None:
+        """Show every key."""
+        disabled = frozenset(
+            action for action in WRITING_ACTIONS if self.check_action(action, ()) is not True
+        )
+        self.push_screen(HelpScreen(disabled))
+
+    def action_search(self) -> None:
+        """Open the search line under the graph."""
+        self.search_bar.open()
+
+    def action_toggle_log(self) -> None:
+        """Show or hide the operations log."""
+        self.log_pane.toggle_class("-shown")
+
+    def action_toggle_sql(self) -> None:
+        """Switch the detail pane between the script and its SQL on the target database."""
+        detail = self.detail
+        detail.mode = "script" if detail.mode == "sql" else "sql"
+        if detail.mode == "sql":
+            self._request_sql()
+
+    def action_refresh(self) -> None:
+        """Scan the revision files and read the databases again."""
+        self.load_history()
+
+    def action_show_problems(self) -> None:
+        """List the problems found in the revision files."""
+        if self.history is not None:
+            self.push_screen(ProblemsScreen(self.history.graph.diagnostics))
+
+    def action_dismiss_messages(self) -> None:
+        """Dismiss every notification, the sticky ones included."""
+        self.clear_notifications()
+
+    async def action_quit(self) -> None:
+        """Quit, unless an operation is still running (cancel it first)."""
+        if self.operation_running:
+            self.notify("an operation is running: cancel it first (esc)", severity="warning")
+            return
+        self.exit()

@@ -1,0 +1,1 @@
+"""The workbench's widgets: each one a view, no domain logic."""

@@ -1,0 +1,142 @@
+"""The databases of the project: where each one stands; the highlighted one is the target.
+
+A ``DataTable`` is right here: a project has a handful of databases, not thousands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from workbench.core.databases import DatabaseState, DatabaseStatus, DatabaseTarget
+
+SHORT_ID = 12
+STATE_STYLES = {
+    DatabaseState.AT_HEAD: "green",
+    DatabaseState.BEHIND: "yellow",
+    DatabaseState.OTHER_BRANCH: "magenta",
+    DatabaseState.UNKNOWN_REVISION: "bold red",
+    DatabaseState.INCONSISTENT: "bold red",
+    DatabaseState.NOT_STAMPED: "yellow",
+    DatabaseState.EMPTY: "dim",
+    DatabaseState.UNREACHABLE: "bold red",
+}
+READING = "reading…"
+
+
+def state_text(status: DatabaseStatus) -> Text:
+    """The state column: ``behind 3`` rather than ``behind``, coloured by how urgent it is."""
+    label = status.state.value
+    if status.state is DatabaseState.BEHIND:
+        label = f"behind {len(status.pending)}"
+    if status.read_only:
+        label += " (watch only)"
+    return Text(label, style=STATE_STYLES[status.state])
+
+
+def current_text(status: DatabaseStatus) -> str:
+    """The current revisions, shortened; a dash when none is recorded."""
+    return ", ".join(revision[:SHORT_ID] for revision in status.current) or "—"
+
+
+class DatabasePanel(Vertical):
+    """The databases table and the reason line of the highlighted database."""
+
+    DEFAULT_CSS = """
+    DatabasePanel {
+        height: auto;
+        & > DataTable { height: auto; max-height: 12; overflow-x: hidden; }
+        & > #database-reason { color: $text-muted; padding: 0 1; height: auto; }
+    }
+    """
+
+    @dataclass
+    class TargetChanged(Message):
+        """Another database was highlighted: it becomes the target of the actions."""
+
+        name: str | None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._statuses: dict[str, DatabaseStatus] = {}
+        self.table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        self._reason = Static("", id="database-reason")
+
+    def compose(self) -> ComposeResult:
+        """The table and, below it, the reason of the highlighted database's state."""
+        self.table.add_columns("database", "current", "state", "pending", "url")
+        yield self.table
+        yield self._reason
+
+    @property
+    def target(self) -> DatabaseStatus | None:
+        """The status of the highlighted database, once it has been read."""
+        table = self.table
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return self._statuses.get(str(row_key.value))
+
+    @property
+    def statuses(self) -> list[DatabaseStatus]:
+        """The statuses shown, in table order."""
+        return list(self._statuses.values())
+
+    def show_reading(self, targets: Sequence[DatabaseTarget]) -> None:
+        """Show every database as being read, keeping the highlighted row."""
+        self._statuses = {}
+        self._fill(
+            [
+                (target.name, READING, Text(READING, "dim"), "", target.masked_url)
+                for target in targets
+            ]
+        )
+        self._reason.update("")
+
+    def show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
+        """Show where each database stands."""
+        self._statuses = {status.name: status for status in statuses}
+        self._fill(
+            [
+                (
+                    status.name,
+                    current_text(status),
+                    state_text(status),
+                    str(len(status.pending)),
+                    status.url,
+                )
+                for status in statuses
+            ]
+        )
+        self._show_reason()
+
+    def _fill(self, rows: Sequence[tuple[str, str, Text, str, str]]) -> None:
+        """Replace the rows, keeping the cursor on the same database when it is still there."""
+        table = self.table
+        previous = table.cursor_row
+        table.clear()
+        for row in rows:
+            table.add_row(*row, key=row[0])
+        if rows:
+            table.move_cursor(row=min(previous, len(rows) - 1))
+
+    def _show_reason(self) -> None:
+        """The reason line of the highlighted database."""
+        target = self.target
+        reason = Text()
+        if target is not None:
+            reason.append(target.name, style="bold")
+            reason.append(f"  {target.url}\n{target.reason}")
+        self._reason.update(reason)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted database becomes the target."""
+        event.stop()
+        self._show_reason()
+        self.post_message(self.TargetChanged(str(event.row_key.value)))

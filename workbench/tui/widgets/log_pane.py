@@ -1,0 +1,36 @@
+"""The log of operations: every line a child process printed, and each outcome, as it happened."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+MAX_LINES = 5000
+
+
+class LogPane(RichLog):
+    """A bounded, scrolling log; tracebacks of failed operations land here, never on screen."""
+
+    DEFAULT_CSS = """
+    LogPane {
+        height: 12;
+        border-top: solid $primary;
+        background: $surface;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, max_lines=MAX_LINES, wrap=False, markup=False, highlight=False)
+        self._plain: deque[str] = deque(maxlen=MAX_LINES)
+
+    @property
+    def plain_text(self) -> str:
+        """Everything logged (the last lines kept), as text; also while the pane is hidden."""
+        return "\n".join(self._plain)
+
+    def add_line(self, line: str, style: str = "") -> None:
+        """Append one line, taken as plain text (child output may contain brackets)."""
+        self._plain.append(line)
+        self.write(Text(line, style=style))
