@@ -122,6 +122,13 @@ def test_app_still_on_flask_migrate_keeps_working(make_project):
     assert "user" not in project.state().tables
     assert project.state().versions == frozenset()
 
+    assert "aaaa0001" in project.db("graph").stdout
+    assert (
+        "empty  1 pending  no tables yet; 1 revision to apply"
+        in project.db("status", expect=1).stdout
+    )
+    assert "--read-only" in project.db("tui", "--help").stdout
+
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_workbench_app_gets_the_workbench_group(make_project):

@@ -278,7 +278,7 @@ def classify(reading: VersionReading, graph: RevisionGraph) -> DatabaseStatus:
             )
         note = reading.notes[0] if reading.notes else "no tables yet"
         return status(
-            DatabaseState.EMPTY, f"{note}; {len(everything)} revisions to apply", everything
+            DatabaseState.EMPTY, f"{note}; {_revisions(len(everything))} to apply", everything
         )
     unknown = [revision for revision in current if revision not in graph.revisions]
     if unknown:
@@ -299,10 +299,10 @@ def classify(reading: VersionReading, graph: RevisionGraph) -> DatabaseStatus:
         return status(
             DatabaseState.OTHER_BRANCH,
             f"on another branch than head {', '.join(other_heads)}; "
-            f"{len(pending)} revisions pending for all heads",
+            f"{_revisions(len(pending))} pending for all heads",
             pending,
         )
-    return status(DatabaseState.BEHIND, f"{len(pending)} revisions behind", pending)
+    return status(DatabaseState.BEHIND, f"{_revisions(len(pending))} behind", pending)
 
 
 def _pending_or_empty(graph: RevisionGraph, current: Sequence[str]) -> list[str]:
@@ -311,3 +311,8 @@ def _pending_or_empty(graph: RevisionGraph, current: Sequence[str]) -> list[str]
         return graph.pending(current, "heads")
     except GraphError:
         return []
+
+
+def _revisions(count: int) -> str:
+    """``1 revision``, ``3 revisions``."""
+    return f"{count} revision" if count == 1 else f"{count} revisions"
