@@ -303,6 +303,8 @@ async def test_merging_the_marked_heads(make_tui_project):
 
         await pilot.press("M")
         assert isinstance(app.screen, PromptScreen)
+        await pilot.press("x")
+        assert app.graph_view.query == "", "typing the merge message must not search the graph"
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(app.history.graph.heads) == 1, 60)
         await settle(app, pilot)

@@ -285,7 +285,7 @@ class WorkbenchViewer(App[None]):
             title = f"SQL of {message.revision[:12]} on {message.database}"
             self.detail.show_sql(title, message.sql, message.error)
 
-    @on(SearchBar.Changed)
+    @on(SearchBar.Changed, "#search")
     def _search_as_typed(self, event: SearchBar.Changed) -> None:
         self.graph_view.query = event.value
         self._show_position()
