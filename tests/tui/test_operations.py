@@ -154,7 +154,7 @@ async def test_stamp_and_stamp_with_purge(make_tui_project, backend):
         assert tui.versions() == {"a1000000"}
 
 
-@SQLITE_ONLY
+@SQLITE_AND_POSTGRES
 async def test_a_failure_midway_says_where_the_database_stands(make_tui_project):
     failing = Rev("e5000000", "c3000000", "breaks", table="broken", day=5, fails=True)
     tui = make_tui_project(revisions=[*TWO_HEADS[:3], failing], upgrade_to="a1000000")
@@ -183,7 +183,7 @@ async def test_a_failure_midway_says_where_the_database_stands(make_tui_project)
         assert not list(app._notifications)
 
 
-@SQLITE_ONLY
+@SQLITE_AND_POSTGRES
 async def test_cancelling_a_running_operation(make_tui_project):
     slow = Rev("e5000000", "c3000000", "slow one", day=5)
     tui = make_tui_project(revisions=[*TWO_HEADS[:3], slow], upgrade_to="c3000000")
