@@ -1,6 +1,7 @@
 """``python -m workbench.tui.screenshots [FOLDER]``: SVG screenshots of the workbench on the demo.
 
-Creates the demo project in a temporary folder, drives the workbench headless with the keys a
+Creates the demo project in a fixed folder under the system's temporary directory (so the paths
+shown, and the SVGs, are the same on every run), drives the workbench headless with the keys a
 person would press, and saves the main screen, the SQL view, the help screen and an upgrade
 confirmation into FOLDER (default: ``screenshots``). The README shows these files.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -97,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     output = Path(arguments.folder).resolve()
     output.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        project = create_demo(Path(scratch) / "workbench-demo")
-        app = load_demo(project)
+    demo_folder = Path(tempfile.gettempdir()) / "workbench-demo"
+    shutil.rmtree(demo_folder, ignore_errors=True)
+    try:
+        app = load_demo(create_demo(demo_folder))
         for path in asyncio.run(take_screenshots(app, output)):
             print(path)
+    finally:
+        shutil.rmtree(demo_folder, ignore_errors=True)
     return 0
 
 
