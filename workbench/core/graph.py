@@ -140,10 +140,13 @@ class RevisionGraph:
         targets = self.resolve(target)
         needed = self.ancestors(targets)
         needed.difference_update(self.ancestors(standing))
-        return self._upgrade_order(needed, targets)
+        return self.upgrade_order(needed, targets)
 
-    def _upgrade_order(self, needed: set[str], targets: Sequence[str]) -> list[str]:
-        """Alembic's ``RevisionMap._topological_sort`` of the needed revisions, reversed."""
+    def upgrade_order(self, needed: set[str], targets: Sequence[str]) -> list[str]:
+        """The order Alembic runs ``needed`` in when upgrading to ``targets``.
+
+        Plans read it backwards for downgrades, as Alembic does.
+        """
         position = {revision: index for index, revision in enumerate(self.revisions)}
         first = sorted({target for target in targets if target in needed}, key=position.__getitem__)
         return _UpgradeWalk(needed, self.upgrade_parents).run(first)

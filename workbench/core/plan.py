@@ -245,7 +245,7 @@ def _plan_downgrade(
         return _stopped(status, str(exc))
     # Alembic walks down from the current revisions; that walk is the upgrade order reversed.
     tops = [revision for revision in current if revision in reverted]
-    revisions = tuple(reversed(graph._upgrade_order(reverted, tops)))
+    revisions = tuple(reversed(graph.upgrade_order(reverted, tops)))
     after = _VersionTable(graph, current).downgrade(revisions)
     return DatabasePlan(status.name, status.url, current, revisions, after)
 
