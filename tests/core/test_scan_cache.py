@@ -108,6 +108,8 @@ def test_diagnostics_are_cached_like_revisions(tmp_path: Path) -> None:
 
     first = cached_scan(versions, cache_file)
     second = cached_scan(versions, cache_file)
-    assert [d.kind for d in first.diagnostics] == [d.kind for d in second.diagnostics] == [
-        "unreadable"
-    ]
+    assert (
+        [d.kind for d in first.diagnostics]
+        == [d.kind for d in second.diagnostics]
+        == ["unreadable"]
+    )
