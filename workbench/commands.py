@@ -26,6 +26,7 @@ from workbench.alembic_config import Config
 from workbench.core.editor import EditorError, open_in_editor
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
+from workbench.project import migration_extension, require_migrations_folder
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -81,13 +82,8 @@ def _reports_failures(function: Callable[P, R]) -> Callable[P, R]:
 
 
 def _extension() -> Any:
-    """The app's ``Migrate`` state, ours or Flask-Migrate's: read by attributes, not class."""
-    extension = current_app.extensions.get("migrate")
-    if extension is None:
-        raise WorkbenchError(
-            f"the app {current_app.name!r} does not use Migrate: add `Migrate(app, db)` to it"
-        )
-    return extension
+    """The current app's ``Migrate`` state."""
+    return migration_extension(current_app)
 
 
 def _migrations_dir_or_none() -> str | None:
@@ -126,10 +122,8 @@ def _config(directory: str | None, x_arg: XArg = None, opts: Sequence[str] = ())
     extension = _extension()
     config = extension.migrate.get_config(directory, x_arg=x_arg, opts=list(opts) or None)
     location = config.get_main_option("script_location")
-    if location and ":" not in location and not os.path.isdir(location):
-        raise WorkbenchError(
-            f"no migrations folder at {location!r}: run `flask db init` to create it"
-        )
+    if location and ":" not in location:
+        require_migrations_folder(location)
     return config
 
 
@@ -278,7 +272,6 @@ def revision(
     return _scripts_list(result)
 
 
-@_reports_failures
 def migrate(
     directory: str | None = None,
     message: str | None = None,
@@ -290,21 +283,19 @@ def migrate(
     rev_id: str | None = None,
     x_arg: XArg = None,
 ) -> list[Script]:
-    """Autogenerate a revision from the models; returns the scripts written."""
-    config = _config(directory, x_arg, ["autogenerate"])
-    with _fresh_configure_args():
-        result = alembic_command.revision(
-            config,
-            message,
-            autogenerate=True,
-            sql=sql,
-            head=head,
-            splice=splice,
-            branch_label=branch_label,
-            version_path=version_path,
-            rev_id=rev_id,
-        )
-    return _scripts_list(result)
+    """Autogenerate a revision from the models (``revision`` with autogenerate)."""
+    return revision(
+        directory,
+        message,
+        autogenerate=True,
+        sql=sql,
+        head=head,
+        splice=splice,
+        branch_label=branch_label,
+        version_path=version_path,
+        rev_id=rev_id,
+        x_arg=x_arg,
+    )
 
 
 @_reports_failures

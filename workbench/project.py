@@ -49,16 +49,9 @@ def load_project(app: Any, directory: str | None = None) -> MigrationProject:
     The version folders come from ``alembic.ini`` read with configparser: Alembic's own
     Config would load its runtime, which nothing here needs.
     """
-    extension = app.extensions.get("migrate")
-    if extension is None:
-        raise WorkbenchError(
-            f"the app {app.name!r} does not use Migrate: add `Migrate(app, db)` to it"
-        )
+    extension = migration_extension(app)
     script_location = str(directory or extension.directory)
-    if not os.path.isdir(script_location):
-        raise WorkbenchError(
-            f"no migrations folder at {script_location!r}: run `flask db init` to create it"
-        )
+    require_migrations_folder(script_location)
     try:
         script_config = read_script_config(
             os.path.join(script_location, "alembic.ini"), script_location=script_location
@@ -74,6 +67,24 @@ def load_project(app: Any, directory: str | None = None) -> MigrationProject:
         multidb=multidb,
         targets=tuple(database_targets(app, extension, multidb)),
     )
+
+
+def migration_extension(app: Any) -> Any:
+    """The app's ``Migrate`` state, ours or Flask-Migrate's: read by attributes, not class."""
+    extension = app.extensions.get("migrate")
+    if extension is None:
+        raise WorkbenchError(
+            f"the app {app.name!r} does not use Migrate: add `Migrate(app, db)` to it"
+        )
+    return extension
+
+
+def require_migrations_folder(location: str) -> None:
+    """Fail with the fix in the message when the migrations folder does not exist."""
+    if not os.path.isdir(location):
+        raise WorkbenchError(
+            f"no migrations folder at {location!r}: run `flask db init` to create it"
+        )
 
 
 def is_multidb(script_location: str) -> bool:
