@@ -66,6 +66,21 @@ async def test_cursor_keys_move_through_the_graph_and_the_detail_follows(make_tu
         assert "down_revision = 'r00297'" in screen_text(app)
 
 
+async def test_position_under_the_graph_changes_with_the_cursor_itself(make_tui_project):
+    """The counter is written when the cursor moves, not a message round-trip (frames) later."""
+    tui = make_tui_project(revisions=long_history(300))
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.graph_pane.border_subtitle == "1/300"
+
+        app.graph_view.cursor = 41
+        assert app.graph_pane.border_subtitle == "42/300"
+        await pilot.press("j")
+        assert app.graph_pane.border_subtitle == "43/300"
+        assert "43/300" in screen_text(app)
+
+
 async def test_search_finds_ids_and_messages_and_n_cycles(make_tui_project):
     tui = make_tui_project(revisions=long_history(50))
     app = tui.app()

@@ -262,7 +262,6 @@ class WorkbenchViewer(App[None]):
         Laying out and highlighting a script costs tens of milliseconds; a held ``j`` must not
         pay it on every row it passes, only where it stops.
         """
-        self._show_position()
         if self._detail_timer is not None:
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_selected_revision)
@@ -288,22 +287,10 @@ class WorkbenchViewer(App[None]):
     @on(SearchBar.Changed, "#search")
     def _search_as_typed(self, event: SearchBar.Changed) -> None:
         self.graph_view.query = event.value
-        self._show_position()
 
     @on(SearchBar.Closed)
     def _search_closed(self, event: SearchBar.Closed) -> None:
         self.graph_view.focus()
-        self._show_position()
-
-    def _show_position(self) -> None:
-        """``120/5000`` under the graph, and the search matches while there is a search."""
-        graph_view = self.graph_view
-        position = f"{graph_view.cursor + 1}/{graph_view.row_count}"
-        if graph_view.query:
-            count = len(graph_view.matches)
-            plural = "es" if count != 1 else ""
-            position = f"{count} match{plural} for {graph_view.query!r}: n / N · {position}"
-        self.graph_pane.border_subtitle = position
 
     def _show_target_pending(self) -> None:
         """Tint, in the graph, the revisions an upgrade of the target to the heads would run."""

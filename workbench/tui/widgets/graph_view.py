@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from workbench.core.graph import RevisionGraph
 from workbench.core.layout import LayoutRow
@@ -140,6 +141,7 @@ class GraphView(ScrollView, can_focus=True):
         self._matches = self._find_matches(self.query)
         self._strips.clear()
         self.cursor = self._index.get(previous, 0) if previous is not None else 0
+        self._label_pane()
         self.refresh()
 
     def select_revision(self, revision: str) -> bool:
@@ -164,7 +166,26 @@ class GraphView(ScrollView, can_focus=True):
             self.scroll_to(y=cursor, animate=False, immediate=True)
         elif height and cursor >= top + height:
             self.scroll_to(y=cursor - height + 1, animate=False, immediate=True)
+        self._label_pane()
         self.post_message(self.RevisionHighlighted(self.revision))
+
+    @property
+    def position_label(self) -> str:
+        """``120/5000``, and the search's match count while there is a search."""
+        position = f"{self.cursor + 1}/{len(self._rows)}"
+        if not self.query:
+            return position
+        count = len(self._matches)
+        plural = "es" if count != 1 else ""
+        return f"{count} match{plural} for {self.query!r}: n / N · {position}"
+
+    def _label_pane(self) -> None:
+        """Write the position under the pane at once, in the frame that moves the cursor.
+
+        Posting it to the app instead would draw it a frame or two after the cursor.
+        """
+        if isinstance(self.parent, Widget):
+            self.parent.border_subtitle = self.position_label
 
     def _redraw(self) -> None:
         self._strips.clear()
@@ -188,6 +209,7 @@ class GraphView(ScrollView, can_focus=True):
         self._redraw()
         if self._matches:
             self._jump_to_match(forward=True, include_current=True)
+        self._label_pane()
 
     def on_resize(self) -> None:
         """Rows are drawn to the pane's width: draw them again."""
