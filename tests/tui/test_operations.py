@@ -139,6 +139,8 @@ async def test_stamp_and_stamp_with_purge(make_tui_project, backend):
         app.screen.query_one("#purge").toggle()
         await wait_for(pilot, lambda: "version table (emptied first)" in screen_text(app))
         assert "b2000000, gone0000 → c3000000" in screen_text(app)
+        await wait_for(pilot, lambda: "INSERT INTO alembic_version" in screen_text(app))
+        assert "DELETE FROM alembic_version" in screen_text(app)
         if backend != "sqlite":
             app.screen.query_one(Input).value = "default"
         await run_confirmed(app, pilot)

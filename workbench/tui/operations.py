@@ -17,7 +17,14 @@ from workbench.core.plan import Plan, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.runner import Operation
 from workbench.tui.keys import WRITING_ACTIONS
 from workbench.tui.messages import HistoryLoaded, StatusesRead
-from workbench.tui.runs import Outcome, Preview, name_to_type, plan_preview, status_summary
+from workbench.tui.runs import (
+    Outcome,
+    Preview,
+    VersionTable,
+    name_to_type,
+    plan_preview,
+    status_summary,
+)
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.editor import EditorScreen
 from workbench.tui.screens.progress import ProgressScreen
@@ -93,9 +100,17 @@ class WorkbenchOperations(WorkbenchViewer):
             for revision in database.revisions
         }
         launcher = self.launcher
+        version_table = next(
+            (
+                VersionTable(target.version_table, target.version_table_schema)
+                for target in self.project.targets
+                if target.name == status.name
+            ),
+            VersionTable(),
+        )
 
         def load_preview(plan: Plan) -> Preview:
-            return plan_preview(plan, status, launcher)
+            return plan_preview(plan, status, launcher, version_table)
 
         screen = ConfirmScreen(title, plan, messages, name_to_type, load_preview, replan)
         self.push_screen(screen, callback=lambda chosen: self._run_plan(title, chosen))

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from workbench.core.databases import DatabaseState, DatabaseStatus
@@ -72,7 +73,17 @@ class Preview:
     note: str | None = None
 
 
-def plan_preview(plan: Plan, target: DatabaseStatus, launcher: Launcher) -> Preview:
+@dataclass(frozen=True)
+class VersionTable:
+    """The name and schema of a database's version table, as env.py configures them."""
+
+    name: str = "alembic_version"
+    schema: str | None = None
+
+
+def plan_preview(
+    plan: Plan, target: DatabaseStatus, launcher: Launcher, version_table: VersionTable
+) -> Preview:
     """Render a plan's SQL on the target database offline (blocking: workers only)."""
     title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
     operation = preview_operation(plan, target, launcher.directory)
@@ -81,12 +92,27 @@ def plan_preview(plan: Plan, target: DatabaseStatus, launcher: Launcher) -> Prev
             title,
             None,
             "no offline SQL for this plan: the database stands on "
-            "several heads, has no revision to start from, or the plan purges",
+            "several heads or has no revision to start from",
         )
     outcome = run_to_end(launcher, operation)
     if outcome.kind != "finished":
         return Preview(title, None, f"the SQL could not be rendered: {outcome.message}")
-    return Preview(title, database_section("\n".join(outcome.lines), target.name))
+    sql = database_section("\n".join(outcome.lines), target.name)
+    if plan.purge:
+        sql = purge_statement(target.url, version_table) + sql
+    return Preview(title, sql)
+
+
+def purge_statement(url: str, version_table: VersionTable) -> str:
+    """The DELETE that empties the version table, in the database's dialect.
+
+    Alembic refuses ``--purge`` offline; the purge's preview is this statement followed by
+    the offline stamp from an empty table.
+    """
+    dialect = make_url(url).get_dialect()()
+    table = sa.table(version_table.name, schema=version_table.schema)
+    delete = sa.delete(table).compile(dialect=dialect)
+    return f"-- the purge empties the version table first\n{delete};\n\n"
 
 
 def run_to_end(launcher: Launcher, operation: Operation) -> Outcome:
@@ -125,11 +151,14 @@ def revision_sql_operation(graph: RevisionGraph, revision: str, directory: str) 
 def preview_operation(plan: Plan, target: DatabaseStatus, directory: str) -> Operation | None:
     """The offline run of a plan on the target database, or None when it has no SQL form.
 
-    Offline mode starts from one revision; a database on several heads, a purge and a
-    downgrade from nothing have no offline equivalent.
+    Offline mode starts from one revision; a database on several heads and a downgrade from
+    nothing have no offline equivalent. A purge stamps from an empty version table.
     """
+    if plan.purge:
+        arguments = {"directory": directory, "revision": plan.target, "sql": True}
+        return Operation("stamp", arguments)
     current = target.current
-    if len(current) > 1 or plan.purge:
+    if len(current) > 1:
         return None
     start = current[0] if current else None
     if plan.action == "upgrade":
