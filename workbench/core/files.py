@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass
 
 
@@ -59,3 +60,25 @@ def save_if_unchanged(opened: OpenedFile, text: str) -> OpenedFile:
             os.unlink(temporary)
         raise
     return open_file(opened.path)
+
+
+def create_file(path: str, text: str) -> OpenedFile:
+    """Write a new file atomically; refuse, writing nothing, when the path already exists.
+
+    The text goes to a temporary file in the same folder (created with the umask's usual
+    permissions), which is then hard-linked to its name: the link fails if anything appeared
+    there meanwhile, so no file is ever replaced and no half-written file is ever seen.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(folder, f".workbench-{uuid.uuid4().hex}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        try:
+            os.link(temporary, path)
+        except FileExistsError as exc:
+            raise FileChangedError(f"{path} already exists; nothing was written") from exc
+    finally:
+        os.unlink(temporary)
+    return open_file(path)
