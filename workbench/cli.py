@@ -315,6 +315,9 @@ def edit(directory: str | None, revision: str) -> None:
 @click.option(
     "--rev-id", default=None, help="Specify a hardcoded revision id instead of generating one"
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Print the merge plan (conflicts, upgrade order), write nothing"
+)
 @click.argument("revisions", nargs=-1)
 @_migration_command
 def merge(
@@ -322,9 +325,15 @@ def merge(
     message: str | None,
     branch_label: str | None,
     rev_id: str | None,
+    dry_run: bool,
     revisions: tuple[str, ...],
 ) -> None:
     """Merge two revisions together, creating a new revision file"""
+    from workbench.cli_branches import show_merge_plan
+
+    show_merge_plan(_group_directory(directory), revisions, message, branch_label, rev_id, dry_run)
+    if dry_run:
+        return
     _commands().merge(
         _group_directory(directory), revisions, message, branch_label, rev_id, x_arg=_x_args()
     )
@@ -531,3 +540,6 @@ def status(directory: str | None, as_json: bool, timeout: float) -> None:
             )
     if not all(item.at_head for item in statuses):
         click.get_current_context().exit(1)
+
+
+import workbench.cli_branches  # noqa: E402,F401  (registers linearize and doctor)

@@ -1,0 +1,161 @@
+"""The ``flask db`` commands that resolve branches and broken states: linearize and doctor.
+
+Also the merge plan that ``flask db merge`` prints before writing. Kept apart from ``cli.py``
+so the Flask-Migrate commands stay one file; registered on the same ``db`` group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+from flask import current_app
+
+from workbench.cli import (
+    _group_directory,
+    _migration_command,
+    db,
+    directory_option,
+    timeout_option,
+)
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.core.graph import RevisionGraph
+
+
+def show_merge_plan(
+    directory: str | None,
+    revisions: Sequence[str],
+    message: str | None,
+    branch_label: str | None,
+    rev_id: str | None,
+    dry_run: bool,
+) -> None:
+    """Print what merging ``revisions`` means: conflicts, the merge revision, each database's run.
+
+    Before a real merge the plan is information only: when it cannot be made, nothing is
+    printed and Alembic's merge reports the problem in its own words.
+    """
+    from workbench.core.branches import plan_merge
+    from workbench.core.databases import database_status
+    from workbench.core.graph import GraphError
+    from workbench.project import load_project
+
+    try:
+        project = load_project(current_app, directory)
+        graph = project.load_graph()
+        statuses = database_status(project.targets, graph)
+        plan = plan_merge(graph, revisions, statuses, message, rev_id, branch_label)
+    except (WorkbenchError, GraphError) as exc:
+        if dry_run:
+            raise WorkbenchError(str(exc)) from exc
+        return
+    click.echo(plan.describe(graph))
+    if dry_run:
+        click.echo("Dry run: nothing written.")
+
+
+@db.command()
+@directory_option
+@click.argument("head")
+@click.option("--onto", required=True, help="The head to put HEAD's branch on top of")
+@click.option("--dry-run", is_flag=True, help="Show the new graph and write nothing")
+@click.option("--yes", is_flag=True, help="Rewrite without asking for confirmation")
+@timeout_option
+@_migration_command
+def linearize(
+    directory: str | None, head: str, onto: str, dry_run: bool, yes: bool, timeout: float
+) -> None:
+    """Move HEAD's branch on top of another head, so history stays linear without a merge.
+
+    Rewrites the down_revision of the branch's first revision; refused when any database
+    has applied a revision of that branch.
+    """
+    from workbench.core import export
+    from workbench.core.branches import analyze_branches, count
+    from workbench.core.databases import database_status
+    from workbench.core.files import FileChangedError
+    from workbench.core.graph import GraphError
+    from workbench.core.linearize import LinearizeRefused, apply_linearize, plan_linearize
+    from workbench.project import load_project
+
+    project = load_project(current_app, _group_directory(directory))
+    graph = project.load_graph()
+    statuses = database_status(project.targets, graph, timeout)
+    try:
+        head_id, onto_id = (_one_revision(graph, name) for name in (head, onto))
+        plan = plan_linearize(graph, head_id, onto_id, statuses)
+    except (GraphError, LinearizeRefused) as exc:
+        raise WorkbenchError(f"cannot linearize: {exc}") from exc
+    check = plan.check
+    analysis = analyze_branches(graph, (head_id, onto_id))
+    shown = len(check.branch) + len(analysis.branches[1].revisions) + len(check.merge_bases) + 1
+    moving = count(len(check.branch), "revision")
+    click.echo(
+        f"Move the branch of {head_id} ({moving}, from {check.first}) onto {onto_id}: "
+        f"{os.path.relpath(plan.path)} gets down_revision = {onto_id!r} "
+        f"instead of {check.old_parent!r}"
+    )
+    for conflict in analysis.conflicts:
+        click.echo(f"  conflict: {conflict.describe()}")
+    click.echo("The history after the rewrite:")
+    click.echo(export.graph_text(plan.graph, statuses, shown), nl=False)
+    if dry_run:
+        click.echo("Dry run: nothing written.")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise WorkbenchError(
+                "standard input is not a terminal: pass --yes to rewrite without asking; "
+                "nothing written"
+            )
+        if not click.confirm(f"Rewrite {os.path.relpath(plan.path)}?", default=False):
+            raise WorkbenchError("cancelled; nothing written")
+    try:
+        apply_linearize(plan)
+    except (FileChangedError, OSError) as exc:
+        raise WorkbenchError(str(exc)) from exc
+    click.echo(f"Rewrote {os.path.relpath(plan.path)}; one head: {head_id}")
+
+
+def _one_revision(graph: RevisionGraph, name: str) -> str:
+    """The single revision a name (id, prefix, label) denotes."""
+    from workbench.core.graph import GraphError
+
+    resolved = graph.resolve(name)
+    if len(resolved) != 1:
+        raise GraphError(f"{name} names {len(resolved)} revisions; name one head")
+    return resolved[0]
+
+
+@db.command()
+@directory_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per problem")
+@timeout_option
+@_migration_command
+def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
+    """Find every broken state (heads, databases, revision files) and the command fixing each.
+
+    Exits 1 when anything is found. Changes nothing.
+    """
+    from workbench.core.databases import database_status
+    from workbench.core.doctor import describe_problems, examine
+    from workbench.project import load_project
+
+    project = load_project(current_app, _group_directory(directory))
+    graph = project.load_graph()
+    statuses = database_status(project.targets, graph, timeout)
+    context = click.get_current_context()
+    group = context.parent.info_name if context.parent is not None else "db"
+    problems = examine(graph, statuses, project.directory, command=f"flask {group}")
+    if as_json:
+        click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
+    else:
+        click.echo(describe_problems(problems), nl=False)
+    if problems:
+        context.exit(1)

@@ -1,0 +1,399 @@
+"""Every broken state of a migration project, each explained with the command that fixes it.
+
+Users meet these states as Alembic errors ("Multiple head revisions are present", "Can't
+locate revision identified by ...") long after their cause; this finds them all at once, as
+data, so the CLI prints them and the workbench shows them as a banner. Nothing is changed.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.core.branches import revision_title
+from workbench.core.databases import DatabaseState, DatabaseStatus
+from workbench.core.gitinfo import GitLocation, locate_revision, repository_root
+from workbench.core.graph import RevisionGraph
+from workbench.core.linearize import LinearizeRefused, check_linearize
+from workbench.core.touches import BodyCache, RevisionBody
+
+ERROR = "error"
+WARNING = "warning"
+
+# Graph diagnostics that make Alembic refuse the history, and those it only tolerates.
+_FATAL_DIAGNOSTICS = {
+    "unreadable": "unreadable_file",
+    "duplicate_id": "duplicate_revision",
+    "missing_parent": "missing_parent",
+    "missing_dependency": "missing_dependency",
+    "cycle": "cycle",
+    "illegal_id": "illegal_id",
+    "duplicate_label": "duplicate_label",
+}
+_DOUBTFUL_DIAGNOSTICS = {"loaded_twice", "missing_folder"}
+# ``expression`` and ``revises_mismatch`` are not broken states: Alembic reads the code.
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken state: what it is, how bad, the command that fixes it, what it concerns.
+
+    ``fix_command`` is None where no command fixes it (a file to correct by hand, a server
+    to reach); ``other_fixes`` are alternatives (linearize instead of merge).
+    """
+
+    kind: str
+    severity: str
+    message: str
+    fix_command: str | None
+    revisions: tuple[str, ...] = ()
+    database: str | None = None
+    other_fixes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The problem as a JSON-ready dict."""
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "message": self.message,
+            "fix_command": self.fix_command,
+            "revisions": list(self.revisions),
+            "database": self.database,
+            "other_fixes": list(self.other_fixes),
+        }
+
+
+def examine(
+    graph: RevisionGraph,
+    statuses: Sequence[DatabaseStatus],
+    repository_path: str | None = None,
+    bodies: BodyCache | None = None,
+    command: str = "flask db",
+) -> list[Problem]:
+    """Read what ``diagnose`` needs (revision bodies, git for unknown revisions), then diagnose.
+
+    Git runs only when a database stands on a revision no file has, in the repository
+    holding ``repository_path`` (if any).
+    """
+    cache = bodies if bodies is not None else BodyCache()
+    read = {
+        revision: cache.get(scanned.path)
+        for revision, scanned in graph.revisions.items()
+        if scanned.path.endswith(".py")
+    }
+    unknown = sorted(
+        {
+            revision
+            for status in statuses
+            for revision in status.current
+            if revision not in graph.revisions
+        }
+    )
+    locations: dict[str, GitLocation | None] = {}
+    root = repository_root(repository_path) if unknown and repository_path else None
+    if root is not None:
+        locations = {revision: locate_revision(root, revision) for revision in unknown}
+    return diagnose(graph, statuses, read, locations, command)
+
+
+def diagnose(
+    graph: RevisionGraph,
+    statuses: Sequence[DatabaseStatus],
+    bodies: Mapping[str, RevisionBody] | None = None,
+    locations: Mapping[str, GitLocation | None] | None = None,
+    command: str = "flask db",
+) -> list[Problem]:
+    """Every problem of the history, its files and its databases, errors first.
+
+    ``bodies`` are the revisions' read functions (for empty, duplicated and unparsable
+    ones); ``locations`` says where git has each unknown revision (None: searched, not
+    found; absent: not searched). Pure: nothing is read or run.
+    """
+    problems = _history_problems(graph, statuses, command)
+    problems.extend(_body_problems(graph, bodies or {}, command))
+    migrated = [status for status in statuses if not status.read_only]
+    for status in statuses:
+        problem = _database_problem(graph, status, locations, command, len(migrated) > 1)
+        if problem is not None:
+            problems.append(problem)
+    return sorted(problems, key=lambda problem: problem.severity != ERROR)
+
+
+def describe_problems(problems: Sequence[Problem]) -> str:
+    """The problems as text: one paragraph each, its fixes indented below it."""
+    if not problems:
+        return "No problems found.\n"
+    lines = []
+    for problem in problems:
+        lines.append(f"{problem.severity}: {problem.message}")
+        if problem.fix_command:
+            lines.append(f"  fix: {problem.fix_command}")
+        lines.extend(f"  or:  {fix}" for fix in problem.other_fixes)
+    return "\n".join(lines) + "\n"
+
+
+def _history_problems(
+    graph: RevisionGraph, statuses: Sequence[DatabaseStatus], command: str
+) -> list[Problem]:
+    """Problems of the revision files: graph diagnostics and several heads."""
+    problems = []
+    for diagnostic in graph.diagnostics:
+        where = diagnostic.path or diagnostic.revision or "?"
+        revisions = (diagnostic.revision,) if diagnostic.revision else ()
+        if diagnostic.kind in _FATAL_DIAGNOSTICS:
+            problems.append(
+                Problem(
+                    _FATAL_DIAGNOSTICS[diagnostic.kind],
+                    ERROR,
+                    f"{where}: {diagnostic.message}",
+                    None,
+                    revisions,
+                )
+            )
+        elif diagnostic.kind in _DOUBTFUL_DIAGNOSTICS:
+            problems.append(
+                Problem(diagnostic.kind, WARNING, f"{where}: {diagnostic.message}", None, revisions)
+            )
+    if len(graph.heads) > 1:
+        heads = ", ".join(revision_title(graph, head) for head in graph.heads)
+        problems.append(
+            Problem(
+                "multiple_heads",
+                ERROR,
+                f"{len(graph.heads)} heads: {heads}; `upgrade` needs one head",
+                f'{command} merge heads -m "merge heads"',
+                graph.heads,
+                other_fixes=_linearize_fixes(graph, statuses, command),
+            )
+        )
+    return problems
+
+
+def _linearize_fixes(
+    graph: RevisionGraph, statuses: Sequence[DatabaseStatus], command: str
+) -> tuple[str, ...]:
+    """The ``linearize`` commands allowed for two heads, moving the shorter branch first."""
+    if len(graph.heads) != 2:
+        return ()
+    allowed = []
+    for head, onto in (graph.heads, tuple(reversed(graph.heads))):
+        try:
+            check = check_linearize(graph, head, onto, statuses)
+        except LinearizeRefused:
+            continue
+        allowed.append((len(check.branch), f"{command} linearize {head} --onto {onto}"))
+    return tuple(fix for _, fix in sorted(allowed))
+
+
+def _body_problems(
+    graph: RevisionGraph, bodies: Mapping[str, RevisionBody], command: str
+) -> list[Problem]:
+    """Revision files that do not parse, do nothing, or repeat a parallel branch's change."""
+    problems = []
+    merges = set(graph.merge_points)
+    by_fingerprint: dict[str, list[str]] = {}
+    for revision in graph.order:
+        body = bodies.get(revision)
+        if body is None:
+            continue
+        if body.error is not None:
+            problems.append(
+                Problem(
+                    "unreadable_file",
+                    ERROR,
+                    f"{body.path}: {body.error}; Alembic cannot load it",
+                    None,
+                    (revision,),
+                )
+            )
+        elif body.empty and revision not in merges:
+            problems.append(
+                Problem(
+                    "empty_revision",
+                    WARNING,
+                    f"{revision_title(graph, revision)} changes nothing: "
+                    "its upgrade and downgrade only pass",
+                    f"{command} edit {revision}",
+                    (revision,),
+                )
+            )
+        elif body.fingerprint is not None:
+            by_fingerprint.setdefault(body.fingerprint, []).append(revision)
+    for revisions in by_fingerprint.values():
+        problems.extend(_parallel_duplicates(graph, revisions))
+    return problems
+
+
+def _parallel_duplicates(graph: RevisionGraph, revisions: Sequence[str]) -> list[Problem]:
+    """Revisions with the same code where neither comes after the other: both would run."""
+    problems: list[Problem] = []
+    if len(revisions) < 2:
+        return problems
+    below = {revision: graph.ancestors([revision], dependencies=False) for revision in revisions}
+    for index, first in enumerate(revisions):
+        for second in revisions[index + 1 :]:
+            if first in below[second] or second in below[first]:
+                continue
+            problems.append(
+                Problem(
+                    "duplicate_change",
+                    WARNING,
+                    f"{revision_title(graph, first)} and {revision_title(graph, second)} "
+                    "make the same change on parallel branches; after a merge both would "
+                    "run: keep one (empty the other)",
+                    None,
+                    (first, second),
+                )
+            )
+    return problems
+
+
+def _database_problem(
+    graph: RevisionGraph,
+    status: DatabaseStatus,
+    locations: Mapping[str, GitLocation | None] | None,
+    command: str,
+    several_databases: bool,
+) -> Problem | None:
+    """What is wrong with one database, if anything."""
+    name = f"database {status.name} ({status.url})"
+    watched = " (watched only: this app does not migrate it)" if status.read_only else ""
+    several_heads = len(graph.heads) > 1
+    upgrade = f"{command} upgrade heads" if several_heads else f"{command} upgrade"
+
+    def problem(kind: str, severity: str, message: str, fix: str | None, **extra: Any) -> Problem:
+        return Problem(
+            kind,
+            severity,
+            message + watched,
+            None if status.read_only else fix,
+            database=status.name,
+            **extra,
+        )
+
+    state = status.state
+    if state is DatabaseState.UNREACHABLE:
+        return problem("unreachable", ERROR, f"{name} cannot be read: {status.reason}", None)
+    if state is DatabaseState.UNKNOWN_REVISION:
+        return _unknown_revision(
+            graph, status, name, locations, command, several_databases, problem
+        )
+    if state is DatabaseState.INCONSISTENT:
+        return _stale_rows(graph, status, name, command, problem)
+    if state is DatabaseState.NOT_STAMPED:
+        target = "heads" if several_heads else "head"
+        return problem(
+            "not_stamped",
+            WARNING,
+            f"{name} has tables but an empty version table; if its schema matches the latest "
+            "revision stamp it, otherwise stamp the revision it matches",
+            f"{command} stamp {target}",
+        )
+    if state is DatabaseState.EMPTY and status.pending:
+        return problem("empty_database", WARNING, f"{name}: {status.reason}", upgrade)
+    if state is DatabaseState.BEHIND:
+        return problem(
+            "behind", WARNING, f"{name} is {status.reason}", upgrade, revisions=status.pending
+        )
+    if state is DatabaseState.OTHER_BRANCH:
+        return problem(
+            "other_branch", WARNING, f"{name} is {status.reason}", upgrade, revisions=status.pending
+        )
+    return None
+
+
+def _unknown_revision(
+    graph: RevisionGraph,
+    status: DatabaseStatus,
+    name: str,
+    locations: Mapping[str, GitLocation | None] | None,
+    command: str,
+    several_databases: bool,
+    problem: Callable[..., Problem],
+) -> Problem:
+    """A database on a revision no file has: where git has it, and the nearest known ancestor."""
+    unknown = [revision for revision in status.current if revision not in graph.revisions]
+    sentences = [f"{name} stands on {', '.join(unknown)}, which no revision file here has"]
+    fix = None
+    others: list[str] = []
+    for revision in unknown:
+        if locations is None or revision not in locations:
+            continue
+        location = locations[revision]
+        if location is None:
+            sentences.append(f"git has no file for {revision} on any branch or in its history")
+            continue
+        sentences.append(f"{revision} is on {location.describe()}")
+        ancestors = _known_ancestors(graph, location)
+        if len(ancestors) != 1:
+            continue
+        ancestor = ancestors[0]
+        sentences.append(
+            f"its nearest ancestor here is {revision_title(graph, ancestor)}: stamping marks the "
+            f"database as there without undoing {revision}; downgrading from "
+            f"{location.ref} undoes it"
+        )
+        if len(unknown) == 1:
+            fix = f"{command} stamp --purge {ancestor}"
+            checkout = shlex.quote(location.ref)
+            others.append(f"git checkout {checkout} && {command} downgrade {ancestor}")
+    if several_databases and fix is not None:
+        sentences.append("stamp and downgrade act on every database this app migrates")
+    return problem(
+        "unknown_revision",
+        ERROR,
+        "; ".join(sentences),
+        fix,
+        revisions=tuple(unknown),
+        other_fixes=tuple(others),
+    )
+
+
+def _known_ancestors(graph: RevisionGraph, location: GitLocation) -> list[str]:
+    """The nearest revisions below the located one that the working tree also has."""
+    found: list[str] = []
+    seen = {location.revision}
+    pending = [location.revision]
+    while pending:
+        for parent in location.parents.get(pending.pop(), ()):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent in graph.revisions:
+                found.append(parent)
+            else:
+                pending.append(parent)
+    return [
+        revision
+        for revision in found
+        if not any(other != revision and revision in graph.ancestors([other]) for other in found)
+    ]
+
+
+def _stale_rows(
+    graph: RevisionGraph,
+    status: DatabaseStatus,
+    name: str,
+    command: str,
+    problem: Callable[..., Problem],
+) -> Problem:
+    """A version table with a row below another row: keep the top rows only."""
+    rows = status.current
+    stale = [
+        row
+        for row in rows
+        if any(row in graph.ancestors([other]) for other in rows if other != row)
+    ]
+    tops = [row for row in rows if row not in stale]
+    fixes = [f"{command} stamp --purge {tops[0]}"] if tops else []
+    fixes.extend(f"{command} stamp {top}" for top in tops[1:])
+    return problem(
+        "stale_rows",
+        ERROR,
+        f"{name}'s version table holds {', '.join(rows)}; {', '.join(stale)} "
+        f"{'is' if len(stale) == 1 else 'are'} below another row (stale)",
+        " && ".join(fixes) or None,
+        revisions=tuple(stale),
+    )
