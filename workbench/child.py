@@ -9,6 +9,7 @@ nothing but events reaches the real stdout, and every text passes through the pa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import io
 import json
@@ -22,9 +23,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from workbench import commands
+from workbench import commands, reviewing, verifying
 from workbench.core.databases import read_versions
 from workbench.core.secrets import mask_passwords, mask_url
+from workbench.core.verify import CheckResult
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import load_project
 
@@ -244,6 +246,26 @@ def _sql(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
     return {"steps": [_step_fields(step) for step in steps]}
 
 
+def _preview(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Preview the pending model change: the script, its SQL and findings; nothing written."""
+    return {"preview": reviewing.preview(**arguments).to_dict()}
+
+
+def _review(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Review a revision file (``revision``) or a script's text (``script``), recorded offline."""
+    review = reviewing.review_script if "script" in arguments else reviewing.review_revision
+    return {"preview": review(**arguments).to_dict()}
+
+
+def _verify(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Verify the history on scratch databases; each check is an event as it ends."""
+
+    def on_check(check: CheckResult) -> None:
+        events.emit("check", check=dataclasses.asdict(check))
+
+    return {"verify": verifying.verify(**arguments, on_check=on_check).to_dict()}
+
+
 OPERATIONS: dict[str, Callable[[EventWriter, dict[str, Any]], dict[str, Any]]] = {
     "upgrade": _migration("upgrade"),
     "downgrade": _migration("downgrade"),
@@ -251,6 +273,9 @@ OPERATIONS: dict[str, Callable[[EventWriter, dict[str, Any]], dict[str, Any]]] =
     "revision": _revision,
     "merge": _merge,
     "sql": _sql,
+    "preview": _preview,
+    "review": _review,
+    "verify": _verify,
 }
 
 

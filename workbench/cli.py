@@ -284,7 +284,10 @@ def migrate(
     x_arg: tuple[str, ...],
 ) -> None:
     """Autogenerate a new revision file (Alias for 'revision --autogenerate')"""
-    _commands().migrate(
+    from workbench.cli_review import echo_findings
+    from workbench.reviewing import migrate_reviewed
+
+    _, review = migrate_reviewed(
         _group_directory(directory),
         message,
         sql,
@@ -295,6 +298,8 @@ def migrate(
         rev_id,
         x_arg=_x_args(x_arg),
     )
+    if review is not None:
+        echo_findings(review, err=True)
 
 
 @db.command()
@@ -543,3 +548,4 @@ def status(directory: str | None, as_json: bool, timeout: float) -> None:
 
 
 import workbench.cli_branches  # noqa: E402,F401  (registers linearize and doctor)
+from workbench import cli_review  # noqa: E402,F401  (registers review and verify)

@@ -63,7 +63,7 @@ class StepProgress:
 StepCallback = Callable[[StepProgress], None]
 
 
-def _reports_failures(function: Callable[P, R]) -> Callable[P, R]:
+def reports_failures(function: Callable[P, R]) -> Callable[P, R]:
     """Turn any failure inside a command into a ``WorkbenchError`` with a one-line message."""
 
     @functools.wraps(function)
@@ -75,18 +75,18 @@ def _reports_failures(function: Callable[P, R]) -> Callable[P, R]:
         except BrokenPipeError:
             raise
         except Exception as exc:
-            message = describe_failure(exc, _migrations_dir_or_none())
+            message = describe_failure(exc, migrations_dir_or_none())
             raise WorkbenchError(mask_passwords(message, known_passwords())) from exc
 
     return wrapper
 
 
-def _extension() -> Any:
+def migrate_extension() -> Any:
     """The current app's ``Migrate`` state."""
     return migration_extension(current_app)
 
 
-def _migrations_dir_or_none() -> str | None:
+def migrations_dir_or_none() -> str | None:
     """The app's migrations folder, if an app with Migrate is active."""
     try:
         return str(current_app.extensions["migrate"].directory)
@@ -117,9 +117,11 @@ def known_passwords() -> list[str]:
     return passwords
 
 
-def _config(directory: str | None, x_arg: XArg = None, opts: Sequence[str] = ()) -> AlembicConfig:
+def migration_config(
+    directory: str | None, x_arg: XArg = None, opts: Sequence[str] = ()
+) -> AlembicConfig:
     """The Alembic Config of the app's migrations folder, which must exist."""
-    extension = _extension()
+    extension = migrate_extension()
     config = extension.migrate.get_config(directory, x_arg=x_arg, opts=list(opts) or None)
     location = config.get_main_option("script_location")
     if location and ":" not in location:
@@ -143,7 +145,7 @@ def _migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
 
 
 @contextmanager
-def _fresh_configure_args(
+def fresh_configure_args(
     on_applied: Callable[[MigrationStep], None] | None = None,
 ) -> Iterator[list[MigrationStep]]:
     """Give env.py a private copy of the configure args for one command, recording each step.
@@ -151,7 +153,7 @@ def _fresh_configure_args(
     env.py files may store hooks in the dict they receive; a copy keeps one command's hooks
     from leaking into the next one run in the same process.
     """
-    extension = _extension()
+    extension = migrate_extension()
     shared: dict[str, Any] = extension.configure_args
     steps: list[MigrationStep] = []
 
@@ -179,7 +181,7 @@ def _check_target(script: ScriptDirectory, target: str | Sequence[str]) -> None:
         script.get_revisions(name)
 
 
-def _scripts_list(result: Script | Sequence[Script | None] | None) -> list[Script]:
+def scripts_list(result: Script | Sequence[Script | None] | None) -> list[Script]:
     """Alembic returns one script, a list or None; callers get a list."""
     if result is None:
         return []
@@ -201,7 +203,7 @@ def _current_revisions(config: AlembicConfig, script: ScriptDirectory) -> tuple[
     return tuple(found)
 
 
-@_reports_failures
+@reports_failures
 def list_templates() -> list[tuple[str, str]]:
     """List the templates ``init`` can use, with their one-line synopsis."""
     config = Config()
@@ -219,7 +221,7 @@ def list_templates() -> list[tuple[str, str]]:
     return templates
 
 
-@_reports_failures
+@reports_failures
 def init(
     directory: str | None = None,
     multidb: bool = False,
@@ -227,7 +229,7 @@ def init(
     package: bool = False,
 ) -> str:
     """Create a new migrations folder from a template; returns its path."""
-    extension = _extension()
+    extension = migrate_extension()
     directory = str(directory or extension.directory)
     template_directory = None
     if template is not None and ("/" in template or "\\" in template):
@@ -242,7 +244,7 @@ def init(
     return directory
 
 
-@_reports_failures
+@reports_failures
 def revision(
     directory: str | None = None,
     message: str | None = None,
@@ -256,8 +258,8 @@ def revision(
     x_arg: XArg = None,
 ) -> list[Script]:
     """Create a new revision file; returns the scripts written (none if nothing changed)."""
-    config = _config(directory, x_arg, ["autogenerate"] if autogenerate else ())
-    with _fresh_configure_args():
+    config = migration_config(directory, x_arg, ["autogenerate"] if autogenerate else ())
+    with fresh_configure_args():
         result = alembic_command.revision(
             config,
             message,
@@ -269,7 +271,7 @@ def revision(
             version_path=version_path,
             rev_id=rev_id,
         )
-    return _scripts_list(result)
+    return scripts_list(result)
 
 
 def migrate(
@@ -298,15 +300,15 @@ def migrate(
     )
 
 
-@_reports_failures
+@reports_failures
 def edit(
     directory: str | None = None, revision: str = "current", x_arg: XArg = None
 ) -> list[Script]:
     """Open the revision's file in the user's editor; returns the scripts opened."""
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     if revision == "current":
-        with _fresh_configure_args():
+        with fresh_configure_args():
             current = _current_revisions(config, script)
         if not current:
             raise WorkbenchError("No current revisions")
@@ -323,7 +325,7 @@ def edit(
     return scripts
 
 
-@_reports_failures
+@reports_failures
 def merge(
     directory: str | None = None,
     revisions: str | Sequence[str] = "",
@@ -333,8 +335,8 @@ def merge(
     x_arg: XArg = None,
 ) -> Script:
     """Create a revision that merges the given revisions; returns it."""
-    config = _config(directory, x_arg)
-    with _fresh_configure_args():
+    config = migration_config(directory, x_arg)
+    with fresh_configure_args():
         result = alembic_command.merge(
             config, revisions, message=message, branch_label=branch_label, rev_id=rev_id
         )
@@ -381,7 +383,7 @@ class _StepCounter:
         self.on_step(StepProgress(step, self.number, self.total, done=True))
 
 
-def _run_migration(
+def run_migration(
     config: AlembicConfig,
     script: ScriptDirectory,
     steps_of: Callable[[Any], Any],
@@ -400,7 +402,7 @@ def _run_migration(
         planned = steps_of(rev)
         return counter.announce(planned) if counter is not None else planned
 
-    with _fresh_configure_args(counter.applied if counter is not None else None) as steps:
+    with fresh_configure_args(counter.applied if counter is not None else None) as steps:
         environment = EnvironmentContext(
             config,
             script,
@@ -428,7 +430,7 @@ def _split_range(revision: str, sql: bool) -> tuple[str | None, str]:
     return start or None, end
 
 
-@_reports_failures
+@reports_failures
 def upgrade(
     directory: str | None = None,
     revision: str = "head",
@@ -442,11 +444,11 @@ def upgrade(
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
     """
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev, target = _split_range(revision, sql)
     _check_target(script, target)
-    return _run_migration(
+    return run_migration(
         config,
         script,
         lambda rev: script._upgrade_revs(target, rev),
@@ -458,7 +460,7 @@ def upgrade(
     )
 
 
-@_reports_failures
+@reports_failures
 def downgrade(
     directory: str | None = None,
     revision: str = "-1",
@@ -472,7 +474,7 @@ def downgrade(
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
     """
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     if sql and revision == "-1":
         revision = "head:-1"
     script = ScriptDirectory.from_config(config)
@@ -480,7 +482,7 @@ def downgrade(
     if sql and starting_rev is None:
         raise WorkbenchError("downgrade with --sql requires <fromrev>:<torev>")
     _check_target(script, target)
-    return _run_migration(
+    return run_migration(
         config,
         script,
         lambda rev: script._downgrade_revs(target, rev),
@@ -492,7 +494,7 @@ def downgrade(
     )
 
 
-@_reports_failures
+@reports_failures
 def stamp(
     directory: str | None = None,
     revision: str | Sequence[str] = "head",
@@ -507,7 +509,7 @@ def stamp(
 
     ``on_step`` hears of every version-table change as it starts and once applied.
     """
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev = None
     destinations = []
@@ -521,7 +523,7 @@ def stamp(
             starting_rev = start
         destinations.append(target)
     _check_target(script, destinations)
-    return _run_migration(
+    return run_migration(
         config,
         script,
         lambda rev: script._stamp_revs(tuple(destinations), rev),
@@ -534,13 +536,13 @@ def stamp(
     )
 
 
-@_reports_failures
+@reports_failures
 def show(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> list[Script]:
     """Print and return the revision(s) a symbol denotes (``current`` reads the database)."""
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     if revision == "current":
-        with _fresh_configure_args():
+        with fresh_configure_args():
             names: Any = _current_revisions(config, script)
     else:
         names = revision
@@ -550,7 +552,7 @@ def show(directory: str | None = None, revision: str = "head", x_arg: XArg = Non
     return scripts
 
 
-@_reports_failures
+@reports_failures
 def history(
     directory: str | None = None,
     rev_range: str | None = None,
@@ -559,7 +561,7 @@ def history(
     x_arg: XArg = None,
 ) -> list[Script]:
     """Print and return the revisions in a range, newest first."""
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     if rev_range is not None:
         if ":" not in rev_range:
@@ -574,7 +576,7 @@ def history(
         or alembic_util.asbool(config.get_alembic_option("revision_environment"))
     )
     if needs_database:
-        with _fresh_configure_args():
+        with fresh_configure_args():
             current = _current_revisions(config, script)
     lower: str | tuple[str, ...] = current if base == "current" else base
     upper: str | tuple[str, ...] = current if head == "current" else head
@@ -591,7 +593,7 @@ def history(
     return scripts
 
 
-@_reports_failures
+@reports_failures
 def heads(
     directory: str | None = None,
     verbose: bool = False,
@@ -599,7 +601,7 @@ def heads(
     x_arg: XArg = None,
 ) -> list[Script]:
     """Print and return the head revisions of the migrations folder."""
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     if resolve_dependencies:
         found = script.get_revisions("heads")
@@ -611,12 +613,12 @@ def heads(
     return scripts
 
 
-@_reports_failures
+@reports_failures
 def branches(
     directory: str | None = None, verbose: bool = False, x_arg: XArg = None
 ) -> list[Script]:
     """Print and return the branch points: revisions with more than one child."""
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     points = []
     for sc in script.walk_revisions():
@@ -635,10 +637,10 @@ def branches(
     return points
 
 
-@_reports_failures
+@reports_failures
 def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = None) -> list[str]:
     """Print and return the revision(s) each database stands on."""
-    config = _config(directory, x_arg)
+    config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
     found: list[str] = []
 
@@ -654,14 +656,14 @@ def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = N
                 found.append(sc.revision)
         return []
 
-    with _fresh_configure_args(), EnvironmentContext(config, script, fn=display, dont_mutate=True):
+    with fresh_configure_args(), EnvironmentContext(config, script, fn=display, dont_mutate=True):
         script.run_env()
     return found
 
 
-@_reports_failures
+@reports_failures
 def check(directory: str | None = None, x_arg: XArg = None) -> None:
     """Raise when the models differ from what the migrations build; print a line when they match."""
-    config = _config(directory, x_arg)
-    with _fresh_configure_args():
+    config = migration_config(directory, x_arg)
+    with fresh_configure_args():
         alembic_command.check(config)

@@ -14,8 +14,11 @@ dict whose ``"event"`` key names its kind; no text in any event holds a password
   Alembic or the app.
 - ``output``: ``stream`` ("stdout", "stderr", "sql" for the SQL of the ``sql`` operation,
   "child" for a line that was not an event), ``text`` (one line; the whole script for "sql").
+- ``check``: ``check``: one check of ``verify`` as it ends (see ``workbench.core.verify``).
 - ``finished`` (last): ``result``: ``steps`` (a list of step dicts as above without phase,
-  number, total) and/or ``scripts`` (``revision``, ``path``, ``message`` of each file written).
+  number, total) and/or ``scripts`` (``revision``, ``path``, ``message`` of each file written);
+  ``preview`` for "preview" and "review" (``workbench.core.preview.Preview.to_dict``);
+  ``verify`` for "verify" (``workbench.core.verify.VerifyReport.to_dict``).
 - ``failed`` (last): ``message`` (one line), ``traceback`` (full text, may be empty),
   ``databases``: where each database stands now, a list of {``name``, ``url``, ``revisions``,
   ``error``} read after the failure (empty when the app could not be loaded).
@@ -37,7 +40,9 @@ from typing import Any
 
 from workbench.core.secrets import mask_passwords
 
-COMMANDS = frozenset({"upgrade", "downgrade", "stamp", "revision", "merge", "sql"})
+COMMANDS = frozenset(
+    {"upgrade", "downgrade", "stamp", "revision", "merge", "sql", "preview", "review", "verify"}
+)
 FINAL_EVENTS = frozenset({"finished", "failed", "cancelled"})
 DEFAULT_GRACE_SECONDS = 5.0
 _STDERR_KEPT = 20_000

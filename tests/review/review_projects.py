@@ -1,0 +1,147 @@
+"""Models, hand-written revisions and child runs shared by the review, preview and verify tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from workbench.core.preview import Launch
+
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+SQLITE_AND_POSTGRES = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
+)
+
+NICKNAME_ADDED = """\
+from app import db
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64))
+    nickname = db.Column(db.String(32))
+"""
+
+NAME_RENAMED = """\
+from app import db
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    full_name = db.Column(db.String(64))
+"""
+
+MULTIDB_MODELS = """\
+from app import db
+
+
+class Post(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200))
+
+
+class User(db.Model):
+    __bind_key__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64))
+"""
+
+MULTIDB_CHANGED = """\
+from app import db
+
+
+class Post(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200))
+    body = db.Column(db.Text)
+
+
+class User(db.Model):
+    __bind_key__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    full_name = db.Column(db.String(64))
+"""
+
+REVISION = '''\
+"""{message}
+
+Revision ID: {revision}
+Revises: {down_revision}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = {revision!r}
+down_revision = {down_revision!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+
+def write_revision(
+    project, revision: str, down_revision: str | None, upgrade: str, downgrade: str
+) -> Path:
+    """Write a hand-written single-database revision file into the project's versions folder."""
+    path = project.migrations / "versions" / f"{revision}_hand_written.py"
+    path.write_text(
+        REVISION.format(
+            message=f"hand-written {revision}",
+            revision=revision,
+            down_revision=down_revision,
+            upgrade=textwrap.indent(textwrap.dedent(upgrade).strip(), "    "),
+            downgrade=textwrap.indent(textwrap.dedent(downgrade).strip(), "    "),
+        )
+    )
+    return path
+
+
+def start_project(project, rev_id: str = "aaaa0001") -> None:
+    """Init the migrations folder, write the first revision from the models and upgrade to it."""
+    project.db("init")
+    project.db("migrate", "-m", "initial", "--rev-id", rev_id)
+    project.db("upgrade")
+
+
+def launch(project) -> Launch:
+    """How child operations start on the project: FLASK_* cleared, no bytecode written."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("FLASK_")
+    }
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    return Launch(project.path, "app", environment)
+
+
+def op_lines(script: str, function: str = "upgrade") -> set[str]:
+    """The ``op.``/``batch_op.`` statement lines of one function of a script, as a set.
+
+    Alembic orders dropped columns differently from one process to the next, so scripts are
+    compared as sets of operations, not as text.
+    """
+    match = re.search(rf"^def {function}\(\):\n(.*?)(?=^def |\Z)", script, re.MULTILINE | re.DOTALL)
+    assert match, f"no {function}() in the script"
+    return {
+        line.strip()
+        for line in match.group(1).splitlines()
+        if line.strip().startswith(("op.", "batch_op.", "with op."))
+    }
+
+
+def project_files(project) -> dict[Path, bytes]:
+    """Every file of the project by relative path: to prove a command wrote nothing."""
+    return {
+        path.relative_to(project.path): path.read_bytes()
+        for path in project.path.rglob("*")
+        if path.is_file()
+    }

@@ -1,0 +1,203 @@
+"""``flask db review`` and ``flask db verify``: click wiring over the preview and verify commands.
+
+Both run in the ``flask`` process, as ``migrate`` does; what env.py and Alembic print while
+they work is held back, so the terminal shows the findings or the checks (or one ``Error:``
+line) and ``--json`` prints nothing but JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from workbench.cli import (
+    _group_directory,
+    _migration_command,
+    _x_args,
+    db,
+    directory_option,
+    x_arg_option,
+)
+from workbench.core.preview import SEVERITIES, Preview, ReviewFinding
+from workbench.core.verify import CheckResult, VerifyReport
+
+R = TypeVar("R")
+
+STATUS_WORDS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+
+
+def _quietly(work: Callable[[], R]) -> R:
+    """Run work with its stdout and stderr (env.py, Alembic's logging) held back."""
+    held = io.StringIO()
+    with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
+        return work()
+
+
+def finding_line(finding: ReviewFinding) -> str:
+    """One finding as a terminal line: severity, rule, target, line, message and fix."""
+    target = ".".join(part for part in (finding.table, finding.column) if part)
+    where = f" (line {finding.line})" if finding.line else ""
+    database = f"[{finding.database}] " if finding.database != "default" else ""
+    fix = f" Fix: {finding.fix}" if finding.fix else ""
+    head = " ".join(part for part in (finding.severity.upper(), finding.rule, target) if part)
+    return f"{database}{head}{where}: {finding.message}{fix}"
+
+
+def _counts(findings: Sequence[ReviewFinding]) -> str:
+    """How many findings of each severity: "1 block, 2 warn"."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in findings:
+        counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    return ", ".join(f"{count} {severity}" for severity, count in counts.items() if count)
+
+
+def echo_findings(review: Preview, *, err: bool = False) -> None:
+    """Print a review's findings, one line each, under a line naming the file and the counts."""
+    findings = review.findings
+    if not findings:
+        return
+    click.echo(f"Review of {review.path or review.revision}: {_counts(findings)}", err=err)
+    for finding in findings:
+        click.echo(f"  {finding_line(finding)}", err=err)
+
+
+def _finding_json(finding: ReviewFinding) -> dict[str, Any]:
+    """A finding for ``--json``."""
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "message": finding.message,
+        "fix": finding.fix,
+        "table": finding.table,
+        "column": finding.column,
+        "line": finding.line,
+        "database": finding.database,
+    }
+
+
+def _review_json(review: Preview, *, with_sql: bool, failed: bool) -> dict[str, Any]:
+    """The ``--json`` document of a review."""
+    document: dict[str, Any] = {
+        "revision": review.revision,
+        "message": review.message,
+        "path": review.path,
+        "changes": review.script is not None,
+        "passed": not failed,
+        "findings": [_finding_json(finding) for finding in review.findings],
+    }
+    if with_sql:
+        document["sql"] = {
+            database.name: {
+                "dialect": database.dialect,
+                "upgrade": database.upgrade_sql,
+                "downgrade": database.downgrade_sql,
+            }
+            for database in review.databases
+        }
+    return document
+
+
+def _echo_sql(review: Preview) -> None:
+    """Each database's upgrade and downgrade SQL, under a comment naming it."""
+    for database in review.databases:
+        for direction, sql in (
+            ("upgrade", database.upgrade_sql),
+            ("downgrade", database.downgrade_sql),
+        ):
+            click.echo(f"-- {direction} of database {database.name} ({database.dialect})")
+            click.echo(sql.rstrip("\n") or "-- (nothing)")
+
+
+def _fails(review: Preview, strict: bool) -> bool:
+    """True when a finding blocks, or with ``strict`` when one warns."""
+    worst = review.worst_severity()
+    return worst == "block" or (strict and worst == "warn")
+
+
+@db.command()
+@directory_option
+@x_arg_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
+@click.option("--sql", "with_sql", is_flag=True, help="Also show the SQL of every database")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on blocks")
+@click.argument("revision", required=False)
+@_migration_command
+def review(
+    directory: str | None,
+    x_arg: tuple[str, ...],
+    as_json: bool,
+    with_sql: bool,
+    strict: bool,
+    revision: str | None,
+) -> None:
+    """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
+
+    Writes nothing: without REVISION, the script ``migrate`` would write is rendered and
+    judged in memory.
+    """
+    from workbench import reviewing
+
+    folder, x_args = _group_directory(directory), _x_args(x_arg)
+    if revision is None:
+        result = _quietly(lambda: reviewing.preview(folder, x_arg=x_args, with_sql=with_sql))
+    else:
+        result = _quietly(
+            lambda: reviewing.review_revision(folder, revision, x_arg=x_args, with_sql=with_sql)
+        )
+    failed = _fails(result, strict)
+    if as_json:
+        click.echo(json.dumps(_review_json(result, with_sql=with_sql, failed=failed), indent=2))
+    elif result.script is None:
+        click.echo("No changes in schema detected.")
+    else:
+        what = f"revision {result.revision}" if revision else f"the pending change ({result.path})"
+        findings = result.findings
+        click.echo(f"Reviewed {what}: {_counts(findings) or 'no findings'}.")
+        for finding in findings:
+            click.echo(finding_line(finding))
+        if with_sql:
+            _echo_sql(result)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _check_lines(check: CheckResult) -> Iterator[str]:
+    """A check as terminal lines: its status and message, then each revision of up/down/up."""
+    yield f"{STATUS_WORDS[check.status]} {check.name}: {check.message}"
+    for revision in check.revisions:
+        if revision.passed:
+            yield f"  ok   {revision.revision}"
+        else:
+            yield f"  FAIL {revision.revision}: {revision.message}"
+
+
+@db.command()
+@directory_option
+@x_arg_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
+@_migration_command
+def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None:
+    """Check the history on scratch databases: one head, upgrade, models match, up/down/up.
+
+    The real databases are not touched: every check runs on databases created for it (a
+    temporary SQLite file, or a new database on the same server) and dropped afterwards.
+    """
+    from workbench import verifying
+
+    folder, x_args = _group_directory(directory), _x_args(x_arg)
+    report: VerifyReport = _quietly(lambda: verifying.verify(folder, x_arg=x_args))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for check in report.checks:
+            for line in _check_lines(check):
+                click.echo(line)
+        scratch = ", ".join(f"{info.name} ({info.dialect})" for info in report.databases)
+        click.echo(f"Ran on scratch databases, now dropped: {scratch}.")
+    if not report.passed:
+        click.get_current_context().exit(1)

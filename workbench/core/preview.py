@@ -1,0 +1,310 @@
+"""Autogenerate previews: the script ``flask db migrate`` would write and the SQL it would run.
+
+A preview runs in the child process (operation "preview", or "review" for an existing revision
+file) and writes nothing into the project; this module holds what it returns, renders an op
+tree's SQL offline for one dialect, and starts the child and reads its answer.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Dialect
+
+from workbench.core.runner import Operation, RunningOperation, start_operation
+
+SEVERITIES = ("block", "warn", "info")
+
+CopyFrom = Callable[[str | None, str], Table | None]
+
+
+class PreviewError(Exception):
+    """A preview or review that could not be made, explained in one line."""
+
+
+@dataclass(frozen=True)
+class ReviewFinding:
+    """A finding of the review as the preview carries it: plain data, with its script line."""
+
+    rule: str
+    severity: str
+    message: str
+    fix: str | None = None
+    table: str | None = None
+    column: str | None = None
+    line: int | None = None
+    database: str = "default"
+    op_index: tuple[int, ...] = ()
+    rewrite_available: bool = False
+
+    @property
+    def blocks(self) -> bool:
+        """True when the finding blocks: the migration loses data or fails as it stands."""
+        return self.severity == "block"
+
+
+@dataclass(frozen=True)
+class DatabasePreview:
+    """One database's part of a preview: its dialect, the SQL both ways and the findings."""
+
+    name: str
+    dialect: str
+    upgrade_sql: str = ""
+    downgrade_sql: str = ""
+    operations: tuple[str, ...] = ()
+    findings: tuple[ReviewFinding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A migration reviewed before it is run: the script text, and each database's part.
+
+    ``script`` is None when autogenerate found no change (nothing would be written); ``path``
+    is where ``flask db migrate`` would write the file, or where the reviewed file is.
+    """
+
+    revision: str | None
+    message: str | None
+    script: str | None
+    path: str | None
+    databases: tuple[DatabasePreview, ...] = ()
+
+    @property
+    def findings(self) -> tuple[ReviewFinding, ...]:
+        """Every database's findings, in script order."""
+        found = [finding for database in self.databases for finding in database.findings]
+        return tuple(sorted(found, key=lambda finding: finding.line or 0))
+
+    def worst_severity(self) -> str | None:
+        """The most severe finding's severity ("block", "warn", "info"), or None."""
+        severities = {finding.severity for finding in self.findings}
+        return next((severity for severity in SEVERITIES if severity in severities), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The preview as JSON-ready data (what the child sends)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Preview:
+        """The preview a child sent."""
+        return cls(
+            revision=data.get("revision"),
+            message=data.get("message"),
+            script=data.get("script"),
+            path=data.get("path"),
+            databases=tuple(
+                DatabasePreview(
+                    name=database["name"],
+                    dialect=database["dialect"],
+                    upgrade_sql=database.get("upgrade_sql", ""),
+                    downgrade_sql=database.get("downgrade_sql", ""),
+                    operations=tuple(database.get("operations", ())),
+                    findings=tuple(
+                        ReviewFinding(**{**item, "op_index": tuple(item.get("op_index", ()))})
+                        for item in database.get("findings", ())
+                    ),
+                )
+                for database in data.get("databases", ())
+            ),
+        )
+
+
+def render_sql(
+    operations: Iterable[Any],
+    dialect: Dialect,
+    *,
+    batch: bool,
+    copy_from: CopyFrom | None = None,
+) -> str:
+    """The SQL of Alembic operations on one dialect, rendered offline (no connection).
+
+    ``batch`` renders autogenerate's per-table groups as ``batch_alter_table`` blocks (the
+    env's ``render_as_batch``); a recorded script's own blocks always are. ``copy_from`` gives
+    the table to copy when a batch must recreate it (SQLite), since offline mode cannot
+    reflect it. An operation that cannot be rendered becomes a ``--`` comment saying why, so
+    one odd operation does not hide the rest.
+    """
+    from alembic.operations import Operations
+    from alembic.operations.ops import ModifyTableOps
+    from alembic.runtime.migration import MigrationContext
+
+    from workbench.core.review import BatchAlterTableOps
+
+    buffer = io.StringIO()
+    context = MigrationContext.configure(
+        dialect=dialect,
+        opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True},
+    )
+    runner = Operations(context)
+    for operation in operations:
+        try:
+            if isinstance(operation, BatchAlterTableOps) or (
+                isinstance(operation, ModifyTableOps) and batch
+            ):
+                table = copy_from(operation.schema, operation.table_name) if copy_from else None
+                with runner.batch_alter_table(
+                    operation.table_name,
+                    schema=operation.schema,
+                    recreate=getattr(operation, "recreate", "auto"),
+                    copy_from=table,
+                ) as batch_runner:
+                    for child in operation.ops:
+                        batch_runner.invoke(child)
+            elif isinstance(operation, ModifyTableOps):
+                for child in operation.ops:
+                    runner.invoke(child)
+            else:
+                runner.invoke(operation)
+        except Exception as exc:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            buffer.write(f"-- cannot render {type(operation).__name__} offline: {first_line}\n")
+    return buffer.getvalue()
+
+
+def _operation_name(operation: Any) -> str:
+    """The ``op.`` method that performs an Alembic operation: ``DropColumnOp`` is "drop_column"."""
+    name = type(operation).__name__
+    if name == "ExecuteSQLOp":
+        return "execute"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Op")).lower()
+
+
+def describe_operations(container: Any) -> tuple[str, ...]:
+    """One short line per operation of an op tree, in running order: "drop_column users.name"."""
+    from workbench.core.review.optree import op_table, walk
+
+    lines = []
+    for located in walk(container):
+        operation = located.op
+        column = getattr(operation, "column_name", None) or getattr(
+            getattr(operation, "column", None), "name", None
+        )
+        table = op_table(operation)
+        target = f"{table}.{column}" if table and column else table or ""
+        named = getattr(operation, "index_name", None) or getattr(
+            operation, "constraint_name", None
+        )
+        if named:
+            target = f"{named} on {target}" if target else str(named)
+        lines.append(f"{_operation_name(operation)} {target}".rstrip())
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start a child for a project: its folder, the app's import path, the environment."""
+
+    project_dir: str | os.PathLike[str]
+    app_import_path: str | None = None
+    env: Mapping[str, str] | None = field(default=None, repr=False)
+
+    def start(self, operation: Operation) -> RunningOperation:
+        """Start one operation's child process."""
+        return start_operation(operation, self.project_dir, self.app_import_path, self.env)
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    """A mechanical fix to apply before the script is rendered: the finding it answers.
+
+    Fixes apply in order, each to the op tree the previous ones left, so ``op_index`` is the
+    finding's path in the preview that offered it.
+    """
+
+    database: str
+    rule: str
+    op_index: tuple[int, ...]
+
+
+def preview_operation(
+    *,
+    directory: str | None = None,
+    message: str | None = None,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | None = None,
+    version_path: str | None = None,
+    rev_id: str | None = None,
+    x_arg: Sequence[str] = (),
+    with_sql: bool = True,
+    fixes: Iterable[FixRequest | Mapping[str, Any]] = (),
+) -> Operation:
+    """The child operation previewing the pending model change (``migrate``'s arguments)."""
+    return Operation(
+        "preview",
+        {
+            "directory": directory,
+            "message": message,
+            "head": head,
+            "splice": splice,
+            "branch_label": branch_label,
+            "version_path": version_path,
+            "rev_id": rev_id,
+            "x_arg": list(x_arg),
+            "with_sql": with_sql,
+            "fixes": [_fix_fields(fix) for fix in fixes],
+        },
+    )
+
+
+def _fix_fields(fix: FixRequest | Mapping[str, Any]) -> dict[str, Any]:
+    """A fix request as JSON-ready fields."""
+    fields = asdict(fix) if isinstance(fix, FixRequest) else dict(fix)
+    return {**fields, "op_index": list(fields["op_index"])}
+
+
+def review_operation(
+    *,
+    revision: str | None = None,
+    script: str | None = None,
+    path: str | None = None,
+    directory: str | None = None,
+    x_arg: Sequence[str] = (),
+    with_sql: bool = True,
+) -> Operation:
+    """The child operation reviewing a revision file, or a script's text (an edited one).
+
+    Give ``revision`` or ``script``; ``path`` is where the script would be written.
+    """
+    if (revision is None) == (script is None):
+        raise ValueError("review needs a revision or a script, not both")
+    arguments: dict[str, Any] = {"directory": directory, "x_arg": list(x_arg)}
+    if revision is not None:
+        arguments["revision"] = revision
+    else:
+        arguments.update(script=script, path=path)
+    return Operation("review", {**arguments, "with_sql": with_sql})
+
+
+def preview_result(running: RunningOperation) -> Preview:
+    """Wait for a preview or review child and return its preview (blocking: workers only).
+
+    Raises ``PreviewError`` with the child's one-line message when it failed or was cancelled.
+    """
+    final: Mapping[str, Any] = {}
+    for event in running.events():
+        final = event
+    if final.get("event") != "finished":
+        raise PreviewError(str(final.get("message") or "the preview did not finish"))
+    return Preview.from_dict(final["result"]["preview"])
+
+
+def preview_migration(launch: Launch, **arguments: Any) -> Preview:
+    """Preview the pending model change in a child (``preview_operation``'s arguments)."""
+    return preview_result(launch.start(preview_operation(**arguments)))
+
+
+def review_revision(launch: Launch, revision: str, **arguments: Any) -> Preview:
+    """Review an existing revision file in a child (``review_operation``'s other arguments)."""
+    return preview_result(launch.start(review_operation(revision=revision, **arguments)))
+
+
+def review_script(launch: Launch, script: str, **arguments: Any) -> Preview:
+    """Review a script's text in a child, as a revision file (``path``, ``directory``...)."""
+    return preview_result(launch.start(review_operation(script=script, **arguments)))

@@ -1,0 +1,207 @@
+"""Verify a migration history on scratch databases: pytest-alembic's checks, as data.
+
+The checks (``CHECKS``): one head; upgrade from base to head; the models match the schema the
+migrations build (autogenerate finds nothing); and up/down/up of every revision, from base to
+head. They run in the child process (operation "verify") or in ``flask db verify``, on scratch
+databases made here: a temporary SQLite file, or a database created on the same PostgreSQL or
+MySQL/MariaDB server and dropped afterwards. The real databases are never connected to for
+anything but ``CREATE DATABASE`` and ``DROP DATABASE`` of the scratch ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import URL, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from workbench.core.preview import Launch
+from workbench.core.runner import Operation, RunningOperation
+from workbench.core.secrets import mask_passwords
+
+CHECKS = ("single-head", "upgrade", "models-match", "up-down-up")
+SCRATCH_PREFIX = "wb_verify_"
+SERVER_BACKENDS = frozenset({"postgresql", "mysql", "mariadb"})
+
+Status = Literal["passed", "failed", "skipped"]
+
+
+class VerifyError(Exception):
+    """Verification could not run (not a failed check), explained in one line."""
+
+
+@dataclass(frozen=True)
+class RevisionCheck:
+    """Up/down/up of one revision: ``step`` names the one that failed ("upgrade", "downgrade",
+    "upgrade again"), ``message`` says why in one line (with the failing SQL statement)."""
+
+    revision: str
+    passed: bool
+    step: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome; ``revision`` is the revision at fault, when one is."""
+
+    name: str
+    status: Status
+    message: str
+    revision: str | None = None
+    revisions: tuple[RevisionCheck, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True unless the check failed (a skipped check did not fail)."""
+        return self.status != "failed"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
+        """A check as the child sent it."""
+        return cls(
+            name=data["name"],
+            status=data["status"],
+            message=data["message"],
+            revision=data.get("revision"),
+            revisions=tuple(RevisionCheck(**item) for item in data.get("revisions", ())),
+        )
+
+
+@dataclass(frozen=True)
+class ScratchInfo:
+    """A scratch database a verification ran on: which real database it stood in for."""
+
+    name: str
+    dialect: str
+    url: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Every check's outcome and the scratch databases they ran on (URLs masked)."""
+
+    checks: tuple[CheckResult, ...]
+    databases: tuple[ScratchInfo, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed."""
+        return all(check.passed for check in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (what the child sends); ``passed`` included."""
+        return {**asdict(self), "passed": self.passed}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VerifyReport:
+        """The report a child sent."""
+        return cls(
+            checks=tuple(CheckResult.from_dict(item) for item in data.get("checks", ())),
+            databases=tuple(ScratchInfo(**item) for item in data.get("databases", ())),
+        )
+
+
+@dataclass
+class ScratchDatabases:
+    """Creates scratch databases beside real ones and drops every one of them at the end.
+
+    SQLite gets a file in ``folder``; a server gets ``CREATE DATABASE wb_verify_<random>``
+    through the real URL's connection (the only statements ever sent to it). Use as a context
+    manager: leaving it drops them all, also after a failure.
+    """
+
+    folder: str
+    created: list[tuple[URL, str]] = field(default_factory=list)
+
+    def __enter__(self) -> ScratchDatabases:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.drop_all()
+
+    def create(self, real_url: str | URL, name: str) -> URL:
+        """A new empty database on the real one's server (or a SQLite file); its URL."""
+        url = make_url(real_url)
+        backend = url.get_backend_name()
+        if backend == "sqlite":
+            path = os.path.join(self.folder, f"{name}-{secrets.token_hex(4)}.sqlite")
+            return url.set(database=path)
+        if backend not in SERVER_BACKENDS:
+            raise VerifyError(
+                f"verify needs SQLite, PostgreSQL or MySQL/MariaDB; {backend} is not supported"
+            )
+        database = f"{SCRATCH_PREFIX}{secrets.token_hex(6)}"
+        _run_on_server(url, "create a scratch database", [f"CREATE DATABASE {database}"])
+        self.created.append((url, database))
+        return url.set(database=database)
+
+    def drop_all(self) -> None:
+        """Drop every server database created here (SQLite files go with the folder)."""
+        while self.created:
+            url, database = self.created.pop()
+            statements = [f"DROP DATABASE IF EXISTS {database}"]
+            if url.get_backend_name() == "postgresql":
+                statements.insert(
+                    0,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    f" WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+                )
+            with contextlib.suppress(VerifyError):
+                _run_on_server(url, "drop a scratch database", statements)
+
+
+def _run_on_server(url: URL, doing: str, statements: list[str]) -> None:
+    """Run statements in autocommit mode on the server of a URL, through its sync driver."""
+    if url.get_dialect().is_async:
+        raise VerifyError(f"cannot {doing} through the async driver {url.drivername}")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    except Exception as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
+        raise VerifyError(mask_passwords(f"cannot {doing}: {detail[0]}")) from exc
+    finally:
+        engine.dispose()
+
+
+def verify_operation(*, directory: str | None = None, x_arg: Sequence[str] = ()) -> Operation:
+    """The child operation verifying the history; it sends a ``check`` event per check."""
+    return Operation("verify", {"directory": directory, "x_arg": list(x_arg)})
+
+
+def verify_result(
+    running: RunningOperation, on_check: Callable[[CheckResult], None] | None = None
+) -> VerifyReport:
+    """Wait for a verify child and return its report (blocking: workers only).
+
+    ``on_check`` hears of each check as it ends. Raises ``VerifyError`` with the child's
+    one-line message when verification could not run.
+    """
+    final: Mapping[str, Any] = {}
+    for event in running.events():
+        if event["event"] == "check" and on_check is not None:
+            on_check(CheckResult.from_dict(event["check"]))
+        final = event
+    if final.get("event") != "finished":
+        raise VerifyError(str(final.get("message") or "the verification did not finish"))
+    return VerifyReport.from_dict(final["result"]["verify"])
+
+
+def verify_project(
+    launch: Launch,
+    *,
+    directory: str | None = None,
+    x_arg: Sequence[str] = (),
+    on_check: Callable[[CheckResult], None] | None = None,
+) -> VerifyReport:
+    """Verify the project's history in a child process and return the report; blocking."""
+    return verify_result(launch.start(verify_operation(directory=directory, x_arg=x_arg)), on_check)
