@@ -125,6 +125,12 @@ def _fails(review: Preview, strict: bool) -> bool:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
 @click.option("--sql", "with_sql", is_flag=True, help="Also show the SQL of every database")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on blocks")
+@click.option(
+    "--head",
+    default="head",
+    show_default=True,
+    help="The head the new revision would build on (as `migrate --head`)",
+)
 @click.argument("revision", required=False)
 @_migration_command
 def review(
@@ -133,6 +139,7 @@ def review(
     as_json: bool,
     with_sql: bool,
     strict: bool,
+    head: str,
     revision: str | None,
 ) -> None:
     """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
@@ -144,7 +151,9 @@ def review(
 
     folder, x_args = _group_directory(directory), _x_args(x_arg)
     if revision is None:
-        result = _quietly(lambda: reviewing.preview(folder, x_arg=x_args, with_sql=with_sql))
+        result = _quietly(
+            lambda: reviewing.preview(folder, head=head, x_arg=x_args, with_sql=with_sql)
+        )
     else:
         result = _quietly(
             lambda: reviewing.review_revision(folder, revision, x_arg=x_args, with_sql=with_sql)

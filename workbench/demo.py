@@ -952,7 +952,8 @@ class User(db.Model):
     email = db.Column(db.String(255), nullable=False, unique=True)
     name = db.Column(db.String(120), nullable=False)
     password_hash = db.Column(db.String(255), nullable=False)
-    phone = db.Column(db.String(32))
+    # Renamed from `phone`: autogenerate sees a drop and an add; `flask db review` catches it.
+    phone_number = db.Column(db.String(32))
     marketing_opt_in = db.Column(
         db.Boolean, nullable=False, default=False, server_default=db.text("0")
     )
@@ -1229,7 +1230,9 @@ multi-database migrations folder.
 - The history has a branch that was merged (reviews and search) and one that was not:
   `billing`, so there are two heads.
 - `shop.db` is three revisions behind the main head; `analytics.db` stands at the billing head.
-- `models.py` has a column no revision creates yet: `users.last_login_at`.
+- `models.py` has changes no revision makes yet: a new column, `users.last_login_at`, and a
+  renamed one, `users.phone` now `phone_number`, which autogenerate would turn into a drop and
+  an add (losing the phone numbers): `flask db review` and the workbench's review catch it.
 
 Open the workbench with `flask db tui`; `flask db heads`, `flask db history`,
 `flask db upgrade heads` and the other `flask db` commands work as usual.

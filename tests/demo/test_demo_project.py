@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
@@ -194,6 +195,14 @@ def test_the_pending_model_change_is_the_only_difference(run_flask, demo_copy):
     assert check.returncode == 1
     assert "New upgrade operations detected" in check.stderr
     assert "last_login_at" in check.stderr
+    assert "phone_number" in check.stderr
+
+    review = run_flask(demo_copy, "db", "review", "--json", "--head", heads["main"])
+    assert review.returncode == 1, review.stderr
+    findings = json.loads(review.stdout)["findings"]
+    assert [(f["rule"], f["severity"]) for f in findings if f["severity"] == "block"] == [
+        ("probable-column-rename", "block")
+    ]
 
     versions = demo_copy / "migrations" / "versions"
     before = set(versions.glob("*.py"))
