@@ -10,6 +10,15 @@ class WorkbenchError(Exception):
     """A failure explained in one line; raised instead of exiting so callers decide what to show."""
 
 
+ALEMBIC_HINTS = {
+    "Target database is not up to date.": (
+        "Target database is not up to date: autogenerate compares the models with a database "
+        "at the head, so upgrade it first (flask db upgrade, or U in the workbench)"
+    ),
+}
+"""Alembic messages that leave the user guessing, with what to do about them."""
+
+
 def describe_failure(exc: BaseException, migrations_dir: str | None = None) -> str:
     """One line saying what failed and, for errors raised in a project file, where."""
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -29,7 +38,7 @@ def describe_failure(exc: BaseException, migrations_dir: str | None = None) -> s
         return f"database error: {_first_line(str(exc))}"
     message = _first_line(str(exc)) or type(exc).__name__
     if type(exc).__module__.startswith("alembic"):
-        return message
+        return ALEMBIC_HINTS.get(message, message)
     location = _project_location(exc, migrations_dir)
     suffix = f" (at {location})" if location else ""
     return f"{type(exc).__name__}: {message}{suffix}"

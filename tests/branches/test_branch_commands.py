@@ -209,6 +209,7 @@ def test_doctor_names_the_git_branch_a_database_was_upgraded_from(make_project):
     assert problem["kind"] == "unknown_revision" and problem["severity"] == "error"
     assert problem["database"] == "default" and problem["revisions"] == ["bbbb0002"]
     assert problem["fix_command"] == "flask db stamp --purge aaaa0001"
+    assert problem["stamp_target"] == "aaaa0001"
     assert problem["other_fixes"] == ["git checkout feature-x && flask db downgrade aaaa0001"]
 
     git(project.path, "checkout", "-q", "feature-x")

@@ -59,6 +59,7 @@ def test_heads_databases_and_revision_bodies_each_get_a_fix(tmp_path: Path) -> N
     stale = found["stale_rows"]
     assert stale.database == "users" and stale.revisions == ("a1",)
     assert stale.fix_command == "flask database stamp --purge b2"
+    assert stale.stamp_target == "b2"
     assert found["unreachable"].database == "audit" and found["unreachable"].fix_command is None
     assert found["not_stamped"].fix_command == "flask database stamp heads"
     behind = [problem for problem in problems if problem.kind == "behind"]
@@ -76,6 +77,7 @@ def test_heads_databases_and_revision_bodies_each_get_a_fix(tmp_path: Path) -> N
         "revisions",
         "database",
         "other_fixes",
+        "stamp_target",
     }
     text = describe_problems(problems)
     assert "  fix: flask database stamp --purge b2" in text
@@ -119,6 +121,7 @@ def test_an_unknown_revision_is_traced_to_its_branch_and_nearest_ancestor(tmp_pa
     assert "nearest ancestor here is b2" in problem.message
     assert "every database this app migrates" in problem.message
     assert problem.fix_command == "flask db stamp --purge b2"
+    assert problem.stamp_target == "b2"
     assert problem.other_fixes == ("git checkout feature-x && flask db downgrade b2",)
 
     (lost,) = diagnose(graph, statuses[:1], {}, {"f4": None})

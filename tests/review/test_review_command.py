@@ -125,6 +125,10 @@ def test_review_bad_input_is_one_error_line(
     assert "zzzz" in unknown.stderr
     assert project.snapshot() == before
 
+    project.db("downgrade", "base")
+    (behind,) = project.db_errors(["review"])
+    assert "not up to date" in behind.stderr and "upgrade it first" in behind.stderr
+
     empty = tmp_path / "empty"
     empty.mkdir()
     no_app = run_flask(empty, "db", "review", env={"FLASK_APP": None})

@@ -41,7 +41,9 @@ class Problem:
     """One broken state: what it is, how bad, the command that fixes it, what it concerns.
 
     ``fix_command`` is None where no command fixes it (a file to correct by hand, a server
-    to reach); ``other_fixes`` are alternatives (linearize instead of merge).
+    to reach); ``other_fixes`` are alternatives (linearize instead of merge);
+    ``stamp_target`` is the revision the fix stamps (after emptying the version table), when
+    the fix is exactly that stamp, so a workbench can open its confirmation.
     """
 
     kind: str
@@ -51,6 +53,7 @@ class Problem:
     revisions: tuple[str, ...] = ()
     database: str | None = None
     other_fixes: tuple[str, ...] = ()
+    stamp_target: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The problem as a JSON-ready dict."""
@@ -62,6 +65,7 @@ class Problem:
             "revisions": list(self.revisions),
             "database": self.database,
             "other_fixes": list(self.other_fixes),
+            "stamp_target": self.stamp_target,
         }
 
 
@@ -316,7 +320,7 @@ def _unknown_revision(
     """A database on a revision no file has: where git has it, and the nearest known ancestor."""
     unknown = [revision for revision in status.current if revision not in graph.revisions]
     sentences = [f"{name} stands on {', '.join(unknown)}, which no revision file here has"]
-    fix = None
+    fix = stamp_target = None
     others: list[str] = []
     for revision in unknown:
         if locations is None or revision not in locations:
@@ -336,7 +340,7 @@ def _unknown_revision(
             f"{location.ref} undoes it"
         )
         if len(unknown) == 1:
-            fix = f"{command} stamp --purge {ancestor}"
+            fix, stamp_target = f"{command} stamp --purge {ancestor}", ancestor
             checkout = shlex.quote(location.ref)
             others.append(f"git checkout {checkout} && {command} downgrade {ancestor}")
     if several_databases and fix is not None:
@@ -348,6 +352,7 @@ def _unknown_revision(
         fix,
         revisions=tuple(unknown),
         other_fixes=tuple(others),
+        stamp_target=stamp_target,
     )
 
 
@@ -396,4 +401,5 @@ def _stale_rows(
         f"{'is' if len(stale) == 1 else 'are'} below another row (stale)",
         " && ".join(fixes) or None,
         revisions=tuple(stale),
+        stamp_target=tops[0] if len(tops) == 1 else None,
     )
