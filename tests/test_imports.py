@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 import subprocess
 import sys
 
 import pytest
+
+from workbench.core.databases import DatabaseTarget
 
 FLASK_MIGRATE_SUBCOMMANDS = {
     "list-templates",
@@ -102,3 +105,31 @@ def test_help_lists_every_flask_migrate_subcommand(make_project):
     commands_section = help_text.split("Commands:", 1)[1]
     listed = set(re.findall(r"^  ([a-z][a-z-]*)\s", commands_section, re.MULTILINE))
     assert listed >= FLASK_MIGRATE_SUBCOMMANDS
+
+
+UNPICKLE_START_UP_DATA = """\
+import pickle
+import sys
+
+import workbench.prefork
+
+target = pickle.loads(bytes.fromhex(sys.argv[1]))
+print(target.masked_url)
+print(sorted({name.split(".")[0] for name in sys.modules} & {"sqlalchemy", "textual"}))
+"""
+
+
+def test_the_tui_start_up_needs_neither_sqlalchemy_nor_textual_to_load(tmp_path):
+    """What the forked child sends, and the code that scans beside it, import neither."""
+    target = DatabaseTarget("default", "postgresql://reader:s3cret@db.example/app")
+    assert target.masked_url == "postgresql://reader:***@db.example/app"
+
+    result = subprocess.run(
+        [sys.executable, "-c", UNPICKLE_START_UP_DATA, pickle.dumps(target).hex()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.splitlines() == ["postgresql://reader:***@db.example/app", "[]"]

@@ -29,6 +29,8 @@ SQL_HELP = "Don't emit SQL to database - dump to standard output instead"
 TAG_HELP = 'Arbitrary "tag" name - can be used by custom env.py scripts'
 X_ARG_HELP = "Additional arguments consumed by custom env.py scripts"
 VERBOSE_HELP = "Use more verbose output"
+FORK_ARGS = "workbench.fork_args"
+"""Context meta key: the ``db`` group's arguments, when ``tui`` starts in two processes."""
 
 
 class MigrationGroup(click.Group):
@@ -45,10 +47,53 @@ class MigrationGroup(click.Group):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
+        if _forks_for_workbench(self, args):
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+            ctx.meta[FORK_ARGS] = list(args)
+            return ctx
         own_command = _app_command_named(parent, info_name)
         if own_command is not None:
             return own_command.make_context(info_name, args, parent=parent, **extra)
         return super().make_context(info_name, args, parent=parent, **extra)
+
+
+def _forks_for_workbench(group: click.Group, args: list[str]) -> bool:
+    """True when the arguments open the workbench and it can start in two processes.
+
+    Then the app is loaded by the forked child (``workbench.prefork``), which also checks
+    whether the app has a ``db`` command of its own; ``FORK_ARGS`` keeps the arguments for it.
+    """
+    if current_app or not _opens_workbench(group, args):
+        return False
+    from workbench.prefork import fork_available
+
+    return fork_available()
+
+
+def _opens_workbench(group: click.Group, args: list[str]) -> bool:
+    """True for ``[group options] tui [tui options]``, with no option (``--help``) they lack."""
+    rest = _after_options(group, args)
+    command = group.commands.get("tui")
+    if not rest or rest[0] != "tui" or command is None:
+        return False
+    return _after_options(command, rest[1:]) == []
+
+
+def _after_options(command: click.Command, args: list[str]) -> list[str] | None:
+    """The arguments after the command's leading options; None if one is not the command's."""
+    options = [param for param in command.params if isinstance(param, click.Option)]
+    with_value = {name for option in options if not option.is_flag for name in option.opts}
+    flags = {name for option in options if option.is_flag for name in option.opts}
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        name, equals, _ = rest.pop(0).partition("=")
+        if name in with_value and not equals:
+            if not rest:
+                return None
+            rest.pop(0)
+        elif not (name in with_value or (name in flags and not equals)):
+            return None
+    return rest
 
 
 def _is_migration_group(command: click.Command) -> bool:
@@ -463,16 +508,72 @@ def check(directory: str | None) -> None:
 @click.option(
     "--read-only", is_flag=True, help="Disable every action that writes a file or a database"
 )
-@_interactive_command
 def tui(directory: str | None, read_only: bool) -> None:
     """Open the migration workbench: the revision graph, the databases, the scripts."""
+    ctx = click.get_current_context()
+    info = ctx.find_object(ScriptInfo)
+    app_import_path = info.app_import_path if info else None
+    directory = _group_directory(directory)
+    if FORK_ARGS in ctx.meta:
+        from workbench import prefork
+
+        job = functools.partial(_load_in_child, ctx, directory)
+        loaded = prefork.load_in_child(job, directory)
+        if isinstance(loaded, prefork.Failed):
+            click.echo(f"Error: {loaded.error}", err=True)
+            ctx.exit(1)
+        if isinstance(loaded, prefork.Preloaded):
+            from workbench.tui.app import run_preloaded
+
+            run_preloaded(loaded, app_import_path=app_import_path, read_only=read_only)
+            return
+        if _run_own_db_command(ctx):
+            return
+    _workbench_in_process(app_import_path, directory, read_only)
+
+
+def _load_in_child(
+    ctx: click.Context, directory: str | None, send: Callable[[object], None]
+) -> None:
+    """The forked child's job: step aside for the app's own ``db``, or load the workbench."""
+    from workbench import prefork
+
+    group = ctx.parent
+    assert group is not None
+    if _app_command_named(group.parent, group.info_name) is not None:
+        send(prefork.StepAside())
+        return
+    try:
+        _push_app_context(ctx)
+        prefork.describe_project(current_app._get_current_object(), directory, send)
+    except WorkbenchError as exc:
+        send(prefork.Failed(str(exc)))
+
+
+def _run_own_db_command(ctx: click.Context) -> bool:
+    """Run the app's own ``db`` command, with the group's arguments, if it has one."""
+    group = ctx.parent
+    assert group is not None
+    own_command = _app_command_named(group.parent, group.info_name)
+    if own_command is None:
+        return False
+    args = group.meta[FORK_ARGS]
+    with own_command.make_context(group.info_name, args, parent=group.parent) as own:
+        own_command.invoke(own)
+    return True
+
+
+@_interactive_command
+def _workbench_in_process(
+    app_import_path: str | None, directory: str | None, read_only: bool
+) -> None:
+    """The workbench with the app loaded in this process (no fork, or the child said nothing)."""
     from workbench.tui.app import run_workbench
 
-    info = click.get_current_context().find_object(ScriptInfo)
     run_workbench(
         current_app._get_current_object(),
-        app_import_path=info.app_import_path if info else None,
-        directory=_group_directory(directory),
+        app_import_path=app_import_path,
+        directory=directory,
         read_only=read_only,
     )
 

@@ -13,11 +13,13 @@ from typing import Any
 
 from workbench.core.databases import DatabaseTarget
 from workbench.core.graph import RevisionGraph, build_graph
-from workbench.core.scan import read_script_config, scan_revisions
+from workbench.core.scan import ScriptConfig, read_script_config, scan_revisions
 from workbench.core.scan_cache import ScanCache, default_cache_path
 from workbench.errors import WorkbenchError
 
 EXTRA_DATABASES_KEY = "WORKBENCH_DATABASES"
+DEFAULT_DIRECTORY = "migrations"
+"""The migrations folder of ``Migrate(app, db)`` when it names none."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,16 @@ class MigrationProject:
     sourceless: bool
     multidb: bool
     targets: tuple[DatabaseTarget, ...]
+
+    @property
+    def folders(self) -> ScriptConfig:
+        """Where the revision files live, as ``alembic.ini`` says."""
+        return ScriptConfig(
+            self.directory,
+            self.version_locations,
+            self.recursive_version_locations,
+            self.sourceless,
+        )
 
     def load_graph(self) -> RevisionGraph:
         """Scan the version folders and build the graph; unreadable files become diagnostics."""
@@ -51,22 +63,27 @@ def load_project(app: Any, directory: str | None = None) -> MigrationProject:
     """
     extension = migration_extension(app)
     script_location = str(directory or extension.directory)
+    folders = read_folders(script_location)
+    multidb = is_multidb(script_location)
+    return MigrationProject(
+        directory=folders.script_location,
+        version_locations=folders.version_locations,
+        recursive_version_locations=folders.recursive,
+        sourceless=folders.sourceless,
+        multidb=multidb,
+        targets=tuple(database_targets(app, extension, multidb)),
+    )
+
+
+def read_folders(script_location: str) -> ScriptConfig:
+    """The migrations folder and its version folders, from its ``alembic.ini``; no app needed."""
     require_migrations_folder(script_location)
     try:
-        script_config = read_script_config(
+        return read_script_config(
             os.path.join(script_location, "alembic.ini"), script_location=script_location
         )
     except (OSError, ValueError, configparser.Error) as exc:
         raise WorkbenchError(f"cannot read {script_location}/alembic.ini: {exc}") from exc
-    multidb = is_multidb(script_location)
-    return MigrationProject(
-        directory=script_config.script_location,
-        version_locations=script_config.version_locations,
-        recursive_version_locations=script_config.recursive,
-        sourceless=script_config.sourceless,
-        multidb=multidb,
-        targets=tuple(database_targets(app, extension, multidb)),
-    )
 
 
 def migration_extension(app: Any) -> Any:

@@ -1,7 +1,8 @@
 """``flask db tui`` in a real terminal (tmux): the screen as a person sees it, keys, $EDITOR, quit.
 
 Everything else drives the app headless; this is the one run through a real pseudo-terminal,
-where ``App.suspend()`` works and ``$EDITOR`` takes over the screen.
+where ``App.suspend()`` works and ``$EDITOR`` takes over the screen. It runs both ways the
+workbench starts: with a forked child loading the app, and in one process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 
 import pytest
 from conftest import SQLITE_ONLY
+from tui_revisions import TWO_HEADS, Rev, write_revisions
+
+from workbench.prefork import FORK_VARIABLE
 
 pytestmark = [
     SQLITE_ONLY,
@@ -53,13 +57,17 @@ class Terminal:
 
     def wait_for(self, text: str, seconds: float = 30.0) -> str:
         """Wait until ``text`` is on the screen; the screen."""
+        return self.wait_for_any(text, seconds=seconds)
+
+    def wait_for_any(self, *texts: str, seconds: float = 30.0) -> str:
+        """Wait until one of ``texts`` is on the screen; the screen."""
         deadline = time.monotonic() + seconds
         while True:
             screen = self.screen()
-            if text in screen:
+            if any(text in screen for text in texts):
                 return screen
-            assert time.monotonic() < deadline, f"{text!r} never appeared:\n{screen}"
-            time.sleep(0.1)
+            assert time.monotonic() < deadline, f"none of {texts!r} appeared:\n{screen}"
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -72,20 +80,26 @@ def terminal() -> Iterator[Terminal]:
         subprocess.run(["tmux", "-L", terminal.socket, "kill-server"], capture_output=True)
 
 
-def test_flask_db_tui_in_a_real_terminal(make_tui_project, terminal):
-    tui = make_tui_project(upgrade_to="b2000000")
+def start_workbench(terminal: Terminal, folder: Path, environment: dict[str, str]) -> None:
+    """Run ``flask db tui`` in the project folder; ``DONE`` and its exit status follow it."""
     flask = Path(sys.executable).with_name("flask")
     environment = {
         "FLASK_APP": "app",
-        "EDITOR": "sed -i s/posts/articles/g",
         "PYTHONDONTWRITEBYTECODE": "1",
         "TERM": "xterm-256color",
+        **environment,
     }
     exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items())
-    folder = shlex.quote(str(tui.project.path))
     # Textual takes its size from COLUMNS/LINES when they are set (pytest sets them)
     command = f"env -u COLUMNS -u LINES {exports} {shlex.quote(str(flask))} db tui"
-    terminal.start(f"cd {folder} && {command}; echo {DONE} $?; sleep 600")
+    terminal.start(f"cd {shlex.quote(str(folder))} && {command}; echo {DONE} $?; sleep 600")
+
+
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "one-process"])
+def test_flask_db_tui_in_a_real_terminal(make_tui_project, terminal, fork):
+    tui = make_tui_project(upgrade_to="b2000000")
+    editor = "sed -i s/posts/articles/g"
+    start_workbench(terminal, tui.project.path, {FORK_VARIABLE: fork, "EDITOR": editor})
 
     terminal.wait_for("Revisions: 4, 2 heads")
     terminal.wait_for("behind 2")
@@ -105,3 +119,22 @@ def test_flask_db_tui_in_a_real_terminal(make_tui_project, terminal):
     screen = terminal.wait_for(DONE)
     assert f"{DONE} 0" in screen
     assert "Traceback" not in screen
+
+
+def test_the_workbench_shows_the_migrations_folder_the_app_names(make_project, terminal):
+    """The forked start-up scans ``migrations`` while the app loads; this app migrates another."""
+    project = make_project(migrate_kwargs={"directory": "schema"})
+    project.db("init")
+    write_revisions(project.migrations / "versions", list(TWO_HEADS))
+    decoy = project.path / "migrations"
+    (decoy / "versions").mkdir(parents=True)
+    shutil.copy(project.migrations / "alembic.ini", decoy / "alembic.ini")
+    write_revisions(decoy / "versions", [Rev("e5000000", None, "not this app's history")])
+    start_workbench(terminal, project.path, {FORK_VARIABLE: "1"})
+
+    screen = terminal.wait_for_any("Revisions: 4, 2 heads", "Revisions: 1, 1 head")
+    assert "Revisions: 4, 2 heads" in screen
+    assert "e5000000" not in screen
+
+    terminal.keys("q")
+    assert f"{DONE} 0" in terminal.wait_for(DONE)

@@ -6,21 +6,20 @@ and stops at the first unreachable server; a direct SELECT per database, all at 
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
-
-from sqlalchemy import URL, MetaData, String, Table, create_engine, inspect, select
-from sqlalchemy import Column as SAColumn
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.secrets import mask_passwords, mask_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -41,9 +40,13 @@ class DatabaseTarget:
     version_table_schema: str | None = None
     read_only: bool = False
 
-    @property
+    @functools.cached_property
     def masked_url(self) -> str:
-        """The URL with its password replaced by ``***``, the only form ever shown."""
+        """The URL with its password replaced by ``***``, the only form ever shown.
+
+        Kept once computed, also through pickling: ``flask db tui``'s forked child computes
+        it, so that the parent need not import SQLAlchemy to show it.
+        """
         return mask_url(self.url)
 
 
@@ -97,7 +100,10 @@ def read_version(target: DatabaseTarget, timeout: float = DEFAULT_TIMEOUT) -> Ve
     an engine and inspecting the schema costs milliseconds of CPU per database, which
     serialises reads of many databases under the GIL. The inspector only runs when the
     version table is missing or empty, to tell an empty database from an unstamped one.
+    SQLAlchemy is imported here, on first use: the workbench draws its first screen without it.
     """
+    from sqlalchemy.engine import make_url
+
     started = time.monotonic()
     try:
         url = make_url(target.url)
@@ -150,6 +156,9 @@ def _inspect_schema(
     target: DatabaseTarget, url: URL, timeout: float, started: float
 ) -> VersionReading:
     """Read the version table through SQLAlchemy's inspector, counting the other tables."""
+    from sqlalchemy import Column, MetaData, String, Table, create_engine, inspect, select
+    from sqlalchemy.pool import NullPool
+
     try:
         engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url, timeout))
     except Exception as exc:
@@ -164,7 +173,7 @@ def _inspect_schema(
                 version_table = Table(
                     target.version_table,
                     MetaData(),
-                    SAColumn("version_num", String),
+                    Column("version_num", String),
                     schema=schema,
                 )
                 rows = connection.execute(select(version_table.c.version_num)).scalars()

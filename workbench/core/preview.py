@@ -12,16 +12,17 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from sqlalchemy import Table
-from sqlalchemy.engine import Dialect
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.runner import Operation, RunningOperation, start_operation
 
 SEVERITIES = ("block", "warn", "info")
 
-CopyFrom = Callable[[str | None, str], Table | None]
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Dialect
+
+    CopyFrom = Callable[[str | None, str], Table | None]
 
 
 class PreviewError(Exception):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import URL
-from sqlalchemy.engine import make_url
+if TYPE_CHECKING:
+    from sqlalchemy import URL
 
 _URL_PASSWORD = re.compile(
     r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<password>[^@\s]+)(?P<tail>@)"
@@ -15,6 +16,8 @@ _URL_PASSWORD = re.compile(
 
 def mask_url(url: str | URL) -> str:
     """Render a database URL with its password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:

@@ -15,15 +15,14 @@ import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-from sqlalchemy import URL, create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.core.preview import Launch
 from workbench.core.runner import Operation, RunningOperation
 from workbench.core.secrets import mask_passwords
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
 
 CHECKS = ("single-head", "upgrade", "models-match", "up-down-up")
 SCRATCH_PREFIX = "wb_verify_"
@@ -128,6 +127,8 @@ class ScratchDatabases:
 
     def create(self, real_url: str | URL, name: str) -> URL:
         """A new empty database on the real one's server (or a SQLite file); its URL."""
+        from sqlalchemy.engine import make_url
+
         url = make_url(real_url)
         backend = url.get_backend_name()
         if backend == "sqlite":
@@ -161,6 +162,9 @@ def _run_on_server(url: URL, doing: str, statements: list[str]) -> None:
     """Run statements in autocommit mode on the server of a URL, through its sync driver."""
     if url.get_dialect().is_async:
         raise VerifyError(f"cannot {doing} through the async driver {url.drivername}")
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with engine.connect() as connection:

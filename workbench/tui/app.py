@@ -1,16 +1,23 @@
-"""The migration workbench app, and the two ways in: ``make_app`` and ``run_workbench``.
+"""The migration workbench app, and the ways in: ``make_app``, ``run_workbench``, ``run_preloaded``.
 
 ``make_app`` is the one factory the CLI and the tests use; ``run_workbench`` is what
-``flask db tui`` calls inside the Flask app's context.
+``flask db tui`` calls inside the Flask app's context, and ``run_preloaded`` what it calls
+with what its forked child loaded (``workbench.prefork``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from workbench.core.databases import DatabaseStatus
 from workbench.project import MigrationProject, load_project
+from workbench.tui.history import History
 from workbench.tui.operations import WorkbenchOperations
 from workbench.tui.viewer import POLL_SECONDS
+
+if TYPE_CHECKING:
+    from workbench.prefork import Preloaded
 
 
 class WorkbenchApp(WorkbenchOperations):
@@ -26,11 +33,14 @@ def make_app(
     project_folder: str | None = None,
     read_only: bool = False,
     poll_seconds: float = POLL_SECONDS,
+    history: History | None = None,
+    statuses: Sequence[DatabaseStatus] | None = None,
 ) -> WorkbenchApp:
     """Build the workbench for a project.
 
     ``app_import_path`` and ``project_folder`` (default: the current folder) tell the runner's
-    child process how to load the Flask app, as ``flask`` did.
+    child process how to load the Flask app, as ``flask`` did. A ``history`` (and the
+    ``statuses`` read on it) already loaded are shown at once, instead of read after mounting.
     """
     return WorkbenchApp(
         project,
@@ -38,6 +48,8 @@ def make_app(
         project_folder=project_folder,
         read_only=read_only,
         poll_seconds=poll_seconds,
+        history=history,
+        statuses=statuses,
     )
 
 
@@ -47,3 +59,14 @@ def run_workbench(
     """Describe the Flask app's project (inside its app context) and run the workbench on it."""
     project = load_project(app, directory)
     make_app(project, app_import_path=app_import_path, read_only=read_only).run()
+
+
+def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_only: bool) -> None:
+    """Run the workbench on the project, history and statuses a forked child loaded."""
+    make_app(
+        preloaded.project,
+        app_import_path=app_import_path,
+        read_only=read_only,
+        history=preloaded.history,
+        statuses=preloaded.statuses,
+    ).run()

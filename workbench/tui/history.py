@@ -1,7 +1,8 @@
 """What the workbench shows, loaded from core: the graph with its rows, and a cheap folder stamp.
 
-Called from thread workers only; each function is one core call (or a stat walk) and returns
-plain data that a message carries to the widgets.
+Called from thread workers, and from the process ``flask db tui`` forks at start-up
+(``workbench.prefork``), which must not import Textual: nothing here does. Each function is
+one core call (or a stat walk) and returns plain data that a message carries to the widgets.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workbench.core.graph import RevisionGraph
 from workbench.core.layout import LayoutRow, layout_graph
 from workbench.project import MigrationProject
-from workbench.tui.widgets.revision_detail import RevisionFacts
+
+if TYPE_CHECKING:
+    from workbench.tui.widgets.revision_detail import RevisionFacts
 
 FolderStamp = frozenset[tuple[str, int, int]]
 """Every ``.py`` file of the version folders as (path, modification time, size)."""
@@ -77,6 +81,8 @@ def revision_facts(
 
     The file's path is shown relative to the project ``folder`` when it lies inside it.
     """
+    from workbench.tui.widgets.revision_detail import RevisionFacts
+
     graph = history.graph
     scanned = graph.revisions[revision]
     return RevisionFacts(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import on, work
@@ -79,9 +80,12 @@ class WorkbenchViewer(App[None]):
         project_folder: str | None = None,
         read_only: bool = False,
         poll_seconds: float = POLL_SECONDS,
+        history: History | None = None,
+        statuses: Sequence[DatabaseStatus] | None = None,
     ) -> None:
         super().__init__()
         self.project = project
+        self._preloaded = (history, statuses)
         self.launcher = Launcher(project_folder or os.getcwd(), app_import_path, project.directory)
         self.read_only = read_only
         self._poll_seconds = poll_seconds
@@ -114,16 +118,26 @@ class WorkbenchViewer(App[None]):
         return self.database_panel.target
 
     def on_mount(self) -> None:
-        """Show the empty frame at once; scan and read the databases in workers."""
+        """Show the history and statuses given, or an empty frame now and read them in workers."""
         folder = shown_path(self.project.directory, self.launcher.project_folder)
         self.sub_title = folder + ("  (read-only)" if self.read_only else "")
-        self.graph_pane.border_title = "Revisions: scanning…"
         self.database_panel.border_title = "Databases"
         self.detail.border_title = "Revision"
-        self.detail.show_nothing("scanning the revision files…")
-        self.database_panel.show_reading(self.project.targets)
         self.graph_view.focus()
-        self.load_history()
+        history, statuses = self._preloaded
+        self._preloaded = (None, None)
+        if history is None:
+            self.graph_pane.border_title = "Revisions: scanning…"
+            self.detail.show_nothing("scanning the revision files…")
+            self.database_panel.show_reading(self.project.targets)
+            self.load_history()
+        else:
+            self._show_history(history)
+            if statuses is None:
+                self.refresh_statuses()
+            else:
+                self._show_statuses(statuses)
+                self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_selected_revision)
         self.set_interval(self._poll_seconds, self.check_files)
 
     async def run_workbench_action(self, entry: WorkbenchAction) -> None:
@@ -192,12 +206,17 @@ class WorkbenchViewer(App[None]):
         self.read_statuses(self.history, self._status_generation)
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
-        """Draw the new graph and read where the databases stand on it.
+        """Draw the new graph and read where the databases stand on it."""
+        self._show_history(message.history)
+        self.refresh_statuses()
+
+    def _show_history(self, history: History) -> None:
+        """Draw a graph.
 
         Then freeze what exists (the graph above all) out of the collector's sight: a full
-        collection walking 10,000 revisions' objects stalls a key press by 70-90 ms.
+        collection walking 10,000 revisions' objects stalls a key press by 70-90 ms. A start-up
+        that turned the collector off (``workbench.prefork``) has it back once this is drawn.
         """
-        history = message.history
         self.history = history
         self._sql_cache.clear()
         graph = history.graph
@@ -208,8 +227,9 @@ class WorkbenchViewer(App[None]):
         self.graph_pane.border_title = f"Revisions: {len(graph.revisions)}, {heads} head{plural}"
         if not history.rows:
             self.detail.show_nothing("no revisions yet: press c to create one")
-        self.refresh_statuses()
         gc.freeze()
+        if not gc.isenabled():
+            self.call_after_refresh(gc.enable)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that failed unexpectedly: say so, and keep the workbench running."""
@@ -235,13 +255,16 @@ class WorkbenchViewer(App[None]):
 
     def on_statuses_read(self, message: StatusesRead) -> None:
         """Show where each database stands and mark it in the graph."""
-        if message.generation != self._status_generation:
-            return
-        self.database_panel.show_statuses(message.statuses)
-        self.graph_view.markers = database_markers(message.statuses)
+        if message.generation == self._status_generation:
+            self._show_statuses(message.statuses)
+            self._show_selected_revision()
+
+    def _show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
+        """Show the databases, their markers in the graph, and what the target has pending."""
+        self.database_panel.show_statuses(statuses)
+        self.graph_view.markers = database_markers(statuses)
         self.target = self.database_panel.target.name if self.database_panel.target else None
         self._show_target_pending()
-        self._show_selected_revision()
         self.refresh_bindings()
 
     def on_files_changed(self, message: FilesChanged) -> None:

@@ -1,0 +1,240 @@
+"""``flask db tui`` in two processes at start-up: a forked child loads the app, this one the rest.
+
+Importing the Flask app (SQLAlchemy with it) takes as long as importing Textual, and scanning
+the history nearly as long again. A child forked before either loads the app, describes its
+project and reads the databases' version tables, while the parent imports Textual and scans the
+migrations folder the app most likely uses; the child sends back a few small objects (pickled),
+and the workbench's first frame shows the graph and the databases. The parent never imports the
+app, nor SQLAlchemy, to draw it. Only on Linux, where forking while no thread runs is safe; with
+``WORKBENCH_TUI_FORK=0``, or elsewhere, everything happens in one process as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import importlib
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from workbench.core.databases import DatabaseStatus, classify, read_versions
+from workbench.core.scan import ScriptConfig
+from workbench.project import DEFAULT_DIRECTORY, MigrationProject, load_project, read_folders
+from workbench.tui.history import History, load_history
+
+FORK_VARIABLE = "WORKBENCH_TUI_FORK"
+"""``0`` starts the workbench in one process, as on platforms without a safe ``fork``."""
+STATUS_WAIT = 0.25
+"""Seconds to wait for the version tables once the graph is ready; later, the app reads them."""
+
+Send = Callable[[object], None]
+_LENGTH = struct.Struct("!Q")
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    """What the workbench shows first: the project, its history and where the databases stand.
+
+    ``history`` is None when the revision files could not be scanned (the workbench scans
+    again, and says why); ``statuses`` is None when the databases did not answer in time.
+    """
+
+    project: MigrationProject
+    history: History | None
+    statuses: list[DatabaseStatus] | None
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The app or its project could not be loaded: the one-line reason."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class StepAside:
+    """The app has a ``db`` command of its own, which ``flask db`` must run instead."""
+
+
+def fork_available() -> bool:
+    """True on Linux while no other thread runs (a fork copies only the calling thread)."""
+    return (
+        sys.platform == "linux"
+        and hasattr(os, "fork")
+        and os.environ.get(FORK_VARIABLE, "1") != "0"
+        and threading.active_count() == 1
+    )
+
+
+def load_in_child(
+    job: Callable[[Send], None], directory: str | None
+) -> Preloaded | Failed | StepAside | None:
+    """Fork a child running ``job`` (see ``describe_project``); meanwhile import and scan here.
+
+    None means the child ended without a word (it crashed, or the app exits while imported):
+    the caller does the work in this process, where the failure shows as it always did. The
+    garbage collector is off meanwhile, and stays off for the workbench to turn back on once
+    its first screen is drawn: start-up makes hundreds of thousands of objects that live on,
+    which it would walk again and again for nothing.
+    """
+    gc.disable()
+    forked = ForkedJob(job)
+    try:
+        loaded = _load_beside(forked, directory)
+    finally:
+        forked.close()
+    if not isinstance(loaded, Preloaded) or loaded.history is None:
+        gc.enable()
+    return loaded
+
+
+def _load_beside(forked: ForkedJob, directory: str | None) -> Preloaded | Failed | StepAside | None:
+    """Import the workbench and scan the likely history, then complete them with the child's."""
+    importlib.import_module("workbench.tui.app")
+    guess = _guess_history(directory)
+    project = forked.receive()
+    if not isinstance(project, MigrationProject):
+        return project
+    history = guess[1] if guess is not None and guess[0] == project.folders else None
+    if history is None:
+        with contextlib.suppress(Exception):
+            history = load_history(project)
+    readings = forked.receive(STATUS_WAIT)
+    statuses = None
+    if history is not None and readings is not None:
+        statuses = [classify(reading, history.graph) for reading in readings]
+    return Preloaded(project, history, statuses)
+
+
+def _guess_history(directory: str | None) -> tuple[ScriptConfig, History] | None:
+    """The folders and history of the migrations folder the app most likely uses.
+
+    That is ``-d``, else Migrate's default: scanned while the child loads the app, the guess
+    is kept only if the child's project has the same folders.
+    """
+    try:
+        folders = read_folders(directory or DEFAULT_DIRECTORY)
+        project = MigrationProject(
+            folders.script_location,
+            folders.version_locations,
+            folders.recursive,
+            folders.sourceless,
+            multidb=False,
+            targets=(),
+        )
+        return folders, load_history(project)
+    except Exception:
+        return None
+
+
+def describe_project(app: Any, directory: str | None, send: Send) -> None:
+    """In the child, inside the app's context: send the project, then its version tables' rows.
+
+    URLs become strings (never printed), masked here, so that the parent does not import
+    SQLAlchemy to unpickle or show them.
+    """
+    project = load_project(app, directory)
+    targets = tuple(
+        dataclasses.replace(target, url=_url_text(target.url)) for target in project.targets
+    )
+    for target in targets:
+        _ = target.masked_url
+    project = dataclasses.replace(project, targets=targets)
+    send(project)
+    send(read_versions(project.targets))
+
+
+def _url_text(url: Any) -> str:
+    """A URL as a string that parses back to it, its password included."""
+    return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+
+
+class ForkedJob:
+    """A job running in a forked child that sends objects back, pickled, through a pipe.
+
+    The child runs ``job(send)`` then exits with ``os._exit``; an exception ends it without
+    a word, so that the parent, receiving nothing, does the work itself and shows the failure.
+    """
+
+    def __init__(self, job: Callable[[Send], None]) -> None:
+        read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(read_end)
+            _run_child(job, write_end)
+        os.close(write_end)
+        self._pipe = read_end
+        self._buffer = bytearray()
+        self._ended = False
+
+    def receive(self, timeout: float | None = None) -> Any:
+        """The next object the child sends; None once it ended without one, or after timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            item = self._take()
+            if item is not None or self._ended:
+                return item
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([self._pipe], [], [], remaining)[0]:
+                    return None
+            chunk = os.read(self._pipe, 1 << 16)
+            self._ended = not chunk
+            self._buffer += chunk
+
+    def _take(self) -> Any:
+        """The first complete object in the buffer, if there is one."""
+        if len(self._buffer) < _LENGTH.size:
+            return None
+        (length,) = _LENGTH.unpack_from(self._buffer)
+        end = _LENGTH.size + length
+        if len(self._buffer) < end:
+            return None
+        data = bytes(self._buffer[_LENGTH.size : end])
+        del self._buffer[:end]
+        return pickle.loads(data)
+
+    def close(self) -> None:
+        """Stop the child if it still runs (a database that does not answer), and reap it."""
+        os.close(self._pipe)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
+def _run_child(job: Callable[[Send], None], pipe: int) -> NoReturn:
+    """The child's whole life: run the job, flush what it printed, exit without cleanup."""
+    try:
+        job(lambda item: _send(pipe, item))
+        code = 0
+    except BaseException:
+        code = 1
+    _flush_output()
+    os._exit(code)
+
+
+def _send(pipe: int, item: object) -> None:
+    """Pickle an object onto the pipe, after what the child printed so far."""
+    _flush_output()
+    data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+    os.write(pipe, _LENGTH.pack(len(data)))
+    view = memoryview(data)
+    while view:
+        view = view[os.write(pipe, view) :]
+
+
+def _flush_output() -> None:
+    """Flush the child's stdout and stderr (a closed or broken stream is left alone)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
