@@ -7,9 +7,12 @@ from workbench.tui.keys import ACTIONS, WRITING_ACTIONS, Scope, key_label
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.editor import EditorScreen
 from workbench.tui.screens.help import HelpScreen
+from workbench.tui.screens.linearize import LinearizeScreen
+from workbench.tui.screens.merge_plan import MergePlanScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.screens.progress import ProgressScreen
 from workbench.tui.screens.prompt import PromptScreen
+from workbench.tui.screens.review import ReviewScreen
 from workbench.tui.widgets.graph_view import GraphView
 from workbench.tui.widgets.search_bar import SearchBar
 
@@ -18,10 +21,13 @@ HANDLERS = {
     Scope.GRAPH: [GraphView],
     Scope.SEARCH: [SearchBar],
     Scope.CONFIRM: [ConfirmScreen],
+    Scope.BRANCH_PLAN: [MergePlanScreen, LinearizeScreen],
     Scope.PROGRESS: [ProgressScreen],
     Scope.EDITOR: [EditorScreen],
     Scope.PROMPT: [PromptScreen],
+    Scope.REVIEW: [ReviewScreen],
     Scope.LISTS: [HelpScreen, ProblemsScreen],
+    Scope.PROBLEMS: [ProblemsScreen],
 }
 
 
@@ -48,6 +54,9 @@ def test_writing_actions_are_the_ones_that_change_files_or_databases():
         "edit_revision",
         "new_revision",
         "merge_heads",
+        "linearize_heads",
+        "write_plan",
+        "write_revision",
     } == WRITING_ACTIONS
 
 

@@ -19,10 +19,13 @@ class Scope(str, Enum):
     GRAPH = "Revision graph"
     SEARCH = "Search"
     CONFIRM = "Confirmation"
+    BRANCH_PLAN = "Merge plan and linearize preview"
     PROGRESS = "Running operation"
     EDITOR = "Built-in editor"
     PROMPT = "Message prompt"
+    REVIEW = "Review of a new revision"
     LISTS = "Help and problem lists"
+    PROBLEMS = "Problem list"
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,21 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         writes=True,
     ),
     WorkbenchAction(
-        "merge_heads", "M", "Merge", "Merge the heads marked with space", Scope.APP, writes=True
+        "merge_heads",
+        "M",
+        "Merge",
+        "Show the plan of merging the heads marked with space (none marked: every head)",
+        Scope.APP,
+        writes=True,
+    ),
+    WorkbenchAction(
+        "linearize_heads",
+        "L",
+        "Linearize",
+        "Move the selected head's branch on top of the other head, instead of merging",
+        Scope.APP,
+        writes=True,
+        show=False,
     ),
     WorkbenchAction(
         "toggle_sql",
@@ -129,7 +146,7 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         "show_problems",
         "exclamation_mark",
         "Problems",
-        "List the problems found in the revision files",
+        "List the problems of the revision files, the heads and the databases",
         Scope.APP,
         key_display="!",
         show=False,
@@ -194,6 +211,18 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         "cancel", "escape", "Cancel", "Go back without running anything", Scope.CONFIRM
     ),
     WorkbenchAction(
+        "write_plan",
+        "ctrl+s",
+        "Write",
+        "Write the merge revision, or rewrite the file, as shown",
+        Scope.BRANCH_PLAN,
+        writes=True,
+        priority=True,
+    ),
+    WorkbenchAction(
+        "cancel", "escape", "Cancel", "Go back without writing anything", Scope.BRANCH_PLAN
+    ),
+    WorkbenchAction(
         "cancel_operation",
         "escape,ctrl+c",
         "Cancel",
@@ -220,6 +249,41 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
     WorkbenchAction("submit", "ctrl+s", "OK", "Accept the message", Scope.PROMPT, priority=True),
     WorkbenchAction("cancel", "escape", "Cancel", "Go back without doing anything", Scope.PROMPT),
     WorkbenchAction("close", "escape,q,question_mark", "Close", "Close the list", Scope.LISTS),
+    WorkbenchAction(
+        "open_fix",
+        "enter",
+        "Open fix",
+        "Open the fix of the highlighted problem: the merge plan, an upgrade or a stamp",
+        Scope.PROBLEMS,
+        priority=True,
+    ),
+    WorkbenchAction(
+        "apply_fix",
+        "f",
+        "Fix",
+        "Apply the highlighted finding's mechanical fix to the script",
+        Scope.REVIEW,
+    ),
+    WorkbenchAction(
+        "switch_direction", "s", "Up/down", "Show the downgrade's SQL or back", Scope.REVIEW
+    ),
+    WorkbenchAction(
+        "next_database", "b", "Database", "Show the next database's SQL and dialect", Scope.REVIEW
+    ),
+    WorkbenchAction(
+        "edit_script", "e", "Edit", "Edit the script here; it is reviewed again", Scope.REVIEW
+    ),
+    WorkbenchAction(
+        "write_revision",
+        "w",
+        "Write",
+        "Write the script as a new revision file",
+        Scope.REVIEW,
+        writes=True,
+    ),
+    WorkbenchAction(
+        "close_review", "escape,q", "Close", "Go back without writing anything", Scope.REVIEW
+    ),
 )
 
 MAIN_SCREEN_SCOPES = (Scope.APP, Scope.GRAPH)

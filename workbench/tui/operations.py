@@ -1,41 +1,74 @@
-"""The writing half of the workbench: upgrade, downgrade, stamp, edit, merge, new revision.
+"""The writing half of the workbench: every action that writes, and the doctor's fixes.
 
-Each action asks first (a confirmation with the plan from ``core.plan``, or a message prompt),
+Upgrade, downgrade, stamp, edit, merge, linearize, new revision: each asks first (the plan
+from ``core.plan`` or ``core.branches``, a preview, or a message prompt),
 then runs in the runner's child process behind a progress screen; afterwards the databases
 are read again and the user is told exactly where each one stands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import SuspendNotSupported
+from textual.widgets.data_table import RowDoesNotExist
 
+from workbench.core.branches import NEW_MERGE, MergePlan, analyze_branches, plan_merge
+from workbench.core.databases import DatabaseStatus
+from workbench.core.doctor import Problem, diagnose, examine
 from workbench.core.editor import EditorError, editor_command, open_in_editor
-from workbench.core.files import open_file
+from workbench.core.files import FileChangedError, create_file, open_file
+from workbench.core.graph import GraphError
+from workbench.core.layout import layout_graph
+from workbench.core.linearize import (
+    LinearizePlan,
+    LinearizeRefused,
+    apply_linearize,
+    plan_linearize,
+)
 from workbench.core.plan import Plan, plan_downgrade, plan_stamp, plan_upgrade
+from workbench.core.preview import FixRequest, Preview, preview_migration, review_script
 from workbench.core.runner import Operation
+from workbench.core.touches import BodyCache
+from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS
 from workbench.tui.messages import HistoryLoaded, StatusesRead
 from workbench.tui.runs import (
     Outcome,
-    Preview,
+    PlanPreview,
     VersionTable,
     name_to_type,
     plan_preview,
     status_summary,
 )
-from workbench.tui.screens.confirm import ConfirmScreen
-from workbench.tui.screens.editor import EditorScreen
-from workbench.tui.screens.progress import ProgressScreen
-from workbench.tui.screens.prompt import PromptAnswer, PromptScreen
+from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.viewer import STICKY, WorkbenchViewer
+
+if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
+    from workbench.tui.screens.new_revision import NewRevisionAnswer
+    from workbench.tui.screens.progress import ProgressScreen
+    from workbench.tui.screens.review import ReviewDecision
 
 SHORT_ID = 12
 DATABASE_ACTIONS = frozenset(
     {"upgrade_selected", "upgrade_heads", "downgrade_selected", "stamp_selected"}
 )
 PLANNERS = {"upgrade": plan_upgrade, "downgrade": plan_downgrade, "stamp": plan_stamp}
+FIXABLE_KINDS = frozenset(
+    {
+        "multiple_heads",
+        "behind",
+        "empty_database",
+        "other_branch",
+        "not_stamped",
+        "unknown_revision",
+    }
+)
+"""The doctor's problems whose fix the workbench opens: a merge plan, an upgrade or a stamp."""
 
 Report = tuple[str, str]
 """A report to give once the databases have been read again: (title, severity)."""
@@ -48,6 +81,8 @@ class WorkbenchOperations(WorkbenchViewer):
     """What to say once the databases have been read again after an operation."""
     _select_after_load: str | None = None
     """The revision to select once the graph is scanned again (a file just written)."""
+    _doctor_problems: tuple[Problem, ...] = ()
+    """What the doctor found in the heads and the databases at the last reading."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Writing actions are greyed out in read-only mode and while they cannot run."""
@@ -79,8 +114,11 @@ class WorkbenchOperations(WorkbenchViewer):
         """Stamp the target database with the selected revision (purge is offered)."""
         self._confirm_plan("stamp", self.graph_view.revision)
 
-    def _confirm_plan(self, action: str, target: str | None) -> None:
-        """Plan the action, show the plan and its SQL, and run it once confirmed."""
+    def _confirm_plan(self, action: str, target: str | None, purge: bool = False) -> None:
+        """Plan the action, show the plan and its SQL, and run it once confirmed.
+
+        ``purge`` starts a stamp's confirmation with the purge switched on.
+        """
         history, status = self.history, self.target_status
         if history is None or status is None or target is None:
             return
@@ -91,6 +129,8 @@ class WorkbenchOperations(WorkbenchViewer):
 
             def replan(purge: bool) -> Plan:
                 return plan_stamp(graph, statuses, target, purge)
+
+            plan = replan(purge)
 
         shown = "the heads" if target == "heads" else target[:SHORT_ID]
         title = f"{action.capitalize()} {status.name} to {shown}"
@@ -109,8 +149,10 @@ class WorkbenchOperations(WorkbenchViewer):
             VersionTable(),
         )
 
-        def load_preview(plan: Plan) -> Preview:
+        def load_preview(plan: Plan) -> PlanPreview:
             return plan_preview(plan, status, launcher, version_table)
+
+        from workbench.tui.screens.confirm import ConfirmScreen
 
         screen = ConfirmScreen(title, plan, messages, name_to_type, load_preview, replan)
         self.push_screen(screen, callback=lambda chosen: self._run_plan(title, chosen))
@@ -139,6 +181,8 @@ class WorkbenchOperations(WorkbenchViewer):
             if outcome.kind != "finished":
                 self.log_pane.add_class("-shown")
             after(title, outcome)
+
+        from workbench.tui.screens.progress import ProgressScreen
 
         screen = ProgressScreen(title, total, lambda: self.launcher.start(operation))
         self.push_screen(screen, callback=ended)
@@ -208,28 +252,59 @@ class WorkbenchOperations(WorkbenchViewer):
             if saved:
                 self.load_history()
 
+        from workbench.tui.screens.editor import EditorScreen
+
         self.push_screen(EditorScreen(opened, STICKY), callback=closed)
 
     def action_merge_heads(self) -> None:
-        """Ask for a message, then write a revision merging the marked heads."""
-        marked = self._marked_in_row_order()
-        if len(marked) < 2:
-            self.notify("mark two or more heads with space first", severity="warning")
+        """Show the plan of merging the marked heads (every head when none is marked)."""
+        history = self.history
+        if history is None:
             return
-        names = " and ".join(revision[:SHORT_ID] for revision in marked)
-        prompt = PromptScreen("Merge heads", f"A revision merging {names}.", f"merge {names}")
+        heads = self._marked_in_row_order()
+        if not heads:
+            heads = [row.revision for row in history.rows if row.revision in history.graph.heads]
+        if len(heads) < 2:
+            self.notify(
+                "mark two or more heads with space (or none, to merge every head)",
+                severity="warning",
+            )
+            return
+        self._show_merge_plan(heads)
 
-        def answered(answer: PromptAnswer | None) -> None:
-            if answer is None:
-                return
-            arguments = {
-                "directory": self.project.directory,
-                "revisions": marked,
-                "message": answer.message,
-            }
-            self._run(f"Merge {names}", Operation("merge", arguments), 0, self._after_writing)
+    def _show_merge_plan(self, heads: list[str]) -> None:
+        """Plan the merge of ``heads``; once the plan is accepted, write its merge revision."""
+        history = self.history
+        if history is None:
+            return
+        graph, statuses, bodies = history.graph, self.database_panel.statuses, self.revision_bodies
+        names = " and ".join(head[:SHORT_ID] for head in heads)
 
-        self.push_screen(prompt, callback=answered)
+        def replan(message: str, rev_id: str | None, branch_label: str | None) -> MergePlan:
+            return plan_merge(graph, heads, statuses, message, rev_id, branch_label, bodies)
+
+        try:
+            plan = replan(f"merge {names}", None, None)
+        except GraphError as exc:
+            self.notify(f"cannot merge {names}: {exc}", severity="error", timeout=STICKY)
+            return
+        from workbench.tui.screens.merge_plan import MergePlanScreen
+
+        screen = MergePlanScreen(f"Merge {names}", plan, graph, replan)
+        self.push_screen(screen, callback=lambda chosen: self._write_merge(names, chosen))
+
+    def _write_merge(self, names: str, plan: MergePlan | None) -> None:
+        """Write an accepted merge plan's revision in the runner's child, then re-scan."""
+        if plan is None:
+            return
+        arguments = {
+            "directory": self.project.directory,
+            "revisions": list(plan.parents),
+            "message": plan.message,
+            "rev_id": None if plan.revision == NEW_MERGE else plan.revision,
+            "branch_label": plan.branch_label,
+        }
+        self._run(f"Merge {names}", Operation("merge", arguments), 0, self._after_writing)
 
     def _marked_in_row_order(self) -> list[str]:
         """The marked heads, newest first, as the graph shows them."""
@@ -240,7 +315,7 @@ class WorkbenchOperations(WorkbenchViewer):
         return [row.revision for row in history.rows if row.revision in marked]
 
     def action_new_revision(self) -> None:
-        """Ask for a message (and whether to autogenerate), then write a new revision."""
+        """Ask for a message and options; review an autogenerated one before writing it."""
         history, selected = self.history, self.graph_view.revision
         if history is None:
             return
@@ -252,26 +327,69 @@ class WorkbenchOperations(WorkbenchViewer):
             return
         head = selected if len(heads) > 1 and selected is not None else "head"
         on_top = "on top of " + (head[:SHORT_ID] if head != "head" else "the head")
-        prompt = PromptScreen(
-            "New revision",
-            f"A new revision {on_top}.",
-            "",
-            switch_label="autogenerate: compare the models with the database",
-        )
+        from workbench.tui.screens.new_revision import NewRevisionScreen
 
-        def answered(answer: PromptAnswer | None) -> None:
+        form = NewRevisionScreen(f"A new revision {on_top}.")
+
+        def answered(answer: NewRevisionAnswer | None) -> None:
             if answer is None:
+                return
+            if answer.autogenerate:
+                self._review_new_revision(answer, head)
                 return
             arguments = {
                 "directory": self.project.directory,
                 "message": answer.message,
-                "autogenerate": answer.switch,
+                "autogenerate": False,
                 "head": head,
+                "rev_id": answer.rev_id,
+                "branch_label": answer.branch_label,
+                "splice": answer.splice,
             }
             title = f"New revision {answer.message!r}"
             self._run(title, Operation("revision", arguments), 0, self._after_writing)
 
-        self.push_screen(prompt, callback=answered)
+        self.push_screen(form, callback=answered)
+
+    def _review_new_revision(self, answer: NewRevisionAnswer, head: str) -> None:
+        """Open the review of what autogenerate would write; write it once the user says so."""
+        launch = self.launcher.launch()
+        directory = self.project.directory
+        options = {
+            "directory": directory,
+            "message": answer.message,
+            "head": head,
+            "splice": answer.splice,
+            "branch_label": answer.branch_label,
+            "rev_id": answer.rev_id,
+        }
+
+        def generate(fixes: tuple[FixRequest, ...]) -> Preview:
+            return preview_migration(launch, **options, fixes=fixes)
+
+        def review_text(text: str, path: str | None) -> Preview:
+            return review_script(launch, text, path=path, directory=directory)
+
+        title = f"Review of the new revision {answer.message!r}: nothing is written until w"
+        from workbench.tui.screens.review import ReviewScreen, ReviewSource
+
+        screen = ReviewScreen(title, ReviewSource(generate, review_text), STICKY)
+        self.push_screen(screen, callback=self._write_reviewed)
+
+    def _write_reviewed(self, decision: ReviewDecision | None) -> None:
+        """Write the reviewed script as a new file (never over an existing one), then re-scan."""
+        if decision is None:
+            return
+        try:
+            create_file(decision.path, decision.text)
+        except (FileChangedError, OSError) as exc:
+            self.notify(f"not written: {exc}", severity="error", timeout=STICKY)
+            return
+        self.log_pane.add_line(f"── wrote {decision.path}", "bold")
+        self.notify(f"wrote {decision.path}", timeout=8)
+        if decision.revision:
+            self._select_after_load = decision.revision
+        self.load_history()
 
     def _after_writing(self, title: str, outcome: Outcome) -> None:
         """After a revision or merge: re-scan, select the new file, or say what went wrong."""
@@ -289,6 +407,175 @@ class WorkbenchOperations(WorkbenchViewer):
         self._select_after_load = str(scripts[-1]["revision"])
         self.notify(f"{title}: wrote {', '.join(str(s['path']) for s in scripts)}", timeout=8)
         self.load_history()
+
+    @cached_property
+    def revision_bodies(self) -> BodyCache:
+        """Revision files' bodies read for branch analyses and the doctor, kept between them."""
+        return BodyCache()
+
+    def action_linearize_heads(self) -> None:
+        """Preview moving the selected head's branch onto the other head; rewrite once confirmed.
+
+        The two heads are the marked ones, or the history's when it has exactly two.
+        """
+        history, head = self.history, self.graph_view.revision
+        if history is None:
+            return
+        graph, statuses = history.graph, self.database_panel.statuses
+        pair = self._marked_in_row_order()
+        if len(pair) != 2:
+            pair = list(graph.heads)
+        if len(pair) != 2:
+            self.notify("linearize needs two heads: mark two with space", severity="warning")
+            return
+        if head not in pair:
+            names = " or ".join(revision[:SHORT_ID] for revision in pair)
+            self.notify(f"select the head whose branch moves: {names}", severity="warning")
+            return
+        if not statuses:
+            self.notify("the databases are still being read: try again", severity="warning")
+            return
+        onto = pair[1] if head == pair[0] else pair[0]
+        try:
+            plan = plan_linearize(graph, head, onto, statuses)
+        except LinearizeRefused as exc:
+            self.notify(
+                f"cannot linearize {head[:SHORT_ID]} onto {onto[:SHORT_ID]}: {exc}"
+                "\n(x dismisses this message)",
+                title="Linearize refused",
+                severity="error",
+                timeout=STICKY,
+            )
+            return
+        conflicts = analyze_branches(graph, (head, onto), self.revision_bodies).conflicts
+        from workbench.tui.screens.linearize import LinearizeScreen
+
+        screen = LinearizeScreen(
+            plan,
+            layout_graph(plan.graph),
+            self.graph_view.markers,
+            conflicts,
+            shown_path(plan.path, self.launcher.project_folder),
+        )
+        self.push_screen(screen, callback=self._apply_linearize)
+
+    def _apply_linearize(self, plan: LinearizePlan | None) -> None:
+        """Rewrite the file of an accepted linearize (only if unchanged), then scan again."""
+        if plan is None:
+            return
+        path = shown_path(plan.path, self.launcher.project_folder)
+        try:
+            apply_linearize(plan)
+        except (FileChangedError, OSError) as exc:
+            self.notify(
+                f"not rewritten: {exc}\n(x dismisses this message)",
+                severity="error",
+                timeout=STICKY,
+            )
+            self.load_history()
+            return
+        check = plan.check
+        self.log_pane.add_line(f"── rewrote {path}: down_revision = {check.onto!r}", "bold")
+        self.notify(
+            f"rewrote {path}: the branch of {check.head[:SHORT_ID]} now follows "
+            f"{check.onto[:SHORT_ID]}",
+            timeout=8,
+        )
+        self._select_after_load = check.head
+        self.load_history()
+
+    def _show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
+        """Show the databases, then what the doctor finds wrong with the heads and with them."""
+        super()._show_statuses(statuses)
+        history = self.history
+        if history is None:
+            return
+        problems = diagnose(history.graph, statuses)
+        self._doctor_problems = tuple(problem for problem in problems if _beyond_the_scan(problem))
+        self.problem_banner.show_doctor_problems(self._doctor_problems, not self.read_only)
+
+    def action_show_problems(self) -> None:
+        """List every problem, the doctor's with their fixes; enter on one opens its fix."""
+        history = self.history
+        if history is None:
+            return
+        problems = self._doctor_problems
+        openable = [problem for problem in problems if self._can_open_fix(problem)]
+        screen = ProblemsScreen(history.graph.diagnostics, problems, openable)
+        self.push_screen(screen, callback=self._open_fix)
+
+    def _can_open_fix(self, problem: Problem) -> bool:
+        """True when the workbench can open this problem's fix now (never on a watched database)."""
+        if problem.kind not in FIXABLE_KINDS or self.read_only or self.operation_running:
+            return False
+        if problem.database is None:
+            return True
+        status = self._status_of(problem.database)
+        return status is not None and not status.read_only
+
+    def _open_fix(self, problem: Problem | None) -> None:
+        """Open what fixes a problem: the merge plan, an upgrade or a stamp, after a git search."""
+        history = self.history
+        if problem is None or history is None:
+            return
+        if problem.kind == "multiple_heads":
+            self._show_merge_plan(list(problem.revisions))
+            return
+        if problem.database is None:
+            return
+        self._select_database(problem.database)
+        if problem.kind == "unknown_revision":
+            self.notify(f"looking for {', '.join(problem.revisions)} in git…", timeout=4)
+            self.examine_unknown_revision(history, self.database_panel.statuses, problem.database)
+        elif problem.kind == "not_stamped":
+            self._confirm_plan("stamp", "heads")
+        else:
+            self._confirm_plan("upgrade", "heads")
+
+    @work(thread=True, exclusive=True, group="doctor", exit_on_error=False)
+    def examine_unknown_revision(
+        self, history: History, statuses: Sequence[DatabaseStatus], database: str
+    ) -> None:
+        """Ask git where a database's unknown revision lives (slow: git runs); offer a stamp."""
+        problems = examine(history.graph, statuses, self.project.directory, self.revision_bodies)
+        found = next(
+            (p for p in problems if p.kind == "unknown_revision" and p.database == database),
+            None,
+        )
+        self.call_from_thread(self._offer_stamp, database, found)
+
+    def _offer_stamp(self, database: str, problem: Problem | None) -> None:
+        """Say where git has the unknown revision; offer stamping its nearest known ancestor."""
+        if problem is None:
+            self.notify(f"{database} no longer stands on an unknown revision", timeout=8)
+            return
+        history = self.history
+        ancestor = problem.stamp_target
+        known = history is not None and ancestor in history.graph.revisions
+        self.notify(
+            f"{problem.message}\n(x dismisses this message)",
+            title="Unknown revision",
+            severity="warning" if known else "error",
+            timeout=STICKY,
+        )
+        if known:
+            self._select_database(database)
+            self._confirm_plan("stamp", ancestor, purge=True)
+
+    def _status_of(self, database: str) -> DatabaseStatus | None:
+        """Where a database stands, as last read."""
+        return next((s for s in self.database_panel.statuses if s.name == database), None)
+
+    def _select_database(self, database: str) -> None:
+        """Make a database the target of the actions, as highlighting its row does."""
+        table = self.database_panel.table
+        with contextlib.suppress(RowDoesNotExist):
+            table.move_cursor(row=table.get_row_index(database))
+
+
+def _beyond_the_scan(problem: Problem) -> bool:
+    """A doctor's problem a scan of the files does not report: several heads, a database's state."""
+    return problem.kind == "multiple_heads" or problem.database is not None
 
 
 def _ending(outcome: Outcome) -> str:

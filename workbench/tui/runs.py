@@ -10,12 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import RevisionGraph
 from workbench.core.plan import Plan
+from workbench.core.preview import Launch
 from workbench.core.runner import Operation, RunningOperation, start_operation
 
 SQL_STREAMS = frozenset({"sql", "stdout"})
@@ -29,6 +27,10 @@ class Launcher:
     project_folder: str
     app_import_path: str | None
     directory: str
+
+    def launch(self) -> Launch:
+        """The same project as ``core.preview`` starts its children."""
+        return Launch(self.project_folder, self.app_import_path)
 
     def start(self, operation: Operation) -> RunningOperation:
         """Start the operation's child process."""
@@ -65,7 +67,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Preview:
+class PlanPreview:
     """The SQL a plan would run on one database, or why there is none to show."""
 
     title: str
@@ -83,12 +85,12 @@ class VersionTable:
 
 def plan_preview(
     plan: Plan, target: DatabaseStatus, launcher: Launcher, version_table: VersionTable
-) -> Preview:
+) -> PlanPreview:
     """Render a plan's SQL on the target database offline (blocking: workers only)."""
     title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
     operation = preview_operation(plan, target, launcher.directory)
     if operation is None:
-        return Preview(
+        return PlanPreview(
             title,
             None,
             "no offline SQL for this plan: the database stands on "
@@ -96,11 +98,11 @@ def plan_preview(
         )
     outcome = run_to_end(launcher, operation)
     if outcome.kind != "finished":
-        return Preview(title, None, f"the SQL could not be rendered: {outcome.message}")
+        return PlanPreview(title, None, f"the SQL could not be rendered: {outcome.message}")
     sql = database_section("\n".join(outcome.lines), target.name)
     if plan.purge:
         sql = purge_statement(target.url, version_table) + sql
-    return Preview(title, sql)
+    return PlanPreview(title, sql)
 
 
 def purge_statement(url: str, version_table: VersionTable) -> str:
@@ -109,6 +111,9 @@ def purge_statement(url: str, version_table: VersionTable) -> str:
     Alembic refuses ``--purge`` offline; the purge's preview is this statement followed by
     the offline stamp from an empty table.
     """
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
     dialect = make_url(url).get_dialect()()
     table = sa.table(version_table.name, schema=version_table.schema)
     delete = sa.delete(table).compile(dialect=dialect)
@@ -192,6 +197,8 @@ def _is_sqlite(url: str) -> bool:
 def _backend(url: str) -> str:
     """The database backend of a URL (``sqlite``, ``postgresql``...), or ``unknown``."""
     try:
+        from sqlalchemy.engine import make_url
+
         return make_url(url).get_backend_name()
     except Exception:
         return "unknown"

@@ -2,8 +2,9 @@
 
 Creates the demo project in a fixed folder under the system's temporary directory (so the paths
 shown, and the SVGs, are the same on every run), drives the workbench headless with the keys a
-person would press, and saves the main screen, the SQL view, the help screen and an upgrade
-confirmation into FOLDER (default: ``screenshots``). The README shows these files.
+person would press, and saves the main screen, the SQL view, the help screen, an upgrade
+confirmation, the merge plan of the two heads and the review of the pending model change into
+FOLDER (default: ``screenshots``). The README shows these files.
 """
 
 from __future__ import annotations
@@ -72,7 +73,31 @@ async def take_screenshots(app: WorkbenchApp, folder: Path) -> list[Path]:
         await wait_until(pilot, lambda: "rendering the SQL" not in screen_text(app))
         save("upgrade-confirmation")
         await pilot.press("escape")
+
+        await pilot.press("M")
+        await wait_until(pilot, lambda: "Common ancestor" in screen_text(app))
+        save("merge-plan")
+        await pilot.press("escape")
+
+        await upgrade_every_database(app, pilot)
+        await pilot.press("g", "c")
+        await pilot.press(*"rename phone", "enter")
+        await wait_until(pilot, lambda: "findings:" in screen_text(app))
+        save("review")
+        await pilot.press("escape")
     return saved
+
+
+async def upgrade_every_database(app: WorkbenchApp, pilot: Pilot[None]) -> None:
+    """Upgrade the demo's databases to the heads, as autogenerate needs them there."""
+    await pilot.press("U")
+    await wait_until(pilot, lambda: "rendering the SQL" not in screen_text(app))
+    await pilot.press("ctrl+s")
+    await wait_until(
+        pilot,
+        lambda: bool(app.database_panel.statuses)
+        and all(status.at_head for status in app.database_panel.statuses),
+    )
 
 
 def load_demo(folder: Path) -> WorkbenchApp:

@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from workbench.core.plan import DatabasePlan, Plan
 from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
-from workbench.tui.runs import Preview
+from workbench.tui.runs import PlanPreview
 
 SHORT_ID = 12
 SHOWN_STEPS = 200
@@ -102,7 +102,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         plan: Plan,
         messages: Mapping[str, str],
         name_to_type: Callable[[Plan], str | None],
-        load_preview: Callable[[Plan], Preview],
+        load_preview: Callable[[Plan], PlanPreview],
         replan: Callable[[bool], Plan] | None = None,
     ) -> None:
         super().__init__()
@@ -121,7 +121,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
             with VerticalScroll(id="plan"):
                 yield Static(plan_renderable(self.plan, self._messages), id="plan-text")
             if self._replan is not None:
-                yield Checkbox("purge: empty the version table first", id="purge")
+                yield Checkbox("purge: empty the version table first", self.plan.purge, id="purge")
             with VerticalScroll(id="preview"):
                 yield Static(Text("rendering the SQL…", style="dim"), id="preview-text")
             yield Input(id="typed-name")
@@ -150,9 +150,9 @@ class ConfirmScreen(ModalScreen[Plan | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The preview failed unexpectedly (the app hears of it too): say there is none."""
         if event.state is WorkerState.ERROR:
-            self._show_preview(self.plan, Preview("SQL", None, "the SQL preview failed"))
+            self._show_preview(self.plan, PlanPreview("SQL", None, "the SQL preview failed"))
 
-    def _show_preview(self, plan: Plan, preview: Preview) -> None:
+    def _show_preview(self, plan: Plan, preview: PlanPreview) -> None:
         if plan is not self.plan:
             return
         heading = Text(preview.title, style="bold")

@@ -1,0 +1,96 @@
+"""The form for a new revision: message, autogenerate, and what ``flask db migrate`` offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Footer, Input, Static
+
+from workbench.tui.keys import Scope, bindings_for
+
+
+@dataclass(frozen=True)
+class NewRevisionAnswer:
+    """What the user asked for: the message, autogenerate or empty, and the optional headers."""
+
+    message: str
+    autogenerate: bool
+    rev_id: str | None
+    branch_label: str | None
+    splice: bool
+
+
+class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
+    """Ask for a new revision's message and options; ctrl+s accepts, escape cancels."""
+
+    BINDINGS = bindings_for(Scope.PROMPT)
+
+    DEFAULT_CSS = """
+    NewRevisionScreen {
+        align: center middle;
+        & > Vertical {
+            width: 84;
+            max-width: 95%;
+            height: auto;
+            border: thick $primary;
+            background: $surface;
+            padding: 1 2;
+        }
+        Input { margin: 0 0 1 0; }
+    }
+    """
+
+    def __init__(self, explanation: str, autogenerate: bool = True) -> None:
+        super().__init__()
+        self._explanation = explanation
+        self._autogenerate = autogenerate
+
+    def compose(self) -> ComposeResult:
+        """The explanation, the inputs and the switches."""
+        with Vertical() as frame:
+            frame.border_title = "New revision"
+            yield Static(self._explanation)
+            yield Input(placeholder="message", id="message")
+            yield Checkbox(
+                "autogenerate: compare the models with the database, review before writing",
+                self._autogenerate,
+                id="autogenerate",
+            )
+            yield Input(placeholder="revision id (empty: a random one)", id="rev-id")
+            yield Input(placeholder="branch label (optional)", id="branch-label")
+            yield Checkbox(
+                "splice: allow a new branch from a revision that is not a head", id="splice"
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Type the message at once."""
+        self.query_one("#message", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in any input accepts."""
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        """Accept, unless the message is empty."""
+        message = self.query_one("#message", Input).value.strip()
+        if not message:
+            self.notify("type a message first", severity="warning")
+            return
+        self.dismiss(
+            NewRevisionAnswer(
+                message=message,
+                autogenerate=self.query_one("#autogenerate", Checkbox).value,
+                rev_id=self.query_one("#rev-id", Input).value.strip() or None,
+                branch_label=self.query_one("#branch-label", Input).value.strip() or None,
+                splice=self.query_one("#splice", Checkbox).value,
+            )
+        )
+
+    def action_cancel(self) -> None:
+        """Go back without doing anything."""
+        self.dismiss(None)
