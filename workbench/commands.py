@@ -389,7 +389,7 @@ def run_migration(
     steps_of: Callable[[Any], Any],
     *,
     sql: bool,
-    starting_rev: str | None,
+    starting_rev: str | tuple[str, ...] | None,
     destination: Any,
     tag: str | None,
     purge: bool = False,
@@ -420,13 +420,19 @@ def run_migration(
     return steps
 
 
-def _split_range(revision: str, sql: bool) -> tuple[str | None, str]:
-    """Split ``start:end``, which only offline (``--sql``) mode accepts."""
+def _split_range(revision: str, sql: bool) -> tuple[str | tuple[str, ...] | None, str]:
+    """Split ``start:end``, which only offline (``--sql``) mode accepts.
+
+    The start may name several revisions, ``a,b:merge``: the offline run then starts from
+    both heads, which is how a merge revision's own SQL is rendered without its parents'.
+    """
     if ":" not in revision:
         return None, revision
     if not sql:
         raise WorkbenchError("Range revision not allowed")
     start, end = revision.split(":", 1)
+    if "," in start:
+        return tuple(part.strip() for part in start.split(",") if part.strip()), end
     return start or None, end
 
 

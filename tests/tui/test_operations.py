@@ -235,6 +235,23 @@ async def test_sql_of_the_selected_revision_on_the_target_database(make_tui_proj
 
 
 @SQLITE_ONLY
+async def test_sql_of_a_merge_revision_is_its_own_not_its_parents(make_tui_project):
+    merge = Rev("e5000000", ("c3000000", "d4000000"), "merge heads", day=5)
+    tui = make_tui_project(revisions=[*TWO_HEADS, merge])
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.graph_view.select_revision("e5000000")
+
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "UPDATE alembic_version" in screen_text(app))
+        text = screen_text(app)
+        assert "c3000000, d4000000 -> e5000000" in text
+        assert "DELETE FROM alembic_version" in text
+        assert "CREATE TABLE" not in text  # neither parent's branch is included
+
+
+@SQLITE_ONLY
 async def test_the_built_in_editor_saves_and_the_graph_follows(make_tui_project, monkeypatch):
     monkeypatch.setenv("EDITOR", "true")  # suspending is impossible headless: built-in editor
     tui = make_tui_project()

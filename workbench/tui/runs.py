@@ -147,9 +147,9 @@ def database_section(sql: str, database: str) -> str:
 
 
 def revision_sql_operation(graph: RevisionGraph, revision: str, directory: str) -> Operation:
-    """The offline upgrade of exactly one revision, from its (first) parent."""
+    """The offline upgrade of exactly one revision, from all its parents (a merge's too)."""
     parents = graph.parents[revision]
-    span = f"{parents[0]}:{revision}" if parents else revision
+    span = f"{','.join(parents)}:{revision}" if parents else revision
     return Operation("sql", {"directory": directory, "revision": span})
 
 
