@@ -95,8 +95,10 @@ async def upgrade_every_database(app: WorkbenchApp, pilot: Pilot[None]) -> None:
     await pilot.press("ctrl+s")
     await wait_until(
         pilot,
-        lambda: bool(app.database_panel.statuses)
-        and all(status.at_head for status in app.database_panel.statuses),
+        lambda: (
+            bool(app.database_panel.statuses)
+            and all(status.at_head for status in app.database_panel.statuses)
+        ),
     )
 
 
