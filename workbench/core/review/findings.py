@@ -101,7 +101,8 @@ class ReviewContext:
     ) -> ReviewContext:
         """Read the dialect, the tables and (on SQLite) the ON DELETE actions of a database."""
         inspector = sa.inspect(connection)
-        dialect = connection.dialect.name
+        is_mariadb = getattr(connection.dialect, "is_mariadb", False)
+        dialect = "mariadb" if is_mariadb else connection.dialect.name
         actions: list[ForeignKeyAction] = []
         if dialect == "sqlite":
             for (_, referring_table), keys in inspector.get_multi_foreign_keys().items():
