@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.core.preview import Launch, preview_migration
+from workbench.core.preview import preview_migration
+from workbench.core.runner import Launch
 
 TARGET = 1.1
 

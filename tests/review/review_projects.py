@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.preview import Launch
+from workbench.core.runner import Launch
 
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 SQLITE_AND_POSTGRES = pytest.mark.parametrize(

@@ -8,13 +8,12 @@ tree's SQL offline for one dialect, and starts the child and reads its answer.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from workbench.core.runner import Operation, RunningOperation, start_operation
+from workbench.core.runner import Launch, Operation, RunningOperation
 
 SEVERITIES = ("block", "warn", "info")
 
@@ -195,19 +194,6 @@ def describe_operations(container: Any) -> tuple[str, ...]:
             target = f"{named} on {target}" if target else str(named)
         lines.append(f"{_operation_name(operation)} {target}".rstrip())
     return tuple(lines)
-
-
-@dataclass(frozen=True)
-class Launch:
-    """How to start a child for a project: its folder, the app's import path, the environment."""
-
-    project_dir: str | os.PathLike[str]
-    app_import_path: str | None = None
-    env: Mapping[str, str] | None = field(default=None, repr=False)
-
-    def start(self, operation: Operation) -> RunningOperation:
-        """Start one operation's child process."""
-        return start_operation(operation, self.project_dir, self.app_import_path, self.env)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,23 @@ class RunningOperation:
         }
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How to start a child for a project: its folder, the app's import path, the environment.
+
+    ``directory`` is the migrations folder the operations name, when the caller tracks one.
+    """
+
+    project_dir: str | os.PathLike[str]
+    app_import_path: str | None = None
+    env: Mapping[str, str] | None = field(default=None, repr=False)
+    directory: str | None = None
+
+    def start(self, operation: Operation) -> RunningOperation:
+        """Start one operation's child process."""
+        return start_operation(operation, self.project_dir, self.app_import_path, self.env)
+
+
 def start_operation(
     operation: Operation,
     project_dir: str | os.PathLike[str],

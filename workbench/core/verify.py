@@ -17,8 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from workbench.core.preview import Launch
-from workbench.core.runner import Operation, RunningOperation
+from workbench.core.runner import Launch, Operation, RunningOperation
 from workbench.core.secrets import mask_passwords
 
 if TYPE_CHECKING:

@@ -353,7 +353,7 @@ class WorkbenchOperations(WorkbenchViewer):
 
     def _review_new_revision(self, answer: NewRevisionAnswer, head: str) -> None:
         """Open the review of what autogenerate would write; write it once the user says so."""
-        launch = self.launcher.launch()
+        launch = self.launcher
         directory = self.project.directory
         options = {
             "directory": directory,
@@ -455,7 +455,7 @@ class WorkbenchOperations(WorkbenchViewer):
             layout_graph(plan.graph),
             self.graph_view.markers,
             conflicts,
-            shown_path(plan.path, self.launcher.project_folder),
+            shown_path(plan.path, self.project_folder),
         )
         self.push_screen(screen, callback=self._apply_linearize)
 
@@ -463,7 +463,7 @@ class WorkbenchOperations(WorkbenchViewer):
         """Rewrite the file of an accepted linearize (only if unchanged), then scan again."""
         if plan is None:
             return
-        path = shown_path(plan.path, self.launcher.project_folder)
+        path = shown_path(plan.path, self.project_folder)
         try:
             apply_linearize(plan)
         except (FileChangedError, OSError) as exc:

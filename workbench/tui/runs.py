@@ -13,28 +13,10 @@ from typing import Any
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import RevisionGraph
 from workbench.core.plan import Plan
-from workbench.core.preview import Launch
-from workbench.core.runner import Operation, RunningOperation, start_operation
+from workbench.core.runner import Launch, Operation
 
 SQL_STREAMS = frozenset({"sql", "stdout"})
 SECTION = "-- Database: "
-
-
-@dataclass(frozen=True)
-class Launcher:
-    """How to start a child for this project: its folder, the app's import path, the migrations."""
-
-    project_folder: str
-    app_import_path: str | None
-    directory: str
-
-    def launch(self) -> Launch:
-        """The same project as ``core.preview`` starts its children."""
-        return Launch(self.project_folder, self.app_import_path)
-
-    def start(self, operation: Operation) -> RunningOperation:
-        """Start the operation's child process."""
-        return start_operation(operation, self.project_folder, self.app_import_path)
 
 
 @dataclass(frozen=True)
@@ -84,11 +66,11 @@ class VersionTable:
 
 
 def plan_preview(
-    plan: Plan, target: DatabaseStatus, launcher: Launcher, version_table: VersionTable
+    plan: Plan, target: DatabaseStatus, launcher: Launch, version_table: VersionTable
 ) -> PlanPreview:
     """Render a plan's SQL on the target database offline (blocking: workers only)."""
     title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
-    operation = preview_operation(plan, target, launcher.directory)
+    operation = preview_operation(plan, target, launcher.directory or "")
     if operation is None:
         return PlanPreview(
             title,
@@ -120,7 +102,7 @@ def purge_statement(url: str, version_table: VersionTable) -> str:
     return f"-- the purge empties the version table first\n{delete};\n\n"
 
 
-def run_to_end(launcher: Launcher, operation: Operation) -> Outcome:
+def run_to_end(launcher: Launch, operation: Operation) -> Outcome:
     """Run an operation and wait for its end, keeping what it printed (blocking: workers only)."""
     running = launcher.start(operation)
     lines: list[str] = []

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.core.databases import DatabaseStatus, database_status
 from workbench.core.export import database_markers
+from workbench.core.runner import Launch
 from workbench.errors import describe_failure
 from workbench.project import MigrationProject
 from workbench.tui.commands import WorkbenchCommands
@@ -41,7 +42,7 @@ from workbench.tui.messages import (
     SqlRendered,
     StatusesRead,
 )
-from workbench.tui.runs import Launcher, database_section, revision_sql_operation, run_to_end
+from workbench.tui.runs import database_section, revision_sql_operation, run_to_end
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.widgets.database_panel import DatabasePanel
@@ -86,7 +87,8 @@ class WorkbenchViewer(App[None]):
         super().__init__()
         self.project = project
         self._preloaded = (history, statuses)
-        self.launcher = Launcher(project_folder or os.getcwd(), app_import_path, project.directory)
+        self.project_folder = project_folder or os.getcwd()
+        self.launcher = Launch(self.project_folder, app_import_path, directory=project.directory)
         self.read_only = read_only
         self._poll_seconds = poll_seconds
         self._status_generation = 0
@@ -119,7 +121,7 @@ class WorkbenchViewer(App[None]):
 
     def on_mount(self) -> None:
         """Show the history and statuses given, or an empty frame now and read them in workers."""
-        folder = shown_path(self.project.directory, self.launcher.project_folder)
+        folder = shown_path(self.project.directory, self.project_folder)
         self.sub_title = folder + ("  (read-only)" if self.read_only else "")
         self.database_panel.border_title = "Databases"
         self.detail.border_title = "Revision"
@@ -295,7 +297,7 @@ class WorkbenchViewer(App[None]):
         if history is None or message.revision != self.graph_view.revision:
             return
         facts = revision_facts(
-            history, message.revision, self.graph_view.markers, self.launcher.project_folder
+            history, message.revision, self.graph_view.markers, self.project_folder
         )
         self.detail.show_revision(facts, message.text, message.error)
 
