@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import gc
 import io
 import json
 import logging
@@ -292,6 +293,7 @@ def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
             if command not in OPERATIONS:
                 raise WorkbenchError(f"unknown operation {command!r}")
             app = load_app(request.get("app_import_path"))
+            gc.freeze()  # the app's objects live until the child ends: not walked again
             stack.enter_context(app.app_context())
             events.secrets = commands.known_passwords()
             return "finished", {"result": OPERATIONS[command](events, arguments)}

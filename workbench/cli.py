@@ -8,6 +8,7 @@ still using Flask-Migrate's ``Migrate``.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import sys
@@ -165,7 +166,11 @@ def _interactive_command(function: Callable[P, R]) -> Callable[P, R | None]:
 
 
 def _push_app_context(ctx: click.Context) -> None:
-    """Load the app (once) and enter its context; a missing app is a one-line error."""
+    """Load the app (once) and enter its context; a missing app is a one-line error.
+
+    What the app's import made lives until the command ends: frozen, the garbage collector
+    stops walking those objects again and again (tens of milliseconds per command).
+    """
     if current_app:
         return
     info = ctx.ensure_object(ScriptInfo)
@@ -175,6 +180,7 @@ def _push_app_context(ctx: click.Context) -> None:
         raise WorkbenchError(exc.format_message()) from exc
     except Exception as exc:
         raise WorkbenchError(f"cannot load the app: {exc}") from exc
+    gc.freeze()
     ctx.with_resource(app.app_context())
 
 
