@@ -16,16 +16,6 @@ SQLITE_AND_POSTGRES = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
 )
 
-NICKNAME_ADDED = """\
-from app import db
-
-
-class User(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    name = db.Column(db.String(64))
-    nickname = db.Column(db.String(32))
-"""
-
 NAME_RENAMED = """\
 from app import db
 
@@ -33,21 +23,6 @@ from app import db
 class User(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     full_name = db.Column(db.String(64))
-"""
-
-MULTIDB_MODELS = """\
-from app import db
-
-
-class Post(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    title = db.Column(db.String(200))
-
-
-class User(db.Model):
-    __bind_key__ = "users"
-    id = db.Column(db.Integer, primary_key=True)
-    name = db.Column(db.String(64))
 """
 
 MULTIDB_CHANGED = """\

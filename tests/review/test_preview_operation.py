@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from review_projects import (
     MULTIDB_CHANGED,
-    MULTIDB_MODELS,
     NAME_RENAMED,
     SQLITE_AND_POSTGRES,
     SQLITE_ONLY,
@@ -16,6 +15,7 @@ from review_projects import (
     op_lines,
     start_project,
 )
+from sample_models import MULTIDB_MODELS
 
 from workbench.core.preview import FixRequest, PreviewError, preview_migration, review_script
 

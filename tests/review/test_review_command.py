@@ -7,13 +7,13 @@ import json
 import pytest
 from review_projects import (
     NAME_RENAMED,
-    NICKNAME_ADDED,
     SQLITE_ONLY,
     launch,
     project_files,
     start_project,
     write_revision,
 )
+from sample_models import NICKNAME_COLUMN
 
 from workbench.core.preview import review_revision
 
@@ -23,7 +23,7 @@ PASSWORD = "s3cr3t-review-pw"
 def test_review_blocks_a_probable_rename_and_passes_a_nullable_column(make_project, backend):
     project = make_project()
     start_project(project)
-    project.write_models(NICKNAME_ADDED)
+    project.write_models(NICKNAME_COLUMN)
 
     plain = project.db("review", "--json", "--sql")
     document = json.loads(plain.stdout)

@@ -6,13 +6,13 @@ import json
 
 import sqlalchemy as sa
 from review_projects import (
-    MULTIDB_MODELS,
     SQLITE_AND_POSTGRES,
     SQLITE_ONLY,
     launch,
     start_project,
     write_revision,
 )
+from sample_models import MULTIDB_MODELS
 from sqlalchemy.pool import NullPool
 
 from workbench.core.verify import SCRATCH_PREFIX, verify_project

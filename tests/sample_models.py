@@ -1,4 +1,4 @@
-"""models.py sources (and additions to them) shared by the scenarios."""
+"""models.py sources (and additions to them) shared by the CLI and review scenarios."""
 
 POST_MODEL = """\
 class Post(db.Model):
