@@ -4,13 +4,14 @@ Run: ``python tests/benchmarks/bench_cli.py [--count 5000]``. Every command runs
 first, with bytecode written (``PYTHONDONTWRITEBYTECODE`` unset, ``PYTHONPYCACHEPREFIX`` in the
 scratch folder), so Flask-Migrate is timed warm, as users run it. One generated history, wrapped in
 a Flask project twice (one app imports ``workbench.Migrate``, the other ``flask_migrate.Migrate``,
-both on the same migrations folder and SQLite database stamped at head). Targets from issue 3:
+both on the same migrations folder and SQLite database stamped at head). Flask-Migrate's commands
+run from an environment without workbench (``flask_migrate_env``). Targets from issue 3:
 ``graph`` <= 0.25 x Flask-Migrate's ``heads``; ``status`` <= 0.1 x Flask-Migrate's ``current``;
 the status of 20 databases <= 2 x the status of one (`flask db status`, whole process; SQLite
 files plus PostgreSQL databases when ``WORKBENCH_TEST_POSTGRES_URL`` is set). For reference it
-also prints the floor every `flask db` command pays (importing the app), Flask-Migrate's
-``heads`` with the revision files not compiled (this machine's default), and the version reads
-alone, in process.
+also prints the floor every `flask db` command pays (importing the app, and within it Flask and
+Flask-SQLAlchemy), Flask-Migrate's ``heads`` with the revision files not compiled (this machine's
+default), and the version reads alone, in process.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import time
 import uuid
 from pathlib import Path
 
+from flask_migrate_env import make_flask_migrate_python
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -46,8 +48,17 @@ Migrate(app, db)
 """
 
 
-def flask(project: Path, app: str, *args: str, cold_revisions: bool = False) -> float:
+def flask(
+    project: Path,
+    app: str,
+    *args: str,
+    python: str = sys.executable,
+    cold_revisions: bool = False,
+) -> float:
     """Seconds one `flask db ...` process takes, start to exit; fails loudly on an error.
+
+    ``python`` is the interpreter: Flask-Migrate's own commands run from its environment
+    (``flask_migrate_env``), as ours answer `flask db` wherever workbench is installed.
 
     ``cold_revisions`` runs it as this machine runs Python by default: bytecode neither written
     nor read from the scratch cache (``PYTHONDONTWRITEBYTECODE=1``), so the revision files are
@@ -60,7 +71,7 @@ def flask(project: Path, app: str, *args: str, cold_revisions: bool = False) -> 
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "flask", "db", *args],
+        [python, "-m", "flask", "db", *args],
         cwd=project,
         env=env,
         capture_output=True,
@@ -76,6 +87,13 @@ def app_import(project: Path) -> float:
     """Seconds a process takes to import the app alone: the floor of any `flask db` command."""
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import wb_app"], cwd=project, check=True)
+    return time.perf_counter() - started
+
+
+def libraries_import() -> float:
+    """Seconds a process takes to import Flask and Flask-SQLAlchemy: what any app imports."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import flask, flask_sqlalchemy"], check=True)
     return time.perf_counter() - started
 
 
@@ -184,11 +202,14 @@ def main() -> None:
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         print(f"generating {arguments.count} revisions ...", flush=True)
         project = make_project(root, arguments.count)
-        for app, command in [("fm_app", "heads"), ("fm_app", "current"), ("wb_app", "graph")]:
-            flask(project, app, command)
-        fm_heads = flask(project, "fm_app", "heads")
-        fm_heads_cold = flask(project, "fm_app", "heads", cold_revisions=True)
-        fm_current = flask(project, "fm_app", "current")
+        fm_python = make_flask_migrate_python(root)
+        for command in ("heads", "current"):
+            flask(project, "fm_app", command, python=fm_python)
+        flask(project, "wb_app", "graph")
+        fm_heads = flask(project, "fm_app", "heads", python=fm_python)
+        fm_heads_cold = flask(project, "fm_app", "heads", python=fm_python, cold_revisions=True)
+        fm_current = flask(project, "fm_app", "current", python=fm_python)
+        libraries = median_of(arguments.runs, libraries_import)
         graph = median_of(arguments.runs, lambda: flask(project, "wb_app", "graph"))
         floor = median_of(arguments.runs, lambda: app_import(project))
         status = median_of(arguments.runs, lambda: flask(project, "wb_app", "status"))
@@ -197,7 +218,8 @@ def main() -> None:
     print(f"  {'Flask-Migrate `flask db heads`':<46} {fm_heads:7.3f} s")
     print(f"  {'Flask-Migrate `flask db current` (at head)':<46} {fm_current:7.3f} s")
     report("workbench `flask db graph`", graph, graph / fm_heads, 0.25)
-    print(f"  {'  app import floor (`python -c import wb_app`)':<46} {floor:7.3f} s")
+    report("  app import floor (`python -c import wb_app`)", floor, floor / fm_heads, None)
+    report("  of which Flask + Flask-SQLAlchemy", libraries, libraries / fm_heads, None)
     print(f"  {'  FM `heads`, revision files not compiled':<46} {fm_heads_cold:7.3f} s")
     report("  graph against that (info)", graph, graph / fm_heads_cold, None)
     report("workbench `flask db status`", status, status / fm_current, 0.10)

@@ -3,7 +3,8 @@
 Run: ``python tests/benchmarks/bench_preview.py [--tables 60] [--runs 5]``. One project is
 written three times over its own SQLite database, all at the same revision: ``review`` (our app:
 `flask db review` and the preview child), ``migrate`` (our app: `flask db migrate`, which also
-reviews what it wrote) and ``flask_migrate`` (Flask-Migrate's `Migrate` and its own templates).
+reviews what it wrote) and ``flask_migrate`` (Flask-Migrate's `Migrate`, its templates and its
+`flask db`, run from an environment without workbench: ``flask_migrate_env``).
 The models then change the same way in all three (a column renamed in a third of the tables, a
 nullable column added in another third, one table added). Every command runs once untimed first,
 with bytecode written, so everything is timed warm; each migrate's new file is removed (untimed)
@@ -21,6 +22,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from flask_migrate_env import make_flask_migrate_python
 
 from workbench.core.preview import preview_migration
 from workbench.core.runner import Launch
@@ -63,11 +66,14 @@ def models_source(tables: int, changed: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def flask(project: Path, *args: str) -> float:
-    """Seconds one `flask db ...` process takes, start to exit; fails loudly on an error."""
+def flask(project: Path, *args: str, python: str = sys.executable) -> float:
+    """Seconds one `flask db ...` process takes, start to exit; fails loudly on an error.
+
+    ``python`` is the interpreter: Flask-Migrate's project runs from its own environment.
+    """
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "flask", "db", *args],
+        [python, "-m", "flask", "db", *args],
         cwd=project,
         env=environment(),
         capture_output=True,
@@ -86,24 +92,26 @@ def environment() -> dict[str, str]:
     return env
 
 
-def make_project(root: Path, name: str, module: str, tables: int) -> Path:
+def make_project(
+    root: Path, name: str, module: str, tables: int, python: str = sys.executable
+) -> Path:
     """A project at its first revision (all tables created), models then changed."""
     project = root / name
     project.mkdir()
     (project / "app.py").write_text(APP.format(module=module, database=project / "app.sqlite"))
     (project / "models.py").write_text(models_source(tables, changed=False))
-    flask(project, "init")
-    flask(project, "migrate", "-m", "initial", "--rev-id", "aaaa0001")
-    flask(project, "upgrade")
+    flask(project, "init", python=python)
+    flask(project, "migrate", "-m", "initial", "--rev-id", "aaaa0001", python=python)
+    flask(project, "upgrade", python=python)
     (project / "models.py").write_text(models_source(tables, changed=True))
     return project
 
 
-def migrate_once(project: Path) -> float:
+def migrate_once(project: Path, python: str = sys.executable) -> float:
     """Time one `flask db migrate`, then remove the revision it wrote (untimed)."""
     versions = project / "migrations" / "versions"
     before = set(versions.glob("*.py"))
-    seconds = flask(project, "migrate", "-m", "change")
+    seconds = flask(project, "migrate", "-m", "change", python=python)
     for path in set(versions.glob("*.py")) - before:
         path.unlink()
     return seconds
@@ -142,12 +150,13 @@ def main() -> None:
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         review = make_project(root, "review", "workbench", arguments.tables)
         ours = make_project(root, "migrate", "workbench", arguments.tables)
-        theirs = make_project(root, "flask_migrate", "flask_migrate", arguments.tables)
+        fm_python = make_flask_migrate_python(root)
+        theirs = make_project(root, "flask_migrate", "flask_migrate", arguments.tables, fm_python)
         launch = Launch(review, "app", environment())
         figures = interleaved_medians(
             arguments.runs,
             {
-                "flask_migrate": lambda: migrate_once(theirs),
+                "flask_migrate": lambda: migrate_once(theirs, fm_python),
                 "migrate": lambda: migrate_once(ours),
                 "review": lambda: flask(review, "review"),
                 "review_sql": lambda: flask(review, "review", "--sql"),

@@ -7,7 +7,8 @@ database stamped at head). Targets:
 
 * start-up: launching `flask db tui` in a real terminal (a tmux pane of 160x48) until the first
   interactive screen, median of 3 runs after a warm-up run: <= 1.5 s and <= 0.5 x Flask-Migrate's
-  ``flask db heads`` (whole process, median of 3 after a warm-up run);
+  ``flask db heads`` (whole process, median of 3 after a warm-up run, from an environment
+  without workbench: ``flask_migrate_env``);
 * peak memory (VmHWM) of the `flask db tui` process at that screen: <= 150 MB;
 * time per key on a 10,000-revision history, cursor moves (``j``) and page moves (page down):
   median <= 16 ms, measured in process with Textual's Pilot and, for reference, in tmux.
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_cli import flask, make_project
+from flask_migrate_env import make_flask_migrate_python
 
 WIDTH, HEIGHT = 160, 48
 START_RUNS = 3
@@ -326,10 +328,13 @@ async def pilot_keys(project: Path, presses: int, warm: int) -> dict[str, Any]:
     return timings
 
 
-def fm_heads(project: Path, runs: int) -> float:
-    """Flask-Migrate's `flask db heads`, whole process: median of ``runs`` after a warm-up run."""
-    flask(project, "fm_app", "heads")
-    return statistics.median(flask(project, "fm_app", "heads") for _ in range(runs))
+def fm_heads(project: Path, python: str, runs: int) -> float:
+    """Flask-Migrate's `flask db heads`, whole process: median of ``runs`` after a warm-up run.
+
+    ``python`` is an environment's interpreter with Flask-Migrate and no workbench.
+    """
+    flask(project, "fm_app", "heads", python=python)
+    return statistics.median(flask(project, "fm_app", "heads", python=python) for _ in range(runs))
 
 
 def verdict(passed: bool) -> str:
@@ -391,7 +396,7 @@ def main() -> None:
         summary = json.loads((start_root / "generated" / "graph_summary.json").read_text())
         head = summary["head"][:12]
         progress("timing Flask-Migrate `flask db heads`")
-        heads = fm_heads(project, START_RUNS)
+        heads = fm_heads(project, make_flask_migrate_python(root), START_RUNS)
         terminal = Terminal(env)
         try:
             progress("timing `flask db tui` start-up in tmux")
