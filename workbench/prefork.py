@@ -16,19 +16,14 @@ import dataclasses
 import gc
 import importlib
 import os
-import pickle
-import select
-import signal
-import struct
-import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from workbench.core.databases import DatabaseStatus, classify, read_versions
 from workbench.core.scan import ScriptConfig
+from workbench.forking import ForkedJob, Send, fork_supported
 from workbench.project import DEFAULT_DIRECTORY, MigrationProject, load_project, read_folders
 from workbench.tui.history import History, load_history
 
@@ -36,9 +31,6 @@ FORK_VARIABLE = "WORKBENCH_TUI_FORK"
 """``0`` starts the workbench in one process, as on platforms without a safe ``fork``."""
 STATUS_WAIT = 0.25
 """Seconds to wait for the version tables once the graph is ready; later, the app reads them."""
-
-Send = Callable[[object], None]
-_LENGTH = struct.Struct("!Q")
 
 
 @dataclass(frozen=True)
@@ -69,8 +61,7 @@ class StepAside:
 def fork_available() -> bool:
     """True on Linux while no other thread runs (a fork copies only the calling thread)."""
     return (
-        sys.platform == "linux"
-        and hasattr(os, "fork")
+        fork_supported()
         and os.environ.get(FORK_VARIABLE, "1") != "0"
         and threading.active_count() == 1
     )
@@ -157,84 +148,3 @@ def describe_project(app: Any, directory: str | None, send: Send) -> None:
 def _url_text(url: Any) -> str:
     """A URL as a string that parses back to it, its password included."""
     return url if isinstance(url, str) else url.render_as_string(hide_password=False)
-
-
-class ForkedJob:
-    """A job running in a forked child that sends objects back, pickled, through a pipe.
-
-    The child runs ``job(send)`` then exits with ``os._exit``; an exception ends it without
-    a word, so that the parent, receiving nothing, does the work itself and shows the failure.
-    """
-
-    def __init__(self, job: Callable[[Send], None]) -> None:
-        read_end, write_end = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:
-            os.close(read_end)
-            _run_child(job, write_end)
-        os.close(write_end)
-        self._pipe = read_end
-        self._buffer = bytearray()
-        self._ended = False
-
-    def receive(self, timeout: float | None = None) -> Any:
-        """The next object the child sends; None once it ended without one, or after timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            item = self._take()
-            if item is not None or self._ended:
-                return item
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not select.select([self._pipe], [], [], remaining)[0]:
-                    return None
-            chunk = os.read(self._pipe, 1 << 16)
-            self._ended = not chunk
-            self._buffer += chunk
-
-    def _take(self) -> Any:
-        """The first complete object in the buffer, if there is one."""
-        if len(self._buffer) < _LENGTH.size:
-            return None
-        (length,) = _LENGTH.unpack_from(self._buffer)
-        end = _LENGTH.size + length
-        if len(self._buffer) < end:
-            return None
-        data = bytes(self._buffer[_LENGTH.size : end])
-        del self._buffer[:end]
-        return pickle.loads(data)
-
-    def close(self) -> None:
-        """Stop the child if it still runs (a database that does not answer), and reap it."""
-        os.close(self._pipe)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-
-
-def _run_child(job: Callable[[Send], None], pipe: int) -> NoReturn:
-    """The child's whole life: run the job, flush what it printed, exit without cleanup."""
-    try:
-        job(lambda item: _send(pipe, item))
-        code = 0
-    except BaseException:
-        code = 1
-    _flush_output()
-    os._exit(code)
-
-
-def _send(pipe: int, item: object) -> None:
-    """Pickle an object onto the pipe, after what the child printed so far."""
-    _flush_output()
-    data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-    os.write(pipe, _LENGTH.pack(len(data)))
-    view = memoryview(data)
-    while view:
-        view = view[os.write(pipe, view) :]
-
-
-def _flush_output() -> None:
-    """Flush the child's stdout and stderr (a closed or broken stream is left alone)."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            stream.flush()

@@ -7,14 +7,13 @@ Both ways end the same: a broken app is one ``Error:`` line before any screen, a
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from conftest import SIZE, SQLITE_ONLY, screen_text
 
 from workbench.cli import _opens_workbench, db
 from workbench.core.databases import database_status
-from workbench.prefork import FORK_VARIABLE, ForkedJob
+from workbench.prefork import FORK_VARIABLE
 from workbench.tui.app import make_app
 from workbench.tui.history import load_history
 
@@ -93,36 +92,6 @@ def test_an_app_that_exits_while_imported_exits_the_same(make_project, fork):
 )
 def test_only_arguments_of_the_workbench_start_it_in_two_processes(args, opens):
     assert _opens_workbench(db, args) is opens
-
-
-@needs_fork
-def test_a_forked_job_sends_objects_back_and_is_stopped_when_late():
-    def job(send):
-        send({"revision": "a1"})
-        send(["b2", "c3"])
-        time.sleep(60)
-
-    forked = ForkedJob(job)
-    try:
-        assert forked.receive() == {"revision": "a1"}
-        assert forked.receive() == ["b2", "c3"]
-        assert forked.receive(timeout=0.1) is None
-    finally:
-        started = time.monotonic()
-        forked.close()
-    assert time.monotonic() - started < 5
-
-
-@needs_fork
-def test_a_forked_job_that_fails_sends_nothing():
-    def job(send):
-        raise RuntimeError("the child fails")
-
-    forked = ForkedJob(job)
-    try:
-        assert forked.receive() is None
-    finally:
-        forked.close()
 
 
 @SQLITE_ONLY
