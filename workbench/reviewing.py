@@ -6,12 +6,14 @@ data and raises ``WorkbenchError``; nothing here writes into the project.
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import os
 import sys
 import tempfile
 import types
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,10 @@ from workbench.core.preview import (
     render_sql,
 )
 from workbench.errors import WorkbenchError, describe_failure
+from workbench.forking import Aside
+
+_ASIDE_SECONDS = 30.0
+"""How long a preview waits for the downgrades' SQL from its forked copy before rendering it."""
 
 
 class _AutogenerateWatch:
@@ -55,15 +61,43 @@ class _AutogenerateWatch:
         self.databases: dict[str, _DatabaseSeen] = {}
         self.directives: list[Any] = []
         self.failure: Exception | None = None
+        self.reflected: list[tuple[Any, Any]] = []
 
     def __call__(self, context: Any, revision: Any, directives: list[Any]) -> None:
         self.directives = directives
+        reflected = {
+            (table.schema, table.name): table
+            for bind, table in self.reflected
+            if bind is context.bind
+        }
         try:
             self.databases[context.opts.get("upgrade_token") or "upgrades"] = _DatabaseSeen.read(
-                context, directives, with_sql=self.with_sql
+                context, directives, reflected, with_sql=self.with_sql
             )
         except Exception as exc:
             self.failure = self.failure or exc
+
+    @contextmanager
+    def recording_reflection(self) -> Iterator[None]:
+        """Keep each table autogenerate reflects, with the connection it came from.
+
+        On SQLite the offline SQL needs the tables a batch recreates as they stand; the ones
+        autogenerate compared are those, so they are kept rather than reflected again.
+        """
+        from sqlalchemy import Table, event
+
+        def record(inspector: Any, table: Any, column_info: Any) -> None:
+            if not self.reflected or self.reflected[-1][1] is not table:
+                self.reflected.append((inspector.bind, table))
+
+        if not self.with_sql:
+            yield
+            return
+        event.listen(Table, "column_reflect", record)
+        try:
+            yield
+        finally:
+            event.remove(Table, "column_reflect", record)
 
     def raise_failure(self) -> None:
         """Raise what went wrong while a database was read, if anything did."""
@@ -81,10 +115,18 @@ class _DatabaseSeen:
     metadata: Any
 
     @classmethod
-    def read(cls, context: Any, directives: list[Any], *, with_sql: bool) -> _DatabaseSeen:
+    def read(
+        cls,
+        context: Any,
+        directives: list[Any],
+        reflected: Mapping[tuple[str | None, str], Any],
+        *,
+        with_sql: bool,
+    ) -> _DatabaseSeen:
         """Read a database through the migration context autogenerate compared it with.
 
-        ``with_sql`` also reflects what rendering the SQL offline needs.
+        ``with_sql`` also gathers what rendering the SQL offline needs: the tables a batch
+        recreates, from ``reflected`` (autogenerate's own reflection) where it has them.
         """
         from workbench.core.review import ReviewContext
 
@@ -96,7 +138,9 @@ class _DatabaseSeen:
         return cls(
             dialect=context.dialect,
             review_context=review_context,
-            tables_before=_tables_to_copy(context, directives, review_context.existing_tables)
+            tables_before=_tables_to_copy(
+                context, directives, review_context.existing_tables, reflected
+            )
             if with_sql
             else {},
             metadata=context.opts.get("target_metadata"),
@@ -116,27 +160,35 @@ class _DatabaseSeen:
 
 
 def _tables_to_copy(
-    context: Any, directives: list[Any], existing: frozenset[str] | None
+    context: Any,
+    directives: list[Any],
+    existing: frozenset[str] | None,
+    reflected: Mapping[tuple[str | None, str], Any],
 ) -> dict[tuple[str | None, str], Any]:
-    """The tables a batch would recreate, reflected now: on SQLite, with a connection only.
+    """The tables a batch would recreate as they stand: on SQLite, with a connection only.
 
     Offline SQL cannot reflect a table, so a batch that recreates one needs it handed over.
+    Those autogenerate already reflected are reused; any other is reflected now.
     """
     from alembic.operations.ops import ModifyTableOps
     from sqlalchemy import MetaData
 
     if context.bind is None or context.dialect.name != "sqlite" or not directives:
         return {}
-    wanted: dict[str | None, list[str]] = {}
+    tables: dict[tuple[str | None, str], Any] = {}
+    missing: dict[str | None, list[str]] = {}
     for operation in directives[0].upgrade_ops_list[-1].ops:
         name, schema = getattr(operation, "table_name", None), getattr(operation, "schema", None)
         key = f"{schema}.{name}" if schema else name
         if isinstance(operation, ModifyTableOps) and (existing is None or key in existing):
-            wanted.setdefault(schema, []).append(name)
+            if (schema, name) in reflected:
+                tables[(schema, name)] = reflected[(schema, name)]
+            else:
+                missing.setdefault(schema, []).append(name)
     metadata = MetaData()
-    for schema, names in wanted.items():
+    for schema, names in missing.items():
         metadata.reflect(context.bind, schema=schema, only=names)
-    return {(table.schema, table.name): table for table in metadata.tables.values()}
+    return {**{(table.schema, table.name): table for table in metadata.tables.values()}, **tables}
 
 
 def _database_name(upgrade_token: str) -> str:
@@ -183,28 +235,41 @@ def _findings(
 def _database_previews(
     watch: _AutogenerateWatch, migration_script: Any, script: str, *, with_sql: bool
 ) -> tuple[DatabasePreview, ...]:
-    """Each compared database's part of a preview: SQL (when asked) and findings."""
-    previews = []
-    for upgrade_ops, downgrade_ops in zip(
-        migration_script.upgrade_ops_list, migration_script.downgrade_ops_list, strict=True
-    ):
-        token = upgrade_ops.upgrade_token
-        seen = watch.databases.get(token)
-        if seen is None:
-            continue
-        name = _database_name(token)
-        batch = seen.review_context.render_as_batch
-        previews.append(
+    """Each compared database's part of a preview: SQL (when asked) and findings.
+
+    The downgrades' SQL is rendered aside, on another core, while the upgrades' SQL and the
+    findings are made here: on SQLite both directions recreate tables, which is most of the
+    cost of a preview's SQL.
+    """
+    compared = [
+        (upgrade_ops, downgrade_ops, watch.databases[upgrade_ops.upgrade_token])
+        for upgrade_ops, downgrade_ops in zip(
+            migration_script.upgrade_ops_list, migration_script.downgrade_ops_list, strict=True
+        )
+        if upgrade_ops.upgrade_token in watch.databases
+    ]
+
+    def downgrades_sql() -> list[str]:
+        return [
+            render_sql(
+                downgrade_ops.ops,
+                seen.dialect,
+                batch=seen.review_context.render_as_batch,
+                copy_from=seen.table_after,
+            )
+            for _, downgrade_ops, seen in compared
+        ]
+
+    with Aside(downgrades_sql, timeout=_ASIDE_SECONDS) if with_sql else nullcontext() as aside:
+        previews = [
             DatabasePreview(
-                name=name,
+                name=_database_name(upgrade_ops.upgrade_token),
                 dialect=seen.dialect.name,
                 upgrade_sql=render_sql(
-                    upgrade_ops.ops, seen.dialect, batch=batch, copy_from=seen.table_before
-                )
-                if with_sql
-                else "",
-                downgrade_sql=render_sql(
-                    downgrade_ops.ops, seen.dialect, batch=batch, copy_from=seen.table_after
+                    upgrade_ops.ops,
+                    seen.dialect,
+                    batch=seen.review_context.render_as_batch,
+                    copy_from=seen.table_before,
                 )
                 if with_sql
                 else "",
@@ -214,12 +279,18 @@ def _database_previews(
                     downgrade_ops,
                     seen.review_context,
                     script,
-                    _upgrade_function(token),
-                    name,
+                    _upgrade_function(upgrade_ops.upgrade_token),
+                    _database_name(upgrade_ops.upgrade_token),
                 ),
             )
+            for upgrade_ops, downgrade_ops, seen in compared
+        ]
+        if aside is None:
+            return tuple(previews)
+        return tuple(
+            dataclasses.replace(preview, downgrade_sql=sql)
+            for preview, sql in zip(previews, aside.result(), strict=True)
         )
-    return tuple(previews)
 
 
 def _apply_fixes(
@@ -293,6 +364,22 @@ def _destination(script: ScriptDirectory, migration_script: Any, locations: list
 
 
 @contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one autogenerate run, then resume it.
+
+    Comparing and rendering allocate many short-lived objects and few cycles; the collector
+    walking them over and over costs more than the little memory it would free meanwhile.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
 def no_bytecode() -> Iterator[None]:
     """Import revision files without writing ``__pycache__`` into the project."""
     previous = sys.dont_write_bytecode
@@ -352,17 +439,21 @@ def preview(
         return []
 
     with (
+        collector_paused(),
         tempfile.TemporaryDirectory(prefix="workbench-preview-") as scratch,
         no_bytecode(),
         fresh_configure_args(),
     ):
         script.version_locations = [*locations, scratch]
-        with EnvironmentContext(
-            config,
-            script,
-            fn=retrieve_migrations,
-            template_args=revision_context.template_args,
-            revision_context=revision_context,
+        with (
+            EnvironmentContext(
+                config,
+                script,
+                fn=retrieve_migrations,
+                template_args=revision_context.template_args,
+                revision_context=revision_context,
+            ),
+            watch.recording_reflection(),
         ):
             script.run_env()
         watch.raise_failure()
@@ -405,7 +496,7 @@ def migrate_reviewed(
     """
     config = migration_config(directory, x_arg, ["autogenerate"])
     watch = _AutogenerateWatch(with_sql=False)
-    with fresh_configure_args():
+    with collector_paused(), fresh_configure_args():
         result = alembic_command.revision(
             config,
             message,

@@ -22,6 +22,8 @@ from workbench.core.review.optree import walk
 _ACK = re.compile(
     r"#\s*workbench:\s*ack\s+(?P<rule>[a-z0-9-]+)(?:[ \t]+(?P<target>[^\s#]+))?", re.IGNORECASE
 )
+_ACK_MARK = "workbench:"
+"""Text every acknowledgement holds: a script without it needs no tokenizing."""
 
 # Positional parameters of each op method, in the `op.` form; batch forms drop "table".
 _CALL_PARAMETERS = {
@@ -72,6 +74,8 @@ class Acknowledgement:
 
 def acknowledgements(script_text: str) -> list[Acknowledgement]:
     """Every acknowledgement comment of a script, in line order."""
+    if _ACK_MARK not in script_text.lower():
+        return []
     found = []
     for line, comment in _comments(script_text):
         match = _ACK.search(comment)
