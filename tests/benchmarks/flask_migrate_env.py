@@ -30,6 +30,7 @@ def make_flask_migrate_python(root: Path) -> str:
     )
     if installed.returncode != 0:
         raise SystemExit(f"cannot install {' '.join(pins)}: {installed.stderr.strip()[-500:]}")
-    if subprocess.run([python, "-c", "import workbench"], capture_output=True).returncode == 0:
+    probe = subprocess.run([python, "-c", "import workbench"], cwd=root, capture_output=True)
+    if probe.returncode == 0:
         raise SystemExit("the Flask-Migrate environment can import workbench")
     return python
