@@ -700,6 +700,22 @@ def test_an_index_dropped_and_created_unchanged_is_noise_with_a_rewrite() -> Non
     assert "index-noise" not in rules(changed)
 
 
+def test_an_expression_index_differing_only_in_what_reflection_drops_is_likely_noise() -> None:
+    table = sa.Table("users", sa.MetaData(), sa.Column("name", sa.String(50)))
+    reflected = sa.Index("ix_users_lower", sa.text("lower(name::text)"), _table=table)
+    modelled = sa.Index("ix_users_lower", sa.func.lower(table.c.name).collate("C"))
+    changed = sa.Index("ix_users_lower", sa.func.upper(table.c.name))
+    drop = ops.DropIndexOp.from_index(reflected)
+
+    noise = review([drop, ops.CreateIndexOp.from_index(modelled)], "postgresql")
+
+    finding = only(noise, "index-noise")
+    assert "COLLATE" in finding.message and "unless you changed" in (finding.fix or "")
+    assert finding.rewrite_available
+    other = review([drop, ops.CreateIndexOp.from_index(changed)], "postgresql")
+    assert "index-noise" not in rules(other)
+
+
 def test_raw_sql_is_reported_as_not_reviewed() -> None:
     execute = ops.ExecuteSQLOp("UPDATE users SET name = upper(name)")
 

@@ -291,11 +291,6 @@ CASES: list[RuleApp] = [
         models(COLLATED_INDEX),
         backend="postgresql",
         others=found(("index-not-concurrent", "warn")),
-        xfail=(
-            "autogenerate drops and recreates this unchanged index on every run (reflection "
-            "gives lower(name::text), COLLATE lost), and the rule, comparing the column text, "
-            "takes it for a changed index"
-        ),
     ),
     silent(
         "index-noise",

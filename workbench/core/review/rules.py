@@ -50,6 +50,9 @@ _MYSQL_CONSTANT_TIME_DEFAULT = re.compile(
     r"\s*(?:CURRENT_TIMESTAMP|NOW)\s*(?:\(\s*\d*\s*\))?\s*", re.IGNORECASE
 )
 _RAW_SQL_SHOWN = 60
+_COLLATE_CLAUSE = re.compile(r'\s+collate\s+(?:[\w.]*"[^"]*"|[\w.]+)')
+_CAST_SUFFIX = re.compile(r"::\s*\w+(?:\s+\w+)*(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\[\])?")
+_QUALIFIER = re.compile(r'(?:"?\w+"?\.)+(?="?\w)')
 
 
 def review_operations(
@@ -969,16 +972,31 @@ def _index_noise(change: _Change) -> Iterator[Finding]:
             continue
         table = table_key(create.table_name, create.schema)
         drop = drops.get((table, str(create.index_name)))
-        if drop is None or not _same_index(drop.op, create):
+        sameness = _index_sameness(drop.op, create) if drop is not None else None
+        if drop is None or sameness is None:
             continue
+        if sameness == "same":
+            message = (
+                f"Index {create.index_name} on {table} is dropped and created again with the "
+                "same columns: autogenerate noise."
+            )
+            fix = "Remove both operations (the fix does it)."
+        else:
+            message = (
+                f"Index {create.index_name} on {table} is dropped and created again; its "
+                "expression differs only in what the database's reflection leaves out (casts, "
+                "COLLATE, quoting), so autogenerate makes this pair on every run: most likely "
+                "noise."
+            )
+            fix = (
+                "Remove both operations (the fix does it), unless you changed the index's "
+                "collation or a cast on purpose."
+            )
         yield Finding(
             rule="index-noise",
             severity=Severity.INFO,
-            message=(
-                f"Index {create.index_name} on {table} is dropped and created again with the "
-                "same columns: autogenerate noise."
-            ),
-            fix="Remove both operations (the fix does it).",
+            message=message,
+            fix=fix,
             table=table,
             op_index=drop.path,
             related_op_indexes=(item.path,),
@@ -1068,14 +1086,38 @@ def _recreates_on_sqlite(group: ops.ModifyTableOps) -> bool:
     return False
 
 
-def _same_index(drop: ops.DropIndexOp, create: ops.CreateIndexOp) -> bool:
-    # Autogenerate keeps the reflected index on the drop op; only then is "unchanged" known.
+def _index_sameness(drop: ops.DropIndexOp, create: ops.CreateIndexOp) -> str | None:
+    """ "same" for an unchanged index, "reflected" when only unreflected details differ; else None.
+
+    Autogenerate keeps the reflected index on the drop op; only then is "unchanged" known.
+    Reflected expressions lose casts' spelling, COLLATE and table qualifiers (PostgreSQL gives
+    ``lower(name::text)`` for ``lower(users.name) COLLATE "C"``), so they are also compared
+    with those left out.
+    """
     before = drop._reverse
-    if before is None:
-        return False
-    return (
-        [str(column) for column in before.columns] == [str(column) for column in create.columns]
-        and bool(before.unique) == bool(create.unique)
-        and {name: str(value) for name, value in before.kw.items()}
-        == {name: str(value) for name, value in create.kw.items()}
-    )
+    if before is None or bool(before.unique) != bool(create.unique):
+        return None
+    if _index_options(before.kw) != _index_options(create.kw):
+        return None
+    columns_before = [str(column) for column in before.columns]
+    columns_after = [str(column) for column in create.columns]
+    if columns_before == columns_after:
+        return "same"
+    if [_bare_expression(text) for text in columns_before] == [
+        _bare_expression(text) for text in columns_after
+    ]:
+        return "reflected"
+    return None
+
+
+def _index_options(options: dict[str, Any]) -> dict[str, str]:
+    """An index's dialect options as text, the empty ones (reflection's defaults) left out."""
+    return {name: str(value) for name, value in options.items() if value not in (None, [], (), {})}
+
+
+def _bare_expression(text: str) -> str:
+    """An index expression without casts, COLLATE, qualifiers, quotes, parentheses or spaces."""
+    bare = _COLLATE_CLAUSE.sub("", text.lower())
+    bare = _CAST_SUFFIX.sub("", bare).replace('"', "").replace("`", "")
+    bare = _QUALIFIER.sub("", bare)
+    return re.sub(r"[\s()]", "", bare)
