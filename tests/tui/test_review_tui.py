@@ -139,3 +139,22 @@ async def test_no_change_says_there_is_nothing_to_write(make_tui_project):
         assert "nothing to write" in screen_text(app)
         await pilot.press("w")
         assert "there is nothing to write" in screen_text(app)
+
+
+@SQLITE_ONLY
+async def test_a_database_behind_the_head_is_explained_and_the_screen_stays(make_tui_project):
+    tui = users_at_head(make_tui_project)
+    tui.project.db("downgrade", "base")
+    files_before = revision_files(tui)
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await pilot.press(*"behind", "enter")
+        await wait_for(pilot, lambda: "no preview" in screen_text(app), 90)
+
+        text = screen_text(app)
+        assert "Target database is not up to date" in text and "upgrade it first" in text
+        assert "PreviewError" not in text
+        assert isinstance(app.screen, ReviewScreen)
+        assert revision_files(tui) == files_before

@@ -18,7 +18,13 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from workbench.core.preview import DatabasePreview, FixRequest, Preview, ReviewFinding
+from workbench.core.preview import (
+    DatabasePreview,
+    FixRequest,
+    Preview,
+    PreviewError,
+    ReviewFinding,
+)
 from workbench.errors import describe_failure
 from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
@@ -130,6 +136,8 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         """Run a preview off the UI thread and show it (or why it failed) when it ends."""
         try:
             preview, error = make(), None
+        except PreviewError as exc:
+            preview, error = None, str(exc)
         except Exception as exc:
             preview, error = None, describe_failure(exc)
         if not get_current_worker().is_cancelled:
