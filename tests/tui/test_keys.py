@@ -13,6 +13,7 @@ from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.screens.progress import ProgressScreen
 from workbench.tui.screens.prompt import PromptScreen
 from workbench.tui.screens.review import ReviewScreen
+from workbench.tui.screens.verify import VerifyScreen
 from workbench.tui.widgets.graph_view import GraphView
 from workbench.tui.widgets.search_bar import SearchBar
 
@@ -26,6 +27,7 @@ HANDLERS = {
     Scope.EDITOR: [EditorScreen],
     Scope.PROMPT: [PromptScreen],
     Scope.REVIEW: [ReviewScreen],
+    Scope.VERIFY: [VerifyScreen],
     Scope.LISTS: [HelpScreen, ProblemsScreen],
     Scope.PROBLEMS: [ProblemsScreen],
 }
@@ -57,6 +59,7 @@ def test_writing_actions_are_the_ones_that_change_files_or_databases():
         "linearize_heads",
         "write_plan",
         "write_revision",
+        "verify_history",
     } == WRITING_ACTIONS
 
 

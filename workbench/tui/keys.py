@@ -24,6 +24,7 @@ class Scope(str, Enum):
     EDITOR = "Built-in editor"
     PROMPT = "Message prompt"
     REVIEW = "Review of a new revision"
+    VERIFY = "Verify on scratch databases"
     LISTS = "Help and problem lists"
     PROBLEMS = "Problem list"
 
@@ -137,6 +138,15 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         "SQL",
         "Show the SQL the selected revision runs on the target database, or its script",
         Scope.APP,
+    ),
+    WorkbenchAction(
+        "verify_history",
+        "V",
+        "Verify",
+        "Check the history on scratch databases: one head, upgrade, models match, up/down/up",
+        Scope.APP,
+        writes=True,
+        show=False,
     ),
     WorkbenchAction("toggle_log", "l", "Log", "Show or hide the log of operations", Scope.APP),
     WorkbenchAction(
@@ -283,6 +293,10 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
     ),
     WorkbenchAction(
         "close_review", "escape,q", "Close", "Go back without writing anything", Scope.REVIEW
+    ),
+    WorkbenchAction("run_verify", "enter", "Run", "Run the checks", Scope.VERIFY),
+    WorkbenchAction(
+        "close_verify", "escape,q", "Close", "Close; running checks are stopped", Scope.VERIFY
     ),
 )
 

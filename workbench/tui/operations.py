@@ -1,9 +1,9 @@
 """The writing half of the workbench: every action that writes, and the doctor's fixes.
 
-Upgrade, downgrade, stamp, edit, merge, linearize, new revision: each asks first (the plan
-from ``core.plan`` or ``core.branches``, a preview, or a message prompt),
-then runs in the runner's child process behind a progress screen; afterwards the databases
-are read again and the user is told exactly where each one stands.
+Upgrade, downgrade, stamp, edit, merge, linearize, new revision, verify: each asks first (the
+plan from ``core.plan`` or ``core.branches``, a preview, a message prompt or where verify's
+scratch databases go), then runs in the runner's child process behind a progress screen;
+afterwards the databases are read again and the user is told exactly where each one stands.
 """
 
 from __future__ import annotations
@@ -375,6 +375,20 @@ class WorkbenchOperations(WorkbenchViewer):
 
         screen = ReviewScreen(title, ReviewSource(generate, review_text), STICKY)
         self.push_screen(screen, callback=self._write_reviewed)
+
+    def action_verify_history(self) -> None:
+        """Open the verify checks; where the scratch databases go is shown before anything runs."""
+        from workbench.core.verify import verify_operation
+        from workbench.tui.screens.verify import VerifyScreen
+
+        project = self.project
+        targets = [
+            target
+            for target in project.targets
+            if not target.read_only and (project.multidb or target.name == "default")
+        ]
+        launch, operation = self.launcher, verify_operation(directory=project.directory)
+        self.push_screen(VerifyScreen(targets, lambda: launch.start(operation)))
 
     def _write_reviewed(self, decision: ReviewDecision | None) -> None:
         """Write the reviewed script as a new file (never over an existing one), then re-scan."""

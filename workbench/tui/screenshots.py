@@ -3,8 +3,8 @@
 Creates the demo project in a fixed folder under the system's temporary directory (so the paths
 shown, and the SVGs, are the same on every run), drives the workbench headless with the keys a
 person would press, and saves the main screen, the SQL view, the help screen, an upgrade
-confirmation, the merge plan of the two heads and the review of the pending model change into
-FOLDER (default: ``screenshots``). The README shows these files.
+confirmation, the merge plan of the two heads, the review of the pending model change and the
+verify checks into FOLDER (default: ``screenshots``). The README shows these files.
 """
 
 from __future__ import annotations
@@ -84,6 +84,11 @@ async def take_screenshots(app: WorkbenchApp, folder: Path) -> list[Path]:
         await pilot.press(*"rename phone", "enter")
         await wait_until(pilot, lambda: "findings:" in screen_text(app))
         save("review")
+        await pilot.press("escape")
+
+        await pilot.press("V", "enter")
+        await wait_until(pilot, lambda: "scratch databases are gone" in screen_text(app))
+        save("verify")
         await pilot.press("escape")
     return saved
 

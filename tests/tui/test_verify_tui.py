@@ -1,0 +1,137 @@
+"""Verify from the workbench: nothing runs before enter, each check shows, the real data stays."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from conftest import SIZE, SQLITE_AND_POSTGRES, screen_text, settle, wait_for
+from sqlalchemy.pool import NullPool
+
+from workbench.core.verify import SCRATCH_PREFIX
+from workbench.tui.screens.verify import VerifyScreen
+
+USERS = """\
+from app import db
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64))
+"""
+
+BROKEN_DOWNGRADE = '''\
+"""broken downgrade
+
+Revision ID: cccc0003
+Revises: aaaa0001
+"""
+from alembic import op
+
+revision = "cccc0003"
+down_revision = "aaaa0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    op.drop_table("no_such_table")
+'''
+
+
+@SQLITE_AND_POSTGRES
+async def test_verify_runs_once_asked_and_names_the_broken_downgrade(make_tui_project, backend):
+    tui = make_tui_project(revisions=[])
+    tui.project.write_models(USERS)
+    tui.project.db("migrate", "-m", "users", "--rev-id", "aaaa0001")
+    (tui.project.migrations / "versions" / "cccc0003_broken.py").write_text(BROKEN_DOWNGRADE)
+    tui.project.db("upgrade")
+    states_before = tui.project.states()
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("V")
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen)
+        text = screen_text(app)
+        assert "real ones are not touched" in text
+        expected_scratch = "temporary SQLite file" if backend == "sqlite" else "wb_verify_"
+        assert expected_scratch in text
+        await pilot.pause(0.3)
+        assert not screen.started and "· waiting" in screen_text(app)
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.ended, 120)
+
+        checks = {check.name: check for check in screen.checks}
+        assert [checks[name].status for name in checks] == ["passed"] * 3 + ["failed"]
+        failed = [item for item in checks["up-down-up"].revisions if not item.passed]
+        assert [(item.revision, item.step) for item in failed] == [("cccc0003", "downgrade")]
+        text = screen_text(app)
+        assert "✓ passed" in text and "✗ FAILED" in text and "✗ cccc0003 (downgrade)" in text
+        assert "1 of 4 checks failed: up-down-up" in text
+
+        await pilot.press("escape")
+        assert not isinstance(app.screen, VerifyScreen)
+    assert tui.project.states() == states_before
+
+
+SLOW_UPGRADE = '''\
+"""slow upgrade
+
+Revision ID: bbbb0002
+Revises: aaaa0001
+"""
+from alembic import op
+
+revision = "bbbb0002"
+down_revision = "aaaa0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("SELECT pg_sleep(30)")
+
+
+def downgrade():
+    pass
+'''
+
+
+def scratch_databases(project) -> set[str]:
+    """The databases on the project's server named like verify's scratch ones."""
+    engine = sa.create_engine(project.database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            names = connection.exec_driver_sql("SELECT datname FROM pg_database").scalars()
+            return {name for name in names if name.startswith(SCRATCH_PREFIX)}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.servers)])
+async def test_closing_during_the_checks_stops_them_and_drops_the_scratch_database(
+    make_tui_project, backend
+):
+    tui = make_tui_project(revisions=[])
+    tui.project.write_models(USERS)
+    tui.project.db("migrate", "-m", "users", "--rev-id", "aaaa0001")
+    tui.project.db("upgrade")
+    (tui.project.migrations / "versions" / "bbbb0002_slow.py").write_text(SLOW_UPGRADE)
+    before = scratch_databases(tui.project)
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("V", "enter")
+        screen = app.screen
+        await wait_for(pilot, lambda: scratch_databases(tui.project) - before != set(), 60)
+        await wait_for(pilot, lambda: "upgrade       … running" in screen_text(app), 60)
+
+        await pilot.press("escape")
+
+        assert not isinstance(app.screen, VerifyScreen) and not screen.ended
+        await wait_for(pilot, lambda: scratch_databases(tui.project) == before, 30)
