@@ -130,8 +130,9 @@ async def test_closing_during_the_checks_stops_them_and_drops_the_scratch_databa
         screen = app.screen
         await wait_for(pilot, lambda: scratch_databases(tui.project) - before != set(), 60)
         await wait_for(pilot, lambda: "upgrade       … running" in screen_text(app), 60)
+        assert not screen.ended
 
         await pilot.press("escape")
 
-        assert not isinstance(app.screen, VerifyScreen) and not screen.ended
+        assert not isinstance(app.screen, VerifyScreen)
         await wait_for(pilot, lambda: scratch_databases(tui.project) == before, 30)

@@ -128,6 +128,7 @@ class VerifyScreen(ModalScreen[None]):
         self.report: VerifyReport | None = None
         self.started = False
         self.ended = False
+        self.closed = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -156,6 +157,7 @@ class VerifyScreen(ModalScreen[None]):
 
     def action_close_verify(self) -> None:
         """Close; checks still running are stopped, and their scratch databases dropped."""
+        self.closed = True
         if self._running is not None and not self.ended:
             self._running.cancel()
         self.dismiss(None)
@@ -166,7 +168,7 @@ class VerifyScreen(ModalScreen[None]):
         worker = get_current_worker()
 
         def checked(check: CheckResult) -> None:
-            if not worker.is_cancelled:
+            if not (worker.is_cancelled or self.closed):
                 self.app.call_from_thread(self._checked, check)
 
         try:
@@ -174,7 +176,7 @@ class VerifyScreen(ModalScreen[None]):
             report, error = verify_result(self._running, on_check=checked), None
         except VerifyError as exc:
             report, error = None, str(exc)
-        if not worker.is_cancelled:
+        if not (worker.is_cancelled or self.closed):
             self.app.call_from_thread(self._ended, report, error)
 
     def _checked(self, check: CheckResult) -> None:
