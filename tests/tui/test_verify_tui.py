@@ -135,4 +135,4 @@ async def test_closing_during_the_checks_stops_them_and_drops_the_scratch_databa
         await pilot.press("escape")
 
         assert not isinstance(app.screen, VerifyScreen)
-        await wait_for(pilot, lambda: scratch_databases(tui.project) == before, 30)
+        await wait_for(pilot, lambda: scratch_databases(tui.project) == before, 60)

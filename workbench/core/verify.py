@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -138,12 +140,20 @@ class ScratchDatabases:
                 f"verify needs SQLite, PostgreSQL or MySQL/MariaDB; {backend} is not supported"
             )
         database = f"{SCRATCH_PREFIX}{secrets.token_hex(6)}"
+        self.created.append((url, database))  # first: an interrupted CREATE is dropped too
         _run_on_server(url, "create a scratch database", [f"CREATE DATABASE {database}"])
-        self.created.append((url, database))
         return url.set(database=database)
 
     def drop_all(self) -> None:
-        """Drop every server database created here (SQLite files go with the folder)."""
+        """Drop every server database created here (SQLite files go with the folder).
+
+        A cancel (SIGINT, then SIGTERM) that arrives meanwhile waits until they are gone.
+        """
+        with _signals_held():
+            self._drop_each()
+
+    def _drop_each(self) -> None:
+        """Drop the server databases one by one; one that cannot be dropped is left."""
         while self.created:
             url, database = self.created.pop()
             statements = [f"DROP DATABASE IF EXISTS {database}"]
@@ -155,6 +165,31 @@ class ScratchDatabases:
                 )
             with contextlib.suppress(VerifyError):
                 _run_on_server(url, "drop a scratch database", statements)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while the block runs (main thread only), then restore them.
+
+    A signal that came meanwhile is delivered once the block ends, so cleanup is not cut short
+    and the cancel still happens.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+
+    def hold(number: int, frame: object) -> None:
+        arrived.append(number)
+
+    previous = {number: signal.signal(number, hold) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        for number in arrived[:1]:
+            signal.raise_signal(number)
 
 
 def _run_on_server(url: URL, doing: str, statements: list[str]) -> None:

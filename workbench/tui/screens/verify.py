@@ -25,6 +25,8 @@ from workbench.core.runner import RunningOperation
 from workbench.core.verify import CHECKS, CheckResult, VerifyError, VerifyReport, verify_result
 from workbench.tui.keys import Scope, bindings_for
 
+CANCEL_GRACE_SECONDS = 15.0
+"""How long stopped checks get to drop their scratch databases before being terminated."""
 STATUS_MARKS = {
     "passed": ("✓ passed ", "bold green"),
     "failed": ("✗ FAILED ", "bold red"),
@@ -159,7 +161,7 @@ class VerifyScreen(ModalScreen[None]):
         """Close; checks still running are stopped, and their scratch databases dropped."""
         self.closed = True
         if self._running is not None and not self.ended:
-            self._running.cancel()
+            self._running.cancel(CANCEL_GRACE_SECONDS)
         self.dismiss(None)
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
