@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from workbench.core.databases import DatabaseTarget
 from workbench.core.runner import RunningOperation
 from workbench.core.verify import CHECKS, CheckResult, VerifyError, VerifyReport, verify_result
+from workbench.errors import describe_failure
 from workbench.tui.keys import Scope, bindings_for
 
 CANCEL_GRACE_SECONDS = 15.0
@@ -175,9 +176,13 @@ class VerifyScreen(ModalScreen[None]):
 
         try:
             self._running = self._start()
+            if self.closed:
+                self._running.cancel(CANCEL_GRACE_SECONDS)
             report, error = verify_result(self._running, on_check=checked), None
         except VerifyError as exc:
             report, error = None, str(exc)
+        except Exception as exc:
+            report, error = None, describe_failure(exc)
         if not (worker.is_cancelled or self.closed):
             self.app.call_from_thread(self._ended, report, error)
 
