@@ -1087,12 +1087,12 @@ def _recreates_on_sqlite(group: ops.ModifyTableOps) -> bool:
 
 
 def _index_sameness(drop: ops.DropIndexOp, create: ops.CreateIndexOp) -> str | None:
-    """ "same" for an unchanged index, "reflected" when only unreflected details differ; else None.
+    """How alike a dropped index and its re-creation are: "same", "reflected", or None (changed).
 
     Autogenerate keeps the reflected index on the drop op; only then is "unchanged" known.
     Reflected expressions lose casts' spelling, COLLATE and table qualifiers (PostgreSQL gives
     ``lower(name::text)`` for ``lower(users.name) COLLATE "C"``), so they are also compared
-    with those left out.
+    with those left out: "reflected" means only such details differ.
     """
     before = drop._reverse
     if before is None or bool(before.unique) != bool(create.unique):
