@@ -337,7 +337,12 @@ def _where_databases_stand(app: Any, directory: str | None) -> list[dict[str, An
 
 
 def main() -> int:
-    """Run the operation read from stdin; the exit status says how it ended."""
+    """Run the operation read from stdin; the exit status says how it ended.
+
+    SIGINT is the workbench's cancel, so it raises KeyboardInterrupt here even when this
+    process inherited it ignored (a background job, ``nohup``).
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     events = EventWriter(os.fdopen(os.dup(1), "wb"))
     output = CapturedOutput(events)
     output.start()

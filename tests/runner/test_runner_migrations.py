@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 from runner_projects import (
@@ -265,6 +266,31 @@ def test_cancelling_a_long_migration_leaves_a_consistent_database(make_project, 
         assert state.tables == frozenset()
     (database,) = final["databases"]
     assert set(database["revisions"]) == (state.versions or set())
+
+
+@SQLITE_ONLY
+def test_a_cancel_reaches_a_child_started_with_the_interrupt_ignored(make_project):
+    project = make_project()
+    init_migrations(project)
+    table_revision(project, "aaaa0001")
+    write_revision(project, "bbbb0002", "aaaa0001", upgrade=INTERRUPTIBLE_UPGRADE)
+
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a background job or nohup has it
+    try:
+        running = start(project, "upgrade", revision="head")
+    finally:
+        signal.signal(signal.SIGINT, ignored)
+    events = []
+    with watchdog(running):
+        for event in running.events():
+            events.append(event)
+            if event["event"] == "step" and event["phase"] == "started" and event["number"] == 2:
+                time.sleep(1.0)
+                running.cancel(grace_seconds=30.0)
+
+    assert events[-1]["event"] == "cancelled", describe_events(events)
+    assert running.returncode == 130
+    assert project.state().versions == {"aaaa0001"}
 
 
 @SQLITE_ONLY
