@@ -102,15 +102,24 @@ def downgrade():
 '''
 
 
-def scratch_databases(project) -> set[str]:
-    """The databases on the project's server named like verify's scratch ones."""
+def databases_named(project, query: str) -> set[str]:
+    """The names one query on the project's server returns."""
     engine = sa.create_engine(project.database_url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            names = connection.exec_driver_sql("SELECT datname FROM pg_database").scalars()
-            return {name for name in names if name.startswith(SCRATCH_PREFIX)}
+            return set(connection.execute(sa.text(query)).scalars())
     finally:
         engine.dispose()
+
+
+def sleeping_scratch_database(project) -> str | None:
+    """The scratch database where the slow upgrade is sleeping now, if it is."""
+    names = databases_named(
+        project,
+        "SELECT datname FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%'"
+        f" AND datname LIKE '{SCRATCH_PREFIX}%'",
+    )
+    return next(iter(names), None)
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.servers)])
@@ -122,17 +131,20 @@ async def test_closing_during_the_checks_stops_them_and_drops_the_scratch_databa
     tui.project.db("migrate", "-m", "users", "--rev-id", "aaaa0001")
     tui.project.db("upgrade")
     (tui.project.migrations / "versions" / "bbbb0002_slow.py").write_text(SLOW_UPGRADE)
-    before = scratch_databases(tui.project)
     app = tui.app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("V", "enter")
         screen = app.screen
-        await wait_for(pilot, lambda: scratch_databases(tui.project) - before != set(), 60)
-        await wait_for(pilot, lambda: "upgrade       … running" in screen_text(app), 60)
+        await wait_for(pilot, lambda: sleeping_scratch_database(tui.project) is not None, 60)
+        scratch = sleeping_scratch_database(tui.project)
+        running = screen.running
         assert not screen.ended
 
         await pilot.press("escape")
 
         assert not isinstance(app.screen, VerifyScreen)
-        await wait_for(pilot, lambda: scratch_databases(tui.project) == before, 60)
+        await wait_for(pilot, lambda: running.returncode is not None, 30)
+        assert running.returncode == 130  # cancelled, not terminated
+        all_databases = "SELECT datname FROM pg_database"
+        assert scratch not in databases_named(tui.project, all_databases)

@@ -153,18 +153,26 @@ class ScratchDatabases:
             self._drop_each()
 
     def _drop_each(self) -> None:
-        """Drop the server databases one by one; one that cannot be dropped is left."""
+        """Drop the server databases one by one; one that cannot be dropped is left.
+
+        On PostgreSQL, connections still open on it (a cancelled statement's) are ended by
+        ``WITH (FORCE)`` (13 and later), or else terminated first.
+        """
         while self.created:
             url, database = self.created.pop()
-            statements = [f"DROP DATABASE IF EXISTS {database}"]
+            attempts = [[f"DROP DATABASE IF EXISTS {database}"]]
             if url.get_backend_name() == "postgresql":
-                statements.insert(
-                    0,
+                terminate = (
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    f" WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+                    f" WHERE datname = '{database}' AND pid <> pg_backend_pid()"
                 )
-            with contextlib.suppress(VerifyError):
-                _run_on_server(url, "drop a scratch database", statements)
+                attempts = [[f"{attempts[0][0]} WITH (FORCE)"], [terminate, *attempts[0]]]
+            for statements in attempts:
+                try:
+                    _run_on_server(url, "drop a scratch database", statements)
+                    break
+                except VerifyError:
+                    continue
 
 
 @contextlib.contextmanager

@@ -126,7 +126,7 @@ class VerifyScreen(ModalScreen[None]):
         super().__init__()
         self._targets = tuple(targets)
         self._start = start
-        self._running: RunningOperation | None = None
+        self.running: RunningOperation | None = None
         self.checks: list[CheckResult] = []
         self.report: VerifyReport | None = None
         self.started = False
@@ -161,8 +161,8 @@ class VerifyScreen(ModalScreen[None]):
     def action_close_verify(self) -> None:
         """Close; checks still running are stopped, and their scratch databases dropped."""
         self.closed = True
-        if self._running is not None and not self.ended:
-            self._running.cancel(CANCEL_GRACE_SECONDS)
+        if self.running is not None and not self.ended:
+            self.running.cancel(CANCEL_GRACE_SECONDS)
         self.dismiss(None)
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
@@ -175,10 +175,10 @@ class VerifyScreen(ModalScreen[None]):
                 self.app.call_from_thread(self._checked, check)
 
         try:
-            self._running = self._start()
+            self.running = self._start()
             if self.closed:
-                self._running.cancel(CANCEL_GRACE_SECONDS)
-            report, error = verify_result(self._running, on_check=checked), None
+                self.running.cancel(CANCEL_GRACE_SECONDS)
+            report, error = verify_result(self.running, on_check=checked), None
         except VerifyError as exc:
             report, error = None, str(exc)
         except Exception as exc:
