@@ -44,6 +44,13 @@ from workbench.errors import WorkbenchError, describe_failure
 from workbench.reviewing import no_bytecode
 
 
+def _async_engine(url: Any, **options: Any) -> Any:
+    """An async engine; SQLAlchemy's asyncio support (which needs greenlet) only loads for one."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    return create_async_engine(url, **options)
+
+
 @contextmanager
 def _engines_on_scratch(
     scratch: ScratchDatabases, multidb: bool
@@ -58,7 +65,6 @@ def _engines_on_scratch(
     call of the yielded function points them at a fresh set of scratch databases.
     """
     from sqlalchemy import create_engine
-    from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
     engines = getattr(migrate_extension().db, "engines", None)
@@ -81,7 +87,7 @@ def _engines_on_scratch(
             name = key or "default"
             url = scratch.create(original.url, name)
             is_async = hasattr(original, "sync_engine")
-            engine = (create_async_engine if is_async else create_engine)(url, poolclass=NullPool)
+            engine = (_async_engine if is_async else create_engine)(url, poolclass=NullPool)
             made.append(engine)
             engines[key] = engine
             text = url.render_as_string(hide_password=False)

@@ -122,3 +122,16 @@ def test_verify_gives_every_bind_its_own_scratch_database(make_project):
     assert scratch["default"] != scratch["users"]
     assert project.url() not in scratch.values()
     assert project.snapshot() == before
+
+
+@SQLITE_ONLY
+def test_verify_runs_where_greenlet_is_not_installed(make_project, tmp_path):
+    project = make_project()
+    start_project(project)
+    no_greenlet = tmp_path / "no_greenlet"
+    no_greenlet.mkdir()
+    (no_greenlet / "greenlet.py").write_text('raise ImportError("No module named greenlet")\n')
+
+    result = project.db("verify", env={"PYTHONPATH": str(no_greenlet)})
+
+    assert result.stdout.splitlines()[0] == "PASS single-head: one head: aaaa0001"
