@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from branch_histories import commit_all, git, git_init, load_graph, write_revision
+from branch_histories import load_graph, write_revision
+from git_repos import commit_all, git, git_init
 
 SQLITE_AND_POSTGRESQL = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from branch_histories import commit_all, database, git, git_init, load_graph, write_revision
+from branch_histories import database, load_graph, write_revision
+from git_repos import commit_all, git, git_init
 
 from workbench.core.doctor import describe_problems, diagnose, examine
 from workbench.core.gitinfo import GitLocation, locate_revision, repository_root

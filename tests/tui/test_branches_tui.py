@@ -5,12 +5,11 @@ Each test presses the keys a person would and then reads the files and the versi
 
 from __future__ import annotations
 
-import os
-import subprocess
 import textwrap
 from pathlib import Path
 
 from conftest import SIZE, SQLITE_AND_POSTGRES, screen_text, settle, wait_for
+from git_repos import git
 from textual.screen import Screen
 from textual.widgets import Input, OptionList
 from tui_revisions import REVISION_TEMPLATE, TWO_HEADS
@@ -20,15 +19,6 @@ from workbench.tui.screens.linearize import LinearizeScreen
 from workbench.tui.screens.merge_plan import MergePlanScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.widgets.problem_banner import ProblemBanner
-
-GIT_ENVIRONMENT = {
-    "GIT_AUTHOR_NAME": "Workbench Tests",
-    "GIT_AUTHOR_EMAIL": "tests@example.com",
-    "GIT_COMMITTER_NAME": "Workbench Tests",
-    "GIT_COMMITTER_EMAIL": "tests@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 
 def write_revision(
@@ -61,13 +51,6 @@ def line_of(path: Path, text: str) -> int:
     """The number of the first line of a file containing ``text``."""
     lines = path.read_text().splitlines()
     return next(number for number, line in enumerate(lines, 1) if text in line)
-
-
-def git(folder: Path, *args: str) -> None:
-    """Run git with a fixed identity and no user configuration."""
-    subprocess.run(
-        ["git", *args], cwd=folder, env={**os.environ, **GIT_ENVIRONMENT}, check=True, timeout=60
-    )
 
 
 def on_main_screen(app) -> bool:
