@@ -24,6 +24,7 @@ from flask import current_app
 
 from workbench.alembic_config import Config
 from workbench.core.editor import EditorError, open_in_editor
+from workbench.core.identifiers import UnsafeValue, check_new_revision, docstring_text
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import migration_extension, require_migrations_folder
@@ -203,6 +204,34 @@ def _current_revisions(config: AlembicConfig, script: ScriptDirectory) -> tuple[
     return tuple(found)
 
 
+def new_revision_values(
+    config: AlembicConfig, message: str | None, rev_id: str | None, branch_label: str | None
+) -> str | None:
+    """Check the id and label typed for a new revision; return the message as templates need it.
+
+    Raises ``WorkbenchError`` (nothing written) for an unsafe id or label, an id the history
+    already has or a label it already uses. The message comes back escaped for the docstring
+    the template puts it in, so any message gives a file Alembic loads and reads back as typed.
+    """
+    try:
+        check_new_revision(rev_id, branch_label)
+    except UnsafeValue as exc:
+        raise WorkbenchError(str(exc)) from exc
+    script = ScriptDirectory.from_config(config)
+    if rev_id is not None or branch_label is not None:
+        ids: dict[str, str] = {}
+        labels: dict[str, str] = {}
+        for sc in script.walk_revisions():
+            ids[sc.revision] = os.path.relpath(sc.path)
+            for label in alembic_util.to_tuple(getattr(sc.module, "branch_labels", None)) or ():
+                labels[label] = sc.revision
+        try:
+            check_new_revision(rev_id, branch_label, ids, labels)
+        except UnsafeValue as exc:
+            raise WorkbenchError(str(exc)) from exc
+    return None if message is None else docstring_text(message, script.output_encoding)
+
+
 @reports_failures
 def list_templates() -> list[tuple[str, str]]:
     """List the templates ``init`` can use, with their one-line synopsis."""
@@ -259,6 +288,7 @@ def revision(
 ) -> list[Script]:
     """Create a new revision file; returns the scripts written (none if nothing changed)."""
     config = migration_config(directory, x_arg, ["autogenerate"] if autogenerate else ())
+    message = new_revision_values(config, message, rev_id, branch_label)
     with fresh_configure_args():
         result = alembic_command.revision(
             config,
@@ -336,6 +366,7 @@ def merge(
 ) -> Script:
     """Create a revision that merges the given revisions; returns it."""
     config = migration_config(directory, x_arg)
+    message = new_revision_values(config, message, rev_id, branch_label)
     with fresh_configure_args():
         result = alembic_command.merge(
             config, revisions, message=message, branch_label=branch_label, rev_id=rev_id

@@ -29,6 +29,7 @@ from workbench.commands import (
     migrate_extension,
     migration_config,
     migrations_dir_or_none,
+    new_revision_values,
     reports_failures,
     scripts_list,
 )
@@ -416,11 +417,12 @@ def preview(
     from alembic.autogenerate import RevisionContext
 
     config = migration_config(directory, x_arg, ["autogenerate"])
+    template_message = new_revision_values(config, message, rev_id, branch_label)
     script = ScriptDirectory.from_config(config)
     locations = _version_locations(config, script)
     watch = _AutogenerateWatch(with_sql=with_sql)
     command_args = {
-        "message": message,
+        "message": template_message,
         "autogenerate": True,
         "sql": False,
         "head": head,
@@ -495,11 +497,12 @@ def migrate_reviewed(
     twice; a review that fails says so in a finding rather than failing the written migration.
     """
     config = migration_config(directory, x_arg, ["autogenerate"])
+    template_message = new_revision_values(config, message, rev_id, branch_label)
     watch = _AutogenerateWatch(with_sql=False)
     with collector_paused(), fresh_configure_args():
         result = alembic_command.revision(
             config,
-            message,
+            template_message,
             autogenerate=True,
             sql=sql,
             head=head,

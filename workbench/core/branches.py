@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import GraphError, RevisionGraph, build_graph
+from workbench.core.identifiers import UnsafeValue, check_new_revision
 from workbench.core.plan import Plan, plan_upgrade
 from workbench.core.scan import ScannedRevision, collector_paused
 from workbench.core.touches import COLUMN_KINDS, NOT_UNDERSTOOD, BodyCache, Touch
@@ -408,9 +409,13 @@ def plan_merge(
     for parent in parents:
         if graph.children[parent]:
             raise GraphError(f"Revision {parent} is not a head revision")
+    labels = {label: r for r, scanned in graph.revisions.items() for label in scanned.branch_labels}
+    paths = {r: scanned.path for r, scanned in graph.revisions.items()}
+    try:
+        check_new_revision(revision, branch_label, paths, labels)
+    except UnsafeValue as exc:
+        raise GraphError(str(exc)) from exc
     new_id = revision or NEW_MERGE
-    if new_id in graph.revisions:
-        raise GraphError(f"revision {new_id} already exists")
     text = message if message is not None else DEFAULT_MERGE_MESSAGE
     merged = build_graph(
         [

@@ -187,7 +187,8 @@ def _linearize_fixes(
             check = check_linearize(graph, head, onto, statuses)
         except LinearizeRefused:
             continue
-        allowed.append((len(check.branch), f"{command} linearize {head} --onto {onto}"))
+        fix = _command_line(command, "linearize", head, "--onto", onto)
+        allowed.append((len(check.branch), fix))
     return tuple(fix for _, fix in sorted(allowed))
 
 
@@ -219,7 +220,7 @@ def _body_problems(
                     WARNING,
                     f"{revision_title(graph, revision)} changes nothing: "
                     "its upgrade and downgrade only pass",
-                    f"{command} edit {revision}",
+                    _command_line(command, "edit", revision),
                     (revision,),
                 )
             )
@@ -340,9 +341,10 @@ def _unknown_revision(
             f"{location.ref} undoes it"
         )
         if len(unknown) == 1:
-            fix, stamp_target = f"{command} stamp --purge {ancestor}", ancestor
+            fix, stamp_target = _command_line(command, "stamp", "--purge", ancestor), ancestor
             checkout = shlex.quote(location.ref)
-            others.append(f"git checkout {checkout} && {command} downgrade {ancestor}")
+            downgrade = _command_line(command, "downgrade", ancestor)
+            others.append(f"git checkout {checkout} && {downgrade}")
     if several_databases and fix is not None:
         sentences.append("stamp and downgrade act on every database this app migrates")
     return problem(
@@ -354,6 +356,14 @@ def _unknown_revision(
         other_fixes=tuple(others),
         stamp_target=stamp_target,
     )
+
+
+def _command_line(command: str, *arguments: str) -> str:
+    """``command`` followed by shell-quoted arguments: a line that works pasted into a shell.
+
+    Revision ids read from a database or a file can hold quotes, spaces or ``$``.
+    """
+    return " ".join([command, *(shlex.quote(argument) for argument in arguments)])
 
 
 def _known_ancestors(graph: RevisionGraph, location: GitLocation) -> list[str]:
@@ -392,8 +402,8 @@ def _stale_rows(
         if any(row in graph.ancestors([other]) for other in rows if other != row)
     ]
     tops = [row for row in rows if row not in stale]
-    fixes = [f"{command} stamp --purge {tops[0]}"] if tops else []
-    fixes.extend(f"{command} stamp {top}" for top in tops[1:])
+    fixes = [_command_line(command, "stamp", "--purge", tops[0])] if tops else []
+    fixes.extend(_command_line(command, "stamp", top) for top in tops[1:])
     return problem(
         "stale_rows",
         ERROR,

@@ -10,6 +10,7 @@ from typing import Any
 
 from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import RevisionGraph
+from workbench.core.identifiers import one_line
 from workbench.core.layout import LayoutRow, layout_graph, row_order
 from workbench.core.scan import Diagnostic
 
@@ -48,10 +49,11 @@ def graph_text(
             tags.append("(head)")
         tags.extend(f"[{name}]" for name in markers.get(row.revision, ()))
         if scanned.branch_labels:
-            tags.append(f"({', '.join(scanned.branch_labels)})")
+            tags.append(one_line(f"({', '.join(scanned.branch_labels)})"))
         tag_text = " ".join(tags)
-        line = f"{row.glyphs:<{width}}  {row.revision[:SHORT_ID]:<{SHORT_ID}}  "
-        line += f"{tag_text} {scanned.message}" if tag_text else scanned.message
+        message = one_line(scanned.message)
+        line = f"{row.glyphs:<{width}}  {one_line(row.revision[:SHORT_ID]):<{SHORT_ID}}  "
+        line += f"{tag_text} {message}" if tag_text else message
         lines.append(line.rstrip())
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -145,8 +147,7 @@ def graph_mermaid(
     node_ids = {row.revision: f"r{index}" for index, row in enumerate(rows)}
     lines = ["flowchart BT"]
     for row in rows:
-        text = labels[row.revision].replace('"', "#quot;").replace("\n", "<br/>")
-        lines.append(f'  {node_ids[row.revision]}["{text}"]')
+        lines.append(f'  {node_ids[row.revision]}["{_mermaid_text(labels[row.revision])}"]')
     for row in rows:
         for parent in graph.parents[row.revision]:
             if parent in shown:
@@ -160,20 +161,42 @@ def graph_mermaid(
 def _node_labels(
     graph: RevisionGraph, markers: Mapping[str, list[str]], rows: Sequence[LayoutRow]
 ) -> dict[str, str]:
-    """Each shown revision's label: short id and markers, then its message."""
+    """Each shown revision's label: short id and markers, a line break, then its message.
+
+    The id and message are shown on one line each, whatever control characters they hold.
+    """
     labels = {}
     for row in rows:
         tags = ["(head)"] if row.revision in graph.heads else []
         tags.extend(f"[{name}]" for name in markers.get(row.revision, ()))
-        first = " ".join([row.revision[:SHORT_ID], *tags])
-        labels[row.revision] = f"{first}\n{graph.revisions[row.revision].message}"
+        first = one_line(" ".join([row.revision[:SHORT_ID], *tags]))
+        labels[row.revision] = f"{first}\n{one_line(graph.revisions[row.revision].message)}"
     return labels
 
 
 def _quote(text: str) -> str:
-    """A DOT string literal."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A DOT string literal; a line break in ``text`` becomes DOT's ``\\n``, nothing else breaks."""
+    lines = (one_line(line) for line in text.split("\n"))
+    escaped = "\\n".join(line.replace("\\", "\\\\").replace('"', '\\"') for line in lines)
     return f'"{escaped}"'
+
+
+def _mermaid_text(text: str) -> str:
+    """A Mermaid node label's text: entity codes for the characters Mermaid reads as markup.
+
+    ``#`` starts Mermaid's own entity codes, so it is escaped first; a line break becomes
+    ``<br/>``.
+    """
+    escaped = text.replace("#", "#35;")
+    for char, code in (
+        ('"', "#quot;"),
+        ("&", "#amp;"),
+        ("<", "#lt;"),
+        (">", "#gt;"),
+        ("`", "#96;"),
+    ):
+        escaped = escaped.replace(char, code)
+    return "<br/>".join(one_line(line) for line in escaped.split("\n"))
 
 
 def status_table(statuses: Sequence[DatabaseStatus]) -> str:

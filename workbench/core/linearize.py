@@ -17,6 +17,7 @@ from workbench.core.branches import split_branches
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.files import OpenedFile, open_file, save_if_unchanged
 from workbench.core.graph import RevisionGraph, build_graph
+from workbench.core.identifiers import revision_id_problem
 from workbench.core.scan import ScannedRevision, scan_source
 
 _REVISES_LINE = re.compile(r"^(Revises:[ \t]*)([^\r\n]*)", re.M)
@@ -140,6 +141,9 @@ def plan_linearize(
 ) -> LinearizePlan:
     """Check the move, read the first revision's file and compute its new text and history."""
     check = check_linearize(graph, head, onto, statuses)
+    problem = revision_id_problem(check.onto, max_length=None)
+    if problem is not None:
+        raise LinearizeRefused(f"{problem}; linearize writes only ids safe in a file and in SQL")
     scanned = graph.revisions[check.first]
     try:
         opened = open_file(scanned.path)

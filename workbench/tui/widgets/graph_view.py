@@ -23,6 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from workbench.core.graph import RevisionGraph
+from workbench.core.identifiers import one_line
 from workbench.core.layout import LayoutRow
 from workbench.tui.keys import Scope, bindings_for
 
@@ -376,9 +377,9 @@ class GraphView(ScrollView, can_focus=True):
         for name in self.markers.get(revision, ()):
             add(f"[{name}] ", style("graph-view--database"))
         for label in scanned.branch_labels:
-            add(f"({label}) ", style("graph-view--label"))
+            add(f"({one_line(label)}) ", style("graph-view--label"))
         message_style = style("graph-view--problem") if revision in self._problems else None
-        self._add_searchable(scanned.message, message_style, add)
+        self._add_searchable(one_line(scanned.message), message_style, add)
         return Strip(segments).adjust_cell_length(self.scrollable_content_region.width, base)
 
     def _add_glyphs(self, glyphs: str, add: SegmentSink) -> None:

@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from workbench.core.identifiers import one_line
 from workbench.tui.highlight import highlighted
 
 SHORT_ID = 12
@@ -53,11 +54,11 @@ def header_table(facts: RevisionFacts) -> Table:
     if facts.is_head:
         title.append("  head", style="bold green")
     table.add_row("revision", title)
-    table.add_row("message", Text(facts.message))
+    table.add_row("message", Text(one_line(facts.message)))
     table.add_row("parents", _ids(facts.parents))
     table.add_row("children", _ids(facts.children))
     if facts.branch_labels:
-        table.add_row("labels", ", ".join(facts.branch_labels))
+        table.add_row("labels", Text(one_line(", ".join(facts.branch_labels))))
     if facts.depends_on:
         table.add_row("depends on", ", ".join(facts.depends_on))
     if facts.databases:
