@@ -329,7 +329,12 @@ class WorkbenchOperations(WorkbenchViewer):
         on_top = "on top of " + (head[:SHORT_ID] if head != "head" else "the head")
         from workbench.tui.screens.new_revision import NewRevisionScreen
 
-        form = NewRevisionScreen(f"A new revision {on_top}.")
+        graph = history.graph
+        form = NewRevisionScreen(
+            f"A new revision {on_top}.",
+            existing={revision: scanned.path for revision, scanned in graph.revisions.items()},
+            labels={label: r for r, s in graph.revisions.items() for label in s.branch_labels},
+        )
 
         def answered(answer: NewRevisionAnswer | None) -> None:
             if answer is None:

@@ -110,6 +110,7 @@ class MergePlanScreen(ModalScreen[MergePlan | None]):
         #merge-heading { margin-top: 1; text-style: bold; }
         #after { margin-top: 1; }
         #buttons { height: auto; align-horizontal: right; }
+        #problem { color: $error; text-style: bold; }
         #buttons Button { margin-left: 2; }
     }
     """
@@ -135,6 +136,7 @@ class MergePlanScreen(ModalScreen[MergePlan | None]):
                 yield Input(plan.message, placeholder="message", id="message")
                 yield Input(placeholder="revision id (empty: a random one)", id="rev-id")
                 yield Input(placeholder="branch label (optional)", id="branch-label")
+                yield Static(id="problem")
                 yield Static(upgrade_renderable(plan, graph, plan.message), id="after")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -181,6 +183,7 @@ class MergePlanScreen(ModalScreen[MergePlan | None]):
         try:
             self.plan = self._replan(message, rev_id, branch_label)
         except GraphError as exc:
+            self.query_one("#problem", Static).update(Text(f"✖ cannot merge: {exc}"))
             self.notify(f"cannot merge: {exc}", severity="error")
             return
         self.dismiss(self.plan)

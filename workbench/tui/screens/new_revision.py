@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Input, Static
 
+from workbench.core.identifiers import UnsafeValue, check_new_revision
 from workbench.tui.keys import Scope, bindings_for
 
 
@@ -40,13 +43,26 @@ class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
             padding: 1 2;
         }
         Input { margin: 0 0 1 0; }
+        #problem { color: $error; text-style: bold; }
     }
     """
 
-    def __init__(self, explanation: str, autogenerate: bool = True) -> None:
+    def __init__(
+        self,
+        explanation: str,
+        autogenerate: bool = True,
+        existing: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
+        """``existing`` maps the history's ids to their files, ``labels`` each label to its owner.
+
+        The typed id and label are refused here, before anything runs, when unsafe or taken.
+        """
         super().__init__()
         self._explanation = explanation
         self._autogenerate = autogenerate
+        self._existing = existing or {}
+        self._labels = labels or {}
 
     def compose(self) -> ComposeResult:
         """The explanation, the inputs and the switches."""
@@ -64,6 +80,7 @@ class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
             yield Checkbox(
                 "splice: allow a new branch from a revision that is not a head", id="splice"
             )
+            yield Static(id="problem")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,17 +93,29 @@ class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
         self.action_submit()
 
     def action_submit(self) -> None:
-        """Accept, unless the message is empty."""
+        """Accept, unless the message is empty or the id or label is unsafe or taken.
+
+        A refusal is written in the form, where it stays until the next try.
+        """
         message = self.query_one("#message", Input).value.strip()
         if not message:
             self.notify("type a message first", severity="warning")
             return
+        rev_id = self.query_one("#rev-id", Input).value.strip() or None
+        branch_label = self.query_one("#branch-label", Input).value.strip() or None
+        problem = self.query_one("#problem", Static)
+        try:
+            check_new_revision(rev_id, branch_label, self._existing, self._labels)
+        except UnsafeValue as exc:
+            problem.update(Text(f"✖ {exc}"))
+            return
+        problem.update("")
         self.dismiss(
             NewRevisionAnswer(
                 message=message,
                 autogenerate=self.query_one("#autogenerate", Checkbox).value,
-                rev_id=self.query_one("#rev-id", Input).value.strip() or None,
-                branch_label=self.query_one("#branch-label", Input).value.strip() or None,
+                rev_id=rev_id,
+                branch_label=branch_label,
                 splice=self.query_one("#splice", Checkbox).value,
             )
         )
