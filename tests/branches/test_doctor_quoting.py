@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import pytest
 from branch_histories import database, load_graph, write_revision
 
 from workbench.core.doctor import describe_problems, diagnose, examine
@@ -41,3 +42,17 @@ def test_linearize_alternatives_are_quoted(tmp_path: Path) -> None:
         words = shlex.split(fix)
         assert words[:3] == ["flask", "db", "linearize"]
         assert {words[3], words[5]} == {"b'2", "c 3"} and words[4] == "--onto"
+
+
+def test_linearize_refuses_to_write_an_unsafe_id_into_a_file(tmp_path: Path) -> None:
+    from workbench.core.linearize import LinearizeRefused, plan_linearize
+
+    write_revision(tmp_path, "a1", None, CREATE)
+    write_revision(tmp_path, "b2", "a1", "op.add_column('user', sa.Column('x', sa.Text()))")
+    write_revision(tmp_path, 'c"3', "a1", "op.add_column('user', sa.Column('y', sa.Text()))")
+    graph = load_graph(tmp_path)
+    statuses = [database(graph, "default", ["a1"])]
+
+    with pytest.raises(LinearizeRefused, match="^revision id 'c\"3' contains '\"'"):
+        plan_linearize(graph, "b2", 'c"3', statuses)
+    assert plan_linearize(graph, 'c"3', "b2", statuses).check.onto == "b2"
