@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import GraphError, RevisionGraph, build_graph
-from workbench.core.identifiers import UnsafeValue, check_new_revision
+from workbench.core.identifiers import UnsafeValue, check_new_revision, one_line
 from workbench.core.plan import Plan, plan_upgrade
 from workbench.core.scan import ScannedRevision, collector_paused
 from workbench.core.touches import COLUMN_KINDS, NOT_UNDERSTOOD, BodyCache, Touch
@@ -434,8 +434,8 @@ def plan_merge(
 
 
 def revision_title(graph: RevisionGraph, revision: str) -> str:
-    """A revision id with its message: ``bbbb0002 (add email)``."""
-    message = graph.revisions[revision].message
+    """A revision id with its message, on one line: ``bbbb0002 (add email)``."""
+    message = one_line(graph.revisions[revision].message)
     return f"{revision} ({message})" if message else revision
 
 

@@ -1,4 +1,4 @@
-"""Every command the doctor prints works pasted into a shell, whatever the revision ids hold."""
+"""Doctor and linearize on odd ids and messages: quoted fixes, one-line titles, safe writes."""
 
 from __future__ import annotations
 
@@ -57,3 +57,16 @@ def test_linearize_refuses_to_write_an_unsafe_id_into_a_file(tmp_path: Path) -> 
     with pytest.raises(LinearizeRefused, match=re.escape("revision id 'c\"3' contains '\"'")):
         plan_linearize(graph, "b2", 'c"3', statuses)
     assert plan_linearize(graph, 'c"3', "b2", statuses).check.onto == "b2"
+
+
+def test_a_message_with_line_breaks_stays_on_its_line_in_the_doctor_report(tmp_path: Path) -> None:
+    write_revision(tmp_path, "a1", None, CREATE)
+    path = write_revision(tmp_path, "b2", "a1", message="nothing")
+    path.write_text(path.read_text().replace('"""nothing', '"""nothing\\nyet \\x1b[2J', 1))
+    graph = load_graph(tmp_path)
+    assert graph.revisions["b2"].message == "nothing\nyet \x1b[2J"
+
+    report = describe_problems(examine(graph, [database(graph, "default", ["a1"])]))
+
+    assert "warning: b2 (nothing␤yet \\x1b[2J) changes nothing" in report
+    assert "\x1b" not in report
