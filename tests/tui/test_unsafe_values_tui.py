@@ -6,6 +6,7 @@ from conftest import SIZE, SQLITE_ONLY, graph_line, screen_text, settle, wait_fo
 from textual.widgets import Checkbox, Input, Static
 from tui_revisions import TWO_HEADS, Rev
 
+from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.merge_plan import MergePlanScreen
 from workbench.tui.screens.new_revision import NewRevisionScreen
 
@@ -82,3 +83,9 @@ async def test_control_characters_in_a_message_stay_on_its_row(make_tui_project)
         app.graph_view.select_revision("e5000000")
         await settle(app, pilot)
         assert "first␤second \\x1b[31mred" in screen_text(app)
+
+        await pilot.press("u")
+        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: "first␤second" in screen_text(app))
+        (row,) = [line for line in screen_text(app).splitlines() if "first␤second" in line]
+        assert "e5000000" in row and "first␤second \\x1b[31mred" in row

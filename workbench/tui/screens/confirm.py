@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from workbench.core.identifiers import one_line
 from workbench.core.plan import DatabasePlan, Plan
 from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
@@ -46,7 +47,7 @@ def database_plan_text(plan: Plan, database: DatabasePlan, messages: Mapping[str
         for number, revision in enumerate(database.revisions[:SHOWN_STEPS], 1):
             text.append(f"  {number:>4}. ", style="dim")
             text.append(revision[:SHORT_ID].ljust(SHORT_ID), style="bold")
-            text.append(f"  {messages.get(revision, '')}\n")
+            text.append(f"  {one_line(messages.get(revision, ''))}\n")
         if count > SHOWN_STEPS:
             text.append(f"        … and {count - SHOWN_STEPS} more\n", style="dim")
     purged = " (emptied first)" if plan.purge else ""
