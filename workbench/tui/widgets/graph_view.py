@@ -33,7 +33,8 @@ LANE_COLOURS = 6
 SegmentSink = Callable[[str, "Style | None"], None]
 """Appends a piece of text, in a style drawn over the row's, to the row being drawn."""
 TINTS = frozenset({"graph-view--pending", "graph-view--match"})
-GUTTER = {"marked": "✚ ", "pending": "↑ ", "problem": "⚠ ", "plain": "  "}
+GUTTER = {"marked": "✚", "pending": "↑", "problem": "⚠", "plain": " "}
+"""The two gutter cells: marked for a merge or pending on the target, then warned."""
 
 
 class GraphView(ScrollView, can_focus=True):
@@ -356,10 +357,12 @@ class GraphView(ScrollView, can_focus=True):
 
         if revision in self.marked:
             add(GUTTER["marked"], style("graph-view--marked"))
-        elif revision in self._problems:
-            add(GUTTER["problem"], style("graph-view--problem"))
         elif revision in self.pending:
             add(GUTTER["pending"], style("graph-view--head"))
+        else:
+            add(GUTTER["plain"])
+        if revision in self._problems:
+            add(GUTTER["problem"], style("graph-view--problem"))
         else:
             add(GUTTER["plain"])
         self._add_glyphs(row.glyphs, add)
