@@ -29,12 +29,10 @@ STATE_STYLES = {
     DatabaseState.UNREACHABLE: "bold red",
 }
 READING = "reading…"
-COLUMNS = ("database", "current", "state", "pending", "url")
+COLUMNS = ("database", "current", "state", "pending", "location")
 CELL_PADDING = 2
 """The cells' padding, one column on either side (``DataTable.cell_padding``)."""
-URL_MIN_WIDTH = 16
-URL_HEAD = 7
-"""The least a cut URL keeps of its start (``sqlite:``, ``postgre``) before the ``…``."""
+LOCATION_MIN_WIDTH = 12
 Row = tuple[str, str, Text, str, str]
 
 
@@ -48,13 +46,20 @@ def state_text(status: DatabaseStatus) -> Text:
     return Text(label, style=STATE_STYLES[status.state])
 
 
-def fit_url(url: str, width: int) -> str:
-    """The URL in ``width`` cells: cut in the middle, keeping its start and its database name."""
-    if len(url) <= width:
-        return url
-    tail = url[url.rfind("/") :] if "/" in url else ""
-    tail = tail[-(width - URL_HEAD) :] if len(tail) > width - URL_HEAD else tail
-    return f"{url[: max(0, width - 1 - len(tail))]}…{tail}"
+def location(url: str, width: int) -> str:
+    """Where a database lives, in ``width`` cells: ``shop.db``, ``staging-db:5432/shop``.
+
+    The scheme, the driver and the user are left out (the line under the table shows the whole
+    URL); what is still too long loses its start, keeping the database's name.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        place = url
+    elif scheme.startswith("sqlite"):
+        place = rest.rsplit("/", 1)[-1] or "(in memory)"
+    else:
+        place = rest.rpartition("@")[2].partition("?")[0]
+    return place if len(place) <= width else "…" + place[len(place) - width + 1 :]
 
 
 def current_text(status: DatabaseStatus) -> str:
@@ -83,7 +88,7 @@ class DatabasePanel(Vertical):
         super().__init__(id=id)
         self._statuses: dict[str, DatabaseStatus] = {}
         self._rows: Sequence[Row] = ()
-        self._url_width: int | None = None
+        self._location_width: int | None = None
         self.table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
         self._reason = Static("", id="database-reason")
 
@@ -137,7 +142,7 @@ class DatabasePanel(Vertical):
     def _fill(self, rows: Sequence[Row]) -> None:
         """Replace the rows, keeping the cursor on the same database when it is still there.
 
-        Every column gets the width of its widest cell at once, and the URL what is left of
+        Every column gets the width of its widest cell at once, the location what is left of
         the pane: auto-sized columns catch up a frame late (``other br`` on the first frame).
         """
         self._rows = rows
@@ -147,27 +152,27 @@ class DatabasePanel(Vertical):
             max([len(header), *(cell_len(str(row[index])) for row in rows)])
             for index, header in enumerate(COLUMNS[:-1])
         ]
-        self._url_width = url_width = self._room_for_url(widths)
+        self._location_width = location_width = self._room_for_location(widths)
         table.clear(columns=True)
-        for header, width in zip(COLUMNS, [*widths, url_width], strict=True):
+        for header, width in zip(COLUMNS, [*widths, location_width], strict=True):
             table.add_column(header, width=width, key=header)
         for row in rows:
-            table.add_row(*row[:-1], fit_url(row[-1], url_width), key=row[0])
+            table.add_row(*row[:-1], location(row[-1], location_width), key=row[0])
         if rows:
             table.move_cursor(row=min(previous, len(rows) - 1))
 
-    def _room_for_url(self, widths: Sequence[int]) -> int:
-        """The URL column's width: the pane's width less the other columns (the URL's own)."""
+    def _room_for_location(self, widths: Sequence[int]) -> int:
+        """The location's width: the pane's width less the other columns (unknown yet: all)."""
         width = self.table.scrollable_content_region.width
         if not width:
-            return max((len(row[-1]) for row in self._rows), default=URL_MIN_WIDTH)
+            return max((len(row[-1]) for row in self._rows), default=LOCATION_MIN_WIDTH)
         room = width - sum(widths) - CELL_PADDING * len(COLUMNS)
-        return max(room, URL_MIN_WIDTH)
+        return max(room, LOCATION_MIN_WIDTH)
 
     def on_resize(self) -> None:
-        """Fit the URLs to the new width."""
+        """Fit the locations to the new width."""
         widths = [column.width for column in list(self.table.columns.values())[:-1]]
-        if self._rows and self._room_for_url(widths) != self._url_width:
+        if self._rows and self._room_for_location(widths) != self._location_width:
             self._fill(self._rows)
 
     def _show_reason(self) -> None:
