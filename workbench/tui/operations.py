@@ -265,7 +265,7 @@ class WorkbenchOperations(WorkbenchViewer):
             return
         changed = _contents(path) != before
         shown = shown_path(path, self.project_folder)
-        self.notify(f"{shown} changed: re-read" if changed else f"{shown} unchanged", timeout=6)
+        self.notify(f"{'changed, re-read' if changed else 'unchanged'}:\n{shown}", timeout=6)
         self.load_history()
 
     def _edit_inside(self, path: str) -> None:
