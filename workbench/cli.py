@@ -11,6 +11,7 @@ import functools
 import gc
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -335,11 +336,12 @@ def migrate(
     x_arg: tuple[str, ...],
 ) -> None:
     """Autogenerate a new revision file (Alias for 'revision --autogenerate')"""
-    from workbench.cli_review import echo_findings
+    from workbench.cli_review import echo_migrate_findings
     from workbench.reviewing import migrate_reviewed
 
+    folder = _group_directory(directory)
     _, review = migrate_reviewed(
-        _group_directory(directory),
+        folder,
         message,
         sql,
         head,
@@ -349,8 +351,11 @@ def migrate(
         rev_id,
         x_arg=_x_args(x_arg),
     )
-    if review is not None:
-        echo_findings(review, err=True)
+    if review is not None and review.revision is not None:
+        group = click.get_current_context().parent
+        in_folder = f" -d {shlex.quote(folder)}" if folder else ""
+        command_path = group.command_path if group else "flask db"
+        echo_migrate_findings(review, f"{command_path}{in_folder} review {review.revision}")
 
 
 @db.command()
