@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import json
 import os
 import shlex
@@ -195,8 +196,7 @@ def _asks_for_json(command: click.Command, args: list[str]) -> bool:
         return True
     if "output_format" not in names:
         return False
-    pairs = zip(args, [*args[1:], ""], strict=True)
-    return "--format=json" in args or any(pair == ("--format", "json") for pair in pairs)
+    return "--format=json" in args or ("--format", "json") in itertools.pairwise(args)
 
 
 def _interactive_command(function: Callable[P, R]) -> Callable[P, R | None]:

@@ -62,3 +62,11 @@ def test_without_json_errors_stay_one_text_line(make_project):
     assert missing.stderr.startswith("Error: no migrations folder")
     usage = project.db("graph", "--format", "text", "--limit", "x", expect=2)
     assert usage.stdout == "" and "Invalid value for '--limit'" in usage.stderr
+
+
+def test_a_json_command_without_options_still_runs(make_project):
+    project = make_project()
+    project.db("init")
+    project.db("revision", "-m", "first", "--rev-id", "aaaa0001")
+    assert "aaaa0001" in project.db("graph").stdout
+    assert json.loads(project.db("graph", "--format", "json").stdout)["heads"] == ["aaaa0001"]
