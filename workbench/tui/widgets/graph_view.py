@@ -369,11 +369,11 @@ class GraphView(ScrollView, can_focus=True):
         add("  ")
         self._add_searchable(revision[:SHORT_ID].ljust(SHORT_ID), style("graph-view--id"), add)
         add("  ")
+        # the gap ends the date's segment: an SVG run starting with spaces loses them
         add(
-            (scanned.create_date or "").strip()[:DATE_WIDTH].ljust(DATE_WIDTH),
+            (scanned.create_date or "").strip()[:DATE_WIDTH].ljust(DATE_WIDTH) + "  ",
             style("graph-view--date"),
         )
-        add("  ")
         if revision in self._heads:
             add("head ", style("graph-view--head"))
         for name in self.markers.get(revision, ()):
