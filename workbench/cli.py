@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -34,12 +36,38 @@ FORK_ARGS = "workbench.fork_args"
 """Context meta key: the ``db`` group's arguments, when ``tui`` starts in two processes."""
 
 
+class MigrationCommand(click.Command):
+    """A ``flask db`` subcommand; asked for JSON, even a wrong option is a JSON error.
+
+    Options are parsed before the command runs, so ``_migration_command`` never sees such an
+    error: the arguments tell whether JSON was asked for.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        wants_json = _asks_for_json(self, args)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            if not wants_json:
+                raise
+            click.echo(json_error(exc.format_message()))
+            raise click.exceptions.Exit(exc.exit_code) from None
+
+
 class MigrationGroup(click.Group):
     """The ``db`` group; as a plugin it steps aside when the app defines its own ``db`` command.
 
     Apps that already had a ``db`` command pass ``command='database'`` to ``Migrate``; the
     plugin must not hide their command.
     """
+
+    command_class = MigrationCommand
 
     def make_context(
         self,
@@ -137,15 +165,38 @@ def _migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
                 return function(*args, **kwargs)
             except WorkbenchError as exc:
                 stderr.discard()
-                message = f"Error: {exc}"
+                message = str(exc)
             except BrokenPipeError:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 ctx.exit(1)
-        click.echo(message, err=True)
+        if _wants_json(ctx):
+            click.echo(json_error(message))
+        else:
+            click.echo(f"Error: {message}", err=True)
         ctx.exit(1)
         return None
 
     return wrapper
+
+
+def json_error(message: str) -> str:
+    """An error as the ``--json`` commands print it on stdout: ``{"error": "..."}``."""
+    return json.dumps({"error": message})
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    """True when the command was asked for JSON (``--json``, ``--format json``)."""
+    return bool(ctx.params.get("as_json")) or ctx.params.get("output_format") == "json"
+
+
+def _asks_for_json(command: click.Command, args: list[str]) -> bool:
+    """True when a command that can print JSON has ``--json`` or ``--format json`` in args."""
+    names = {param.name for param in command.params}
+    if "as_json" in names and "--json" in args:
+        return True
+    if "output_format" not in names:
+        return False
+    return "--format=json" in args or ("--format", "json") in itertools.pairwise(args)
 
 
 def _interactive_command(function: Callable[P, R]) -> Callable[P, R | None]:
@@ -335,11 +386,12 @@ def migrate(
     x_arg: tuple[str, ...],
 ) -> None:
     """Autogenerate a new revision file (Alias for 'revision --autogenerate')"""
-    from workbench.cli_review import echo_findings
+    from workbench.cli_review import echo_migrate_findings
     from workbench.reviewing import migrate_reviewed
 
+    folder = _group_directory(directory)
     _, review = migrate_reviewed(
-        _group_directory(directory),
+        folder,
         message,
         sql,
         head,
@@ -349,8 +401,11 @@ def migrate(
         rev_id,
         x_arg=_x_args(x_arg),
     )
-    if review is not None:
-        echo_findings(review, err=True)
+    if review is not None and review.revision is not None:
+        group = click.get_current_context().parent
+        in_folder = f" -d {shlex.quote(folder)}" if folder else ""
+        command_path = group.command_path if group else "flask db"
+        echo_migrate_findings(review, f"{command_path}{in_folder} review {review.revision}")
 
 
 @db.command()

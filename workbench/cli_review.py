@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -56,14 +57,55 @@ def _counts(findings: Sequence[ReviewFinding]) -> str:
     return ", ".join(f"{count} {severity}" for severity, count in counts.items() if count)
 
 
-def echo_findings(review: Preview, *, err: bool = False) -> None:
-    """Print a review's findings, one line each, under a line naming the file and the counts."""
+SEVERITY_STYLES = {"block": {"fg": "red", "bold": True}, "warn": {"fg": "yellow", "bold": True}}
+
+
+def echo_migrate_findings(review: Preview, review_command: str) -> None:
+    """After ``migrate`` wrote a file: its findings, then a summary that stands out (stderr).
+
+    Alembic's log lines come before; the findings are set apart from them (a blank line, no
+    ``LEVEL`` word first) and the last lines say what was written, how many findings block,
+    and the command that shows them again. The exit status stays 0, as Flask-Migrate's.
+    """
     findings = review.findings
     if not findings:
         return
-    click.echo(f"Review of {review.path or review.revision}: {_counts(findings)}", err=err)
+    shown = _shown_path(review.path or "")
+    click.echo("", err=True)
+    click.echo(f"Findings of the review of {shown}:", err=True)
     for finding in findings:
-        click.echo(f"  {finding_line(finding)}", err=err)
+        target = ".".join(part for part in (finding.table, finding.column) if part)
+        where = " ".join(
+            part
+            for part in (
+                target,
+                f"(line {finding.line})" if finding.line else "",
+                f"[database {finding.database}]" if finding.database != "default" else "",
+            )
+            if part
+        )
+        severity = click.style(finding.severity, **SEVERITY_STYLES.get(finding.severity, {}))
+        click.echo(f"  {severity}  {finding.rule}  {where}".rstrip(), err=True)
+        click.echo(f"      {finding.message}", err=True)
+        if finding.fix:
+            click.echo(f"      fix: {finding.fix}", err=True)
+    blocks = sum(1 for finding in findings if finding.blocks)
+    if blocks:
+        noun = "finding blocks" if blocks == 1 else "findings block"
+        summary = f"Wrote {shown}, but {blocks} {noun}: fix or acknowledge before upgrading."
+        style = SEVERITY_STYLES["block"]
+    else:
+        summary = f"Wrote {shown}, with {_counts(findings)} from its review."
+        style = {"bold": True}
+    click.echo("", err=True)
+    click.echo(click.style(summary, **style), err=True)
+    click.echo(f"See the findings again with: {review_command}", err=True)
+
+
+def _shown_path(path: str) -> str:
+    """A path relative to the current folder when it is inside it, as a person typed it."""
+    relative = os.path.relpath(path) if path else path
+    return path if not path or relative.startswith("..") else relative
 
 
 def _finding_json(finding: ReviewFinding) -> dict[str, Any]:

@@ -59,9 +59,14 @@ def test_graph_and_status_follow_a_branch_and_its_merge(make_project):
 
     behind = project.db("status", "--json", expect=1)
     (default,) = json.loads(behind.stdout)
-    assert default["state"] == "other branch"
+    assert default["state"] == "needs merge"
     assert default["current"] == ["cccc0003"] and default["pending"] == ["dddd0004"]
-    assert "dddd0004" in default["reason"]
+    assert default["reason"] == (
+        "at head cccc0003; head dddd0004 is on another branch, 1 revision it has not applied: "
+        "merge the heads, or upgrade to heads to apply both"
+    )
+    (line,) = project.db("status", expect=1).stdout.splitlines()
+    assert "needs merge" in line and default["reason"] in line  # the same words as --json
 
     project.db("merge", "-m", "join", "--rev-id", "eeee0005", "cccc0003", "dddd0004")
     project.db("upgrade")
@@ -119,7 +124,11 @@ def test_graph_and_status_work_when_revision_files_cannot_be_imported(make_proje
     assert "8888_latin1.py" in text.stderr
 
     status = json.loads(project.db("status", "--json", expect=1).stdout)
-    assert status[0]["state"] == "other branch"
+    # behind on the main line while the side branch's head exists: a merge is what it needs
+    assert status[0]["state"] == "needs merge"
+    assert status[0]["reason"].startswith(
+        "2 revisions behind head ffff0006; head dddd0004 is on another branch, 1 revision"
+    )
     assert "ffff0006" in status[0]["pending"]
     assert project.snapshot() == before
 

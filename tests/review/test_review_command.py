@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from review_projects import (
@@ -106,12 +107,23 @@ def test_migrate_prints_the_findings_of_the_script_it_wrote(make_project, backen
 
     migrated = project.db("migrate", "-m", "rename", "--rev-id", "bbbb0002")
 
+    assert migrated.returncode == 0  # as Flask-Migrate: the file is written
     assert "Generating" in migrated.stdout
     assert "probable-column-rename" not in migrated.stdout
-    review = migrated.stderr.split("Review of ", 1)[1].splitlines()
-    assert review[0].endswith("bbbb0002_rename.py: 1 block")
-    assert review[1].startswith("  BLOCK probable-column-rename user.name (line ")
+    shown = "migrations/versions/bbbb0002_rename.py"
+    findings = migrated.stderr.split(f"\nFindings of the review of {shown}:\n", 1)[1]
+    lines = findings.splitlines()
+    assert lines[0].startswith("  block  probable-column-rename  user.name (line ")
+    assert lines[1].startswith("      user.name is dropped")
+    assert not [line for line in lines if re.match(r"(INFO|WARN|BLOCK)\b", line)]
+    assert lines[-3:-1] == [
+        "",
+        f"Wrote {shown}, but 1 finding blocks: fix or acknowledge before upgrading.",
+    ]
+    # the command as it was run here (``python -m flask``), ready to paste
+    assert re.fullmatch(r"See the findings again with: .*flask db review bbbb0002", lines[-1])
     assert project.revision_files() == {"aaaa0001_initial.py", "bbbb0002_rename.py"}
+    assert project.db("review", "bbbb0002", expect=1).stdout.count("probable-column-rename") == 1
 
 
 @SQLITE_ONLY

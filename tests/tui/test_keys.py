@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.keys import ACTIONS, WRITING_ACTIONS, Scope, key_label
 from workbench.tui.screens.confirm import ConfirmScreen
@@ -63,7 +65,14 @@ def test_writing_actions_are_the_ones_that_change_files_or_databases():
     } == WRITING_ACTIONS
 
 
-def test_keys_read_as_people_say_them():
-    labels = {entry.action: key_label(entry) for entry in ACTIONS if entry.scope is Scope.GRAPH}
-    assert labels["cursor_down"] == "j / down"
-    assert labels["page_down"] == "PgDn / ctrl+f"
+def test_keys_read_as_the_footer_shows_them():
+    labels = {(entry.scope, entry.action): key_label(entry) for entry in ACTIONS}
+    assert labels[Scope.GRAPH, "cursor_down"] == "j / ↓"
+    assert labels[Scope.GRAPH, "page_down"] == "pgdn / ^f"
+    assert labels[Scope.LISTS, "close"] == "esc / q / ?"
+    assert labels[Scope.CONFIRM, "confirm"] == "^s"
+    footer = WorkbenchApp.get_key_display
+    for entry in ACTIONS:
+        shown = [footer(None, Binding(key, entry.action)) for key in entry.keys.split(",")]  # type: ignore[arg-type]
+        assert key_label(entry) == (entry.key_display or " / ".join(shown)), entry
+        assert "_" not in key_label(entry), entry

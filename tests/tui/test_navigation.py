@@ -222,7 +222,8 @@ async def test_problems_are_shown_in_a_banner_a_list_and_the_rows(make_tui_proje
         banner = app.query_one(ProblemBanner)
         assert banner.display
         assert "2 problems in the revision files" in screen_text(app)
-        assert graph_line(app, "f6000000").startswith("⚠")
+        # pending on the target and warned: the warning sits beside the pending mark
+        assert graph_line(app, "f6000000").startswith("↑⚠")
 
         await pilot.press("exclamation_mark")
         assert isinstance(app.screen, ProblemsScreen)

@@ -386,14 +386,25 @@ async def test_read_only_mode_disables_every_writing_action(make_tui_project):
         await settle(app, pilot)
         bindings = app.screen.active_bindings
         for action in WRITING_ACTIONS:
-            assert app.check_action(action, ()) is None
-        shown = {binding.binding.action: binding for binding in bindings.values()}
-        assert not shown["upgrade_heads"].enabled
+            assert app.check_action(action, ()) is False
+        shown = {binding.binding.action for binding in bindings.values()}
+        assert not shown & WRITING_ACTIONS  # hidden from the footer
+        footer = screen_text(app).splitlines()[-1]
+        assert "Refresh" in footer
+        for label in ("Upgrade", "Downgrade", "Stamp", "Edit", "New", "Merge"):
+            assert label not in footer, label
         assert "(read-only)" in screen_text(app)
 
-        for key in ("u", "U", "D", "S", "e", "c", "M"):
+        for key, label in (("u", "Upgrade"), ("U", "Upgrade heads"), ("D", "Downgrade")):
             await pilot.press(key)
             assert on_main_screen(app), key
+            assert f"{label}: read-only" in notifications(app), key
+            await pilot.press("x")
+        for key in ("S", "e", "c", "M", "L", "V"):
+            await pilot.press(key)
+            assert on_main_screen(app), key
+            assert "read-only" in notifications(app), key
+            await pilot.press("x")
         await pilot.press("s")  # reading stays possible
         await wait_for(pilot, lambda: "CREATE TABLE" in screen_text(app))
         await pilot.press("question_mark")

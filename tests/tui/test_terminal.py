@@ -138,3 +138,23 @@ def test_the_workbench_shows_the_migrations_folder_the_app_names(make_project, t
 
     terminal.keys("q")
     assert f"{DONE} 0" in terminal.wait_for(DONE)
+
+
+def test_editing_in_editor_says_whether_the_file_changed(make_tui_project, terminal):
+    tui = make_tui_project(upgrade_to="b2000000")
+    editor = "sed -i s/posts/articles/g"
+    start_workbench(terminal, tui.project.path, {FORK_VARIABLE: "0", "EDITOR": editor})
+    terminal.wait_for("u Upgrade")
+    terminal.keys("j")
+    terminal.wait_for("Revision c3000000")
+    shown = "migrations/versions/" + tui.paths["c3000000"].name
+
+    terminal.keys("e")  # sed renames the table: the file changed
+    screen = terminal.wait_for("changed, re-read:")
+    assert shown in screen
+    terminal.wait_for("create articles")
+    terminal.keys("x", "e")  # nothing left to rename: unchanged
+    assert shown in terminal.wait_for("unchanged:")
+
+    terminal.keys("q")
+    assert f"{DONE} 0" in terminal.wait_for(DONE)

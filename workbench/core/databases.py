@@ -225,7 +225,8 @@ class DatabaseState(str, Enum):
 
     AT_HEAD = "at head"
     BEHIND = "behind"
-    OTHER_BRANCH = "other branch"
+    OTHER_BRANCH = "needs merge"
+    """Another head exists that the database's line does not lead to (its branch is not applied)."""
     UNKNOWN_REVISION = "unknown revision"
     INCONSISTENT = "inconsistent"
     NOT_STAMPED = "not stamped"
@@ -306,12 +307,41 @@ def classify(reading: VersionReading, graph: RevisionGraph) -> DatabaseStatus:
     other_heads = [head for head in graph.heads if head not in own_line]
     if other_heads:
         return status(
-            DatabaseState.OTHER_BRANCH,
-            f"on another branch than head {', '.join(other_heads)}; "
-            f"{_revisions(len(pending))} pending for all heads",
-            pending,
+            DatabaseState.OTHER_BRANCH, _needs_merge_reason(graph, current, other_heads), pending
         )
     return status(DatabaseState.BEHIND, f"{_revisions(len(pending))} behind", pending)
+
+
+def _needs_merge_reason(
+    graph: RevisionGraph, current: Sequence[str], other_heads: Sequence[str]
+) -> str:
+    """Where the database stands on its own line, and the heads on branches it does not have.
+
+    ``3 revisions behind head A; head B (billing) is on another branch, 6 revisions it has not
+    applied: merge the heads, or upgrade to heads to apply both``. A database behind on the main
+    line while another head exists is not in trouble: the history needs a merge.
+    """
+    own_heads = [head for head in graph.heads if head not in other_heads]
+    applied = graph.ancestors(current)
+    own = len(graph.ancestors(own_heads) - applied)
+    other = len(graph.ancestors(other_heads) - applied - graph.ancestors(own_heads))
+    where = ", ".join(_head_name(graph, head) for head in own_heads)
+    standing = f"{_revisions(own)} behind head {where}" if own else f"at head {where}"
+    if len(other_heads) == 1:
+        others = f"head {_head_name(graph, other_heads[0])} is on another branch"
+    else:
+        names = ", ".join(_head_name(graph, head) for head in other_heads)
+        others = f"heads {names} are on other branches"
+    return (
+        f"{standing}; {others}, {_revisions(other)} it has not applied: "
+        "merge the heads, or upgrade to heads to apply both"
+    )
+
+
+def _head_name(graph: RevisionGraph, head: str) -> str:
+    """A head's id, with its branch labels when it has some: ``49b60646c7da (billing)``."""
+    labels = sorted(graph.branch_labels.get(head, ()))
+    return f"{head} ({', '.join(labels)})" if labels else head
 
 
 def _pending_or_empty(graph: RevisionGraph, current: Sequence[str]) -> list[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from textual.binding import Binding
+from textual.keys import format_key
 
 
 class Scope(str, Enum):
@@ -165,7 +166,15 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         "dismiss_messages",
         "x",
         "Dismiss",
-        "Dismiss the messages shown in the corner",
+        "Dismiss the messages shown in the corner, and the search",
+        Scope.APP,
+        show=False,
+    ),
+    WorkbenchAction(
+        "clear_search",
+        "escape",
+        "Clear search",
+        "Clear the search and its matches",
         Scope.APP,
         show=False,
     ),
@@ -207,7 +216,11 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         Scope.GRAPH,
     ),
     WorkbenchAction(
-        "close_search", "escape", "Close", "Close the search and go back to the graph", Scope.SEARCH
+        "close_search",
+        "escape",
+        "Close",
+        "Close the search, clearing it (enter keeps the matches for n / N)",
+        Scope.SEARCH,
     ),
     WorkbenchAction(
         "confirm",
@@ -306,6 +319,14 @@ MAIN_SCREEN_SCOPES = (Scope.APP, Scope.GRAPH)
 WRITING_ACTIONS = frozenset(entry.action for entry in ACTIONS if entry.writes)
 """Actions that write a file or a database; disabled (greyed) in read-only mode."""
 
+WRITING_KEYS = {
+    key: entry
+    for entry in ACTIONS
+    if entry.writes and entry.scope is Scope.APP
+    for key in entry.keys.split(",")
+}
+"""The main screen's writing actions by key: pressed while disabled, they say why."""
+
 
 def actions_in(scope: Scope) -> tuple[WorkbenchAction, ...]:
     """The registered actions of one scope, in declaration order."""
@@ -318,10 +339,17 @@ def bindings_for(scope: Scope) -> list[Binding]:
 
 
 def key_label(entry: WorkbenchAction) -> str:
-    """The keys of an action as a person reads them: ``j / down``."""
+    """The keys of an action as the footer shows them: ``j / ↓``, ``esc / q / ?``, ``^s``."""
     if entry.key_display:
         return entry.key_display
-    return " / ".join(_KEY_NAMES.get(key, key) for key in entry.keys.split(","))
+    return " / ".join(key_display(key) for key in entry.keys.split(","))
 
 
-_KEY_NAMES = {"pagedown": "PgDn", "pageup": "PgUp", "escape": "esc"}
+def key_display(key: str) -> str:
+    """One key as Textual's footer shows it (``App.get_key_display``): ``?``, ``pgdn``, ``^f``."""
+    *modifiers, name = key.split("+")
+    shown = format_key(name)
+    if "ctrl" in modifiers:
+        modifiers.remove("ctrl")
+        shown = f"^{shown}"
+    return "+".join([*modifiers, shown])

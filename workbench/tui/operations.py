@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import SuspendNotSupported
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -35,7 +35,7 @@ from workbench.core.preview import FixRequest, Preview, preview_migration, revie
 from workbench.core.runner import Operation
 from workbench.core.touches import BodyCache
 from workbench.tui.history import History, shown_path
-from workbench.tui.keys import WRITING_ACTIONS
+from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
 from workbench.tui.messages import HistoryLoaded, StatusesRead
 from workbench.tui.runs import (
     Outcome,
@@ -85,10 +85,12 @@ class WorkbenchOperations(WorkbenchViewer):
     """What the doctor found in the heads and the databases at the last reading."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Writing actions are greyed out in read-only mode and while they cannot run."""
+        """Writing actions are hidden in read-only mode, and greyed out while they cannot run."""
         if action not in WRITING_ACTIONS:
             return True
-        if self.read_only or self.history is None or self.operation_running:
+        if self.read_only:
+            return False
+        if self.history is None or self.operation_running:
             return None
         if action in DATABASE_ACTIONS:
             status = self.target_status
@@ -97,6 +99,27 @@ class WorkbenchOperations(WorkbenchViewer):
         if action in ("upgrade_selected", "downgrade_selected", "stamp_selected", "edit_revision"):
             return True if self.graph_view.revision is not None else None
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A writing key that cannot run now says why, rather than doing nothing."""
+        entry = WRITING_KEYS.get(event.key)
+        if entry is None or self.screen is not self.screen_stack[0]:
+            return
+        if self.check_action(entry.action, ()) is not True:
+            self.notify(f"{entry.label}: {self._why_not(entry.action)}", severity="warning")
+
+    def _why_not(self, action: str) -> str:
+        """Why a writing action cannot run now."""
+        status = self.target_status
+        if self.read_only:
+            return "read-only (the workbench was opened with --read-only)"
+        if self.operation_running:
+            return "an operation is running"
+        if self.history is None or (action in DATABASE_ACTIONS and status is None):
+            return "still reading the revisions and the databases"
+        if action in DATABASE_ACTIONS and status is not None and status.read_only:
+            return f"{status.name} is read-only (watched, not migrated)"
+        return "select a revision first"
 
     def action_upgrade_selected(self) -> None:
         """Upgrade the target database to the selected revision."""
@@ -195,6 +218,7 @@ class WorkbenchOperations(WorkbenchViewer):
         """Read the databases again; say where they stand once read."""
         severity = {"finished": "information", "cancelled": "warning"}.get(outcome.kind, "error")
         self._report = (f"{title}: {_ending(outcome)}", severity)
+        self.log_pane.add_line(f"── {self._report[0]}", "bold")
         self.refresh_statuses()
 
     def on_statuses_read(self, message: StatusesRead) -> None:
@@ -229,6 +253,7 @@ class WorkbenchOperations(WorkbenchViewer):
         except EditorError:
             self._edit_inside(path)
             return
+        before = _contents(path)
         try:
             with self.suspend():
                 open_in_editor(path)
@@ -238,6 +263,9 @@ class WorkbenchOperations(WorkbenchViewer):
         except EditorError as exc:
             self.notify(str(exc), title="Editor", severity="error", timeout=STICKY)
             return
+        changed = _contents(path) != before
+        shown = shown_path(path, self.project_folder)
+        self.notify(f"{'changed, re-read' if changed else 'unchanged'}:\n{shown}", timeout=6)
         self.load_history()
 
     def _edit_inside(self, path: str) -> None:
@@ -590,6 +618,15 @@ class WorkbenchOperations(WorkbenchViewer):
         table = self.database_panel.table
         with contextlib.suppress(RowDoesNotExist):
             table.move_cursor(row=table.get_row_index(database))
+
+
+def _contents(path: str) -> bytes | None:
+    """A file's bytes, to tell whether an editor changed it; None when it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
 
 
 def _beyond_the_scan(problem: Problem) -> bool:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import Footer, Header
@@ -94,6 +96,7 @@ class WorkbenchViewer(App[None]):
         self._status_generation = 0
         self._sql_cache: dict[tuple[str, str], SqlRendered] = {}
         self._detail_timer: Timer | None = None
+        self._refresh_started: float | None = None
         self.graph_view = GraphView(id="graph")
         self.search_bar = SearchBar(id="search")
         self.graph_pane = Vertical(self.graph_view, self.search_bar, id="graph-pane")
@@ -113,6 +116,16 @@ class WorkbenchViewer(App[None]):
                 yield self.detail
         yield self.log_pane
         yield Footer()
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """``Migration Workbench — migrations``, the dash kept inside the title's own text.
+
+        Textual puts `` — `` in a run of its own; a run starting with a space loses it in SVG
+        renderers, which showed ``Workbench— migrations`` in the screenshots.
+        """
+        if not sub_title:
+            return Content(title)
+        return Content.assemble(f"{title} — ", (sub_title, "dim"))
 
     @property
     def target_status(self) -> DatabaseStatus | None:
@@ -250,6 +263,7 @@ class WorkbenchViewer(App[None]):
 
     def on_history_failed(self, message: HistoryFailed) -> None:
         """Say why the graph could not be read; the message stays until dismissed."""
+        self._refresh_started = None
         self.graph_pane.border_title = "Revisions: not readable"
         self.notify(
             message.error, title="Cannot read the revisions", severity="error", timeout=STICKY
@@ -260,6 +274,21 @@ class WorkbenchViewer(App[None]):
         if message.generation == self._status_generation:
             self._show_statuses(message.statuses)
             self._show_selected_revision()
+            self._report_refresh(len(message.statuses))
+
+    def _report_refresh(self, databases: int) -> None:
+        """After ``r``: what was scanned and read, and how long it took."""
+        history, started = self.history, self._refresh_started
+        if history is None or started is None:
+            return
+        self._refresh_started = None
+        revisions, heads = len(history.graph.revisions), len(history.graph.heads)
+        self.notify(
+            f"refreshed in {time.monotonic() - started:.1f} s: {revisions} revisions, "
+            f"{heads} head{'s' if heads != 1 else ''}, {databases} database"
+            f"{'s' if databases != 1 else ''} read",
+            timeout=4,
+        )
 
     def _show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
         """Show the databases, their markers in the graph, and what the target has pending."""
@@ -369,7 +398,9 @@ class WorkbenchViewer(App[None]):
             self._request_sql()
 
     def action_refresh(self) -> None:
-        """Scan the revision files and read the databases again."""
+        """Scan the revision files and read the databases again; say so once both are read."""
+        self._refresh_started = time.monotonic()
+        self.graph_pane.border_title = "Revisions: scanning…"
         self.load_history()
 
     def action_show_problems(self) -> None:
@@ -378,8 +409,14 @@ class WorkbenchViewer(App[None]):
             self.push_screen(ProblemsScreen(self.history.graph.diagnostics))
 
     def action_dismiss_messages(self) -> None:
-        """Dismiss every notification, the sticky ones included."""
+        """Dismiss every notification, the sticky ones included, and the search."""
         self.clear_notifications()
+        self.action_clear_search()
+
+    def action_clear_search(self) -> None:
+        """Forget the search: its matches and their count under the graph go."""
+        self.search_bar.clear()
+        self.graph_view.query = ""
 
     async def action_quit(self) -> None:
         """Quit, unless an operation is still running (cancel it first)."""

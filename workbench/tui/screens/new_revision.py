@@ -71,7 +71,7 @@ class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
             yield Static(self._explanation)
             yield Input(placeholder="message", id="message")
             yield Checkbox(
-                "autogenerate: compare the models with the database, review before writing",
+                "autogenerate from the models (reviewed before it is written)",
                 self._autogenerate,
                 id="autogenerate",
             )

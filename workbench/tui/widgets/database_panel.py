@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -20,7 +21,7 @@ SHORT_ID = 12
 STATE_STYLES = {
     DatabaseState.AT_HEAD: "green",
     DatabaseState.BEHIND: "yellow",
-    DatabaseState.OTHER_BRANCH: "magenta",
+    DatabaseState.OTHER_BRANCH: "yellow",
     DatabaseState.UNKNOWN_REVISION: "bold red",
     DatabaseState.INCONSISTENT: "bold red",
     DatabaseState.NOT_STAMPED: "yellow",
@@ -28,6 +29,11 @@ STATE_STYLES = {
     DatabaseState.UNREACHABLE: "bold red",
 }
 READING = "reading…"
+COLUMNS = ("database", "current", "state", "pending", "location")
+CELL_PADDING = 2
+"""The cells' padding, one column on either side (``DataTable.cell_padding``)."""
+LOCATION_MIN_WIDTH = 12
+Row = tuple[str, str, Text, str, str]
 
 
 def state_text(status: DatabaseStatus) -> Text:
@@ -38,6 +44,22 @@ def state_text(status: DatabaseStatus) -> Text:
     if status.read_only:
         label += " (watch only)"
     return Text(label, style=STATE_STYLES[status.state])
+
+
+def location(url: str, width: int) -> str:
+    """Where a database lives, in ``width`` cells: ``shop.db``, ``staging-db:5432/shop``.
+
+    The scheme, the driver and the user are left out (the line under the table shows the whole
+    URL); what is still too long loses its start, keeping the database's name.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        place = url
+    elif scheme.startswith("sqlite"):
+        place = rest.rsplit("/", 1)[-1] or "(in memory)"
+    else:
+        place = rest.rpartition("@")[2].partition("?")[0]
+    return place if len(place) <= width else "…" + place[len(place) - width + 1 :]
 
 
 def current_text(status: DatabaseStatus) -> str:
@@ -65,12 +87,13 @@ class DatabasePanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._statuses: dict[str, DatabaseStatus] = {}
+        self._rows: Sequence[Row] = ()
+        self._location_width: int | None = None
         self.table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
         self._reason = Static("", id="database-reason")
 
     def compose(self) -> ComposeResult:
         """The table and, below it, the reason of the highlighted database's state."""
-        self.table.add_columns("database", "current", "state", "pending", "url")
         yield self.table
         yield self._reason
 
@@ -116,23 +139,49 @@ class DatabasePanel(Vertical):
         )
         self._show_reason()
 
-    def _fill(self, rows: Sequence[tuple[str, str, Text, str, str]]) -> None:
-        """Replace the rows, keeping the cursor on the same database when it is still there."""
+    def _fill(self, rows: Sequence[Row]) -> None:
+        """Replace the rows, keeping the cursor on the same database when it is still there.
+
+        Every column gets the width of its widest cell at once, the location what is left of
+        the pane: auto-sized columns catch up a frame late (``other br`` on the first frame).
+        """
+        self._rows = rows
         table = self.table
         previous = table.cursor_row
-        table.clear()
+        widths = [
+            max([len(header), *(cell_len(str(row[index])) for row in rows)])
+            for index, header in enumerate(COLUMNS[:-1])
+        ]
+        self._location_width = location_width = self._room_for_location(widths)
+        table.clear(columns=True)
+        for header, width in zip(COLUMNS, [*widths, location_width], strict=True):
+            table.add_column(header, width=width, key=header)
         for row in rows:
-            table.add_row(*row, key=row[0])
+            table.add_row(*row[:-1], location(row[-1], location_width), key=row[0])
         if rows:
             table.move_cursor(row=min(previous, len(rows) - 1))
 
+    def _room_for_location(self, widths: Sequence[int]) -> int:
+        """The location's width: the pane's width less the other columns (unknown yet: all)."""
+        width = self.table.scrollable_content_region.width
+        if not width:
+            return max((len(row[-1]) for row in self._rows), default=LOCATION_MIN_WIDTH)
+        room = width - sum(widths) - CELL_PADDING * len(COLUMNS)
+        return max(room, LOCATION_MIN_WIDTH)
+
+    def on_resize(self) -> None:
+        """Fit the locations to the new width."""
+        widths = [column.width for column in list(self.table.columns.values())[:-1]]
+        if self._rows and self._room_for_location(widths) != self._location_width:
+            self._fill(self._rows)
+
     def _show_reason(self) -> None:
-        """The reason line of the highlighted database."""
+        """The reason line of the highlighted database: its name, its full URL, its state."""
         target = self.target
         reason = Text()
         if target is not None:
-            reason.append(target.name, style="bold")
-            reason.append(f"  {target.url}\n{target.reason}")
+            reason.append(f"{target.name}  ", style="bold")
+            reason.append(f"{target.url}\n{target.reason}")
         self._reason.update(reason)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -34,7 +34,8 @@ LANE_COLOURS = 6
 SegmentSink = Callable[[str, "Style | None"], None]
 """Appends a piece of text, in a style drawn over the row's, to the row being drawn."""
 TINTS = frozenset({"graph-view--pending", "graph-view--match"})
-GUTTER = {"marked": "✚ ", "pending": "↑ ", "problem": "⚠ ", "plain": "  "}
+GUTTER = {"marked": "✚", "pending": "↑", "problem": "⚠", "plain": " "}
+"""The two gutter cells: marked for a merge or pending on the target, then warned."""
 
 
 class GraphView(ScrollView, can_focus=True):
@@ -357,21 +358,23 @@ class GraphView(ScrollView, can_focus=True):
 
         if revision in self.marked:
             add(GUTTER["marked"], style("graph-view--marked"))
-        elif revision in self._problems:
-            add(GUTTER["problem"], style("graph-view--problem"))
         elif revision in self.pending:
             add(GUTTER["pending"], style("graph-view--head"))
+        else:
+            add(GUTTER["plain"])
+        if revision in self._problems:
+            add(GUTTER["problem"], style("graph-view--problem"))
         else:
             add(GUTTER["plain"])
         self._add_glyphs(row.glyphs, add)
         add("  ")
         self._add_searchable(revision[:SHORT_ID].ljust(SHORT_ID), style("graph-view--id"), add)
         add("  ")
+        # the gap ends the date's segment: an SVG run starting with spaces loses them
         add(
-            (scanned.create_date or "").strip()[:DATE_WIDTH].ljust(DATE_WIDTH),
+            (scanned.create_date or "").strip()[:DATE_WIDTH].ljust(DATE_WIDTH) + "  ",
             style("graph-view--date"),
         )
-        add("  ")
         if revision in self._heads:
             add("head ", style("graph-view--head"))
         for name in self.markers.get(revision, ()):

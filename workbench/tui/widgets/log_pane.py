@@ -8,15 +8,25 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 MAX_LINES = 5000
+TITLE = "Log of operations"
+EMPTY = (
+    "Nothing has run yet.",
+    "Every upgrade, downgrade, stamp, merge and new revision writes here what it prints",
+    "(a failure's traceback included) and how it ended.",
+)
 
 
 class LogPane(RichLog):
-    """A bounded, scrolling log; tracebacks of failed operations land here, never on screen."""
+    """A bounded, scrolling log; tracebacks of failed operations land here, never on screen.
+
+    Until the first line arrives it says what it will hold, rather than showing an empty box.
+    """
 
     DEFAULT_CSS = """
     LogPane {
         height: 12;
         border-top: solid $primary;
+        border-title-color: $text-primary;
         background: $surface;
     }
     """
@@ -24,6 +34,9 @@ class LogPane(RichLog):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, max_lines=MAX_LINES, wrap=False, markup=False, highlight=False)
         self._plain: deque[str] = deque(maxlen=MAX_LINES)
+        self.border_title = TITLE
+        for line in EMPTY:
+            self.write(Text(line, style="italic dim"))
 
     @property
     def plain_text(self) -> str:
@@ -32,5 +45,7 @@ class LogPane(RichLog):
 
     def add_line(self, line: str, style: str = "") -> None:
         """Append one line, taken as plain text (child output may contain brackets)."""
+        if not self._plain:
+            self.clear()
         self._plain.append(line)
         self.write(Text(line, style=style))

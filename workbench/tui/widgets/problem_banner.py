@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from textual.widgets import Static
 
+from workbench.core.databases import DatabaseState
 from workbench.core.doctor import ERROR, Problem
 from workbench.core.scan import Diagnostic
 
@@ -36,6 +37,8 @@ def problem_phrase(problem: Problem, with_keys: bool = True) -> str:
         noun = "revision" if count == 1 else "revisions"
         keys = ": U upgrades" if with_keys and problem.fix_command else ""
         return f"{problem.database} is {count} {noun} behind{keys}"
+    if problem.kind == "other_branch":
+        return f"{problem.database}: {DatabaseState.OTHER_BRANCH.value}"
     return f"{problem.database}: {problem.kind.replace('_', ' ')}"
 
 

@@ -11,7 +11,7 @@ from workbench.tui.keys import Scope, bindings_for
 
 
 class SearchBar(Input):
-    """An input that stays hidden until ``/``; escape closes it, enter keeps the matches."""
+    """An input hidden until ``/``; escape clears and closes it, enter keeps the matches."""
 
     BINDINGS = bindings_for(Scope.SEARCH)
 
@@ -25,7 +25,7 @@ class SearchBar(Input):
 
     @dataclass
     class Closed(Message):
-        """The search was closed (escape or enter); the matches stay for ``n``/``N``."""
+        """The search line was closed: by enter (the matches stay for ``n``/``N``) or escape."""
 
         search_bar: SearchBar
 
@@ -39,11 +39,16 @@ class SearchBar(Input):
         self.select_all()
 
     def action_close_search(self) -> None:
-        """Hide the search line."""
-        self.remove_class("-open")
-        self.post_message(self.Closed(self))
+        """Escape clears the search (its matches and their count go) and hides the line."""
+        self.clear()
+        self._close()
 
     async def action_submit(self) -> None:
         """Enter keeps the matches and goes back to the graph."""
         await super().action_submit()
-        self.action_close_search()
+        self._close()
+
+    def _close(self) -> None:
+        """Hide the search line."""
+        self.remove_class("-open")
+        self.post_message(self.Closed(self))
