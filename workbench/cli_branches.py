@@ -141,10 +141,10 @@ def _one_revision(graph: RevisionGraph, name: str) -> str:
 def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
     """Find every broken state (heads, databases, revision files) and the command fixing each.
 
-    Exits 1 when anything is found. Changes nothing.
+    Exits 1 when an error or a warning is found (information alone exits 0). Changes nothing.
     """
     from workbench.core.databases import database_status
-    from workbench.core.doctor import describe_problems, examine
+    from workbench.core.doctor import describe_problems, examine, needs_attention
     from workbench.project import load_project
 
     project = load_project(current_app, _group_directory(directory))
@@ -157,5 +157,5 @@ def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
     else:
         click.echo(describe_problems(problems), nl=False)
-    if problems:
+    if needs_attention(problems):
         context.exit(1)

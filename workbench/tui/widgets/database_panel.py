@@ -26,6 +26,8 @@ STATE_STYLES = {
     DatabaseState.NOT_STAMPED: "yellow",
     DatabaseState.EMPTY: "dim",
     DatabaseState.UNREACHABLE: "bold red",
+    DatabaseState.BROKEN_HISTORY: "bold red",
+    DatabaseState.UNDETERMINED: "yellow",
 }
 READING = "reading…"
 
