@@ -390,11 +390,19 @@ def merge(
     """Merge two revisions together, creating a new revision file"""
     from workbench.cli_branches import show_merge_plan
 
-    show_merge_plan(_group_directory(directory), revisions, message, branch_label, rev_id, dry_run)
+    planned = show_merge_plan(
+        _group_directory(directory), revisions, message, branch_label, rev_id, dry_run
+    )
     if dry_run:
         return
+    # the ids the printed plan merges, in its order: what is written is what was printed
     _commands().merge(
-        _group_directory(directory), revisions, message, branch_label, rev_id, x_arg=_x_args()
+        _group_directory(directory),
+        planned if planned is not None else revisions,
+        message,
+        branch_label,
+        rev_id,
+        x_arg=_x_args(),
     )
 
 

@@ -259,6 +259,8 @@ def _body_problems(
             )
         elif body.fingerprint is not None:
             by_fingerprint.setdefault(body.fingerprint, []).append(revision)
+    if heads_unknown(graph.diagnostics):
+        return problems  # which branches are parallel is not known
     for revisions in by_fingerprint.values():
         problems.extend(_parallel_duplicates(graph, revisions))
     return problems

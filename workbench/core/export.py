@@ -49,6 +49,8 @@ def graph_text(
         tags.extend(f"[{name}]" for name in markers.get(row.revision, ()))
         if scanned.branch_labels:
             tags.append(f"({', '.join(scanned.branch_labels)})")
+        # a header the scan cannot read is shown as unknown, not drawn as a guess
+        tags.extend(f"({name} unknown)" for name, _ in scanned.expressions)
         tag_text = " ".join(tags)
         line = f"{row.glyphs:<{width}}  {row.revision[:SHORT_ID]:<{SHORT_ID}}  "
         line += f"{tag_text} {scanned.message}" if tag_text else scanned.message

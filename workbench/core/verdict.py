@@ -118,3 +118,25 @@ def line(diagnostic: Diagnostic) -> str:
     else:
         label = "warning"
     return f"{label}: {diagnostic.path or diagnostic.revision or '?'}: {diagnostic.message}"
+
+
+def why_no_writing(diagnostics: Sequence[Diagnostic]) -> str | None:
+    """Why no revision may be written from this graph (a merge, a linearize), or None.
+
+    Alembic refuses the history, or a header the heads depend on is unknown: anything
+    written would rest on a guess.
+    """
+    broken = refusals(diagnostics)
+    if broken:
+        first = broken[0]
+        return (
+            f"Alembic cannot load the revision history ({summary(broken)}; first: "
+            f"{first.path or first.revision}: {first.message})"
+        )
+    unknown = heads_unknown(diagnostics)
+    if unknown:
+        return (
+            f"{unknown[0].path}: {unknown[0].message}, so the heads are not known "
+            "(make it a literal)"
+        )
+    return None
