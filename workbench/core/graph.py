@@ -436,7 +436,7 @@ def _label_owners(by_id: Mapping[str, ScannedRevision], found: list[Diagnostic])
             taken_by = label if label in by_id else owners.get(label)
             if taken_by is None:
                 owners[label] = revision
-            elif taken_by != revision:
+            else:  # Alembic refuses a label used twice, even in one revision or as its own id
                 found.append(
                     Diagnostic(
                         "duplicate_label",

@@ -726,6 +726,14 @@ def _build(
                 path,
                 f"{name} = {values[name]!r} names no revision id; Alembic cannot load it",
             )
+    if not parents and _empty_dependencies(values.get("depends_on")):
+        return Diagnostic(
+            "empty_dependency",
+            revision,
+            path,
+            f"depends_on = {values['depends_on']!r} on a revision without down_revision: "
+            "Alembic reports a dependency cycle and cannot load the history",
+        )
     labels = _label_names(values.get("branch_labels"))
     if labels is None:
         expressions.setdefault("branch_labels", repr(values["branch_labels"]))
@@ -776,6 +784,18 @@ def _dependency_ids(value: object) -> tuple[str, ...] | None:
     if all(isinstance(item, str) for item in items):
         return items
     return None
+
+
+def _empty_dependencies(value: object) -> bool:
+    """True for a ``depends_on`` Alembic keeps as an empty value that is not None (``''``).
+
+    Such a revision is neither a base nor anything's dependent to Alembic, which then
+    finds no "real base" and refuses the history as a dependency cycle.
+    """
+    if value is None:
+        return False
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return len(items) == 1 and items[0] is not None and not items[0]
 
 
 def _label_names(value: object) -> tuple[str, ...] | None:

@@ -24,6 +24,7 @@ REFUSED_KINDS = frozenset(
         "missing_parent",
         "missing_dependency",
         "cycle",
+        "empty_dependency",
         "illegal_id",
         "duplicate_label",
     }
@@ -53,6 +54,7 @@ _KIND_NAMES = {
     "missing_parent": ("missing parent", "missing parents"),
     "missing_dependency": ("missing dependency", "missing dependencies"),
     "cycle": ("cycle", "cycles"),
+    "empty_dependency": ("empty depends_on on a base", "empty depends_on on bases"),
     "illegal_id": ("illegal revision id", "illegal revision ids"),
     "duplicate_label": ("branch label used twice", "branch labels used twice"),
     "unknown_id": ("revision id not known", "revision ids not known"),
