@@ -64,11 +64,12 @@ _HEADER = re.compile(
 )
 _QUOTED = re.compile(_STRING)
 # After the header, any mention of a header name (a later assignment, a loop or ``global``
-# binding it) or of a way to rebind names unseen (``globals()``, ``exec``, ``sys.modules``)
-# sends the file to the ast path, which decides whether the values are still known.
+# binding it) or of a way to rebind names unseen (``globals()``, ``exec``, ``sys.modules``,
+# ``import *``) sends the file to the ast path, which decides whether the values are known.
 _LATE_MENTION = re.compile(
     r"\b(?:revision|down_revision|branch_labels|depends_on|__doc__"
     r"|globals|vars|locals|exec|eval|setattr|delattr|__import__|__dict__|modules)\b"
+    r"|\bimport[ \t]*\*"
 )
 _REVISES = re.compile(r"^Revises:(.*)$", re.M)
 _CREATE_DATE = re.compile(r"^Create Date:(.*)$", re.M)
