@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
+from workbench.core.databases import DatabaseState, DatabaseTarget, VersionReading, classify
 from workbench.core.doctor import ERROR, diagnose
 from workbench.core.graph import build_graph
 from workbench.core.scan import scan_revisions, scan_source
@@ -77,7 +78,8 @@ def alembic_loads(tmp_path: Path, versions: Path) -> tuple[bool, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            ScriptDirectory(str(tmp_path), version_locations=[str(versions)]).revision_map.heads
+            script = ScriptDirectory(str(tmp_path), version_locations=[str(versions)])
+            assert script.revision_map.heads is not None
         except Exception:
             return False, [str(warning.message) for warning in caught]
     return True, [str(warning.message) for warning in caught]
@@ -165,3 +167,18 @@ def test_reading_globals_binds_nothing() -> None:
     scanned = scan_source(multidb, "b.py")
 
     assert scanned.down_revision == ("a1",) and scanned.expressions == ()
+
+
+def test_no_fix_is_advised_for_a_database_while_a_revision_id_is_unknown(tmp_path: Path) -> None:
+    versions = folder(tmp_path, UNKNOWN["unresolved_parent"])
+    scanned = scan_revisions([versions])
+    graph = build_graph(scanned.revisions, scanned.diagnostics)
+    target = DatabaseTarget("default", "sqlite:///unused.sqlite")
+    # the database stands on a1: the file whose id is not a literal may well be it
+    status = classify(VersionReading(target, ("a1",), version_table_exists=True), graph)
+
+    problems = diagnose(graph, [status])
+
+    assert status.state is DatabaseState.UNDETERMINED
+    assert [problem.fix_command for problem in problems] == [None, None]
+    assert {problem.kind for problem in problems} == {"unknown_header"}
