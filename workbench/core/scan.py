@@ -537,14 +537,14 @@ def _rebinds_unseen(node: ast.AST, reads: set[int], module_level: bool = False) 
     """True when ``node`` may bind module names that no assignment shows.
 
     ``globals()`` only read (``globals()["upgrade_%s" % name]()``, as multi-database templates
-    do) binds nothing: ``reads`` holds the ids of such calls.
+    do) binds nothing: ``reads`` holds the ids of such calls; ``vars(row)`` is not the module.
     """
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         name = node.func.id
         return (
             name in _UNSEEN_BINDERS
             or (module_level and name in _MODULE_LEVEL_BINDERS)
-            or (name in _NAMESPACES and id(node) not in reads)
+            or (name in _NAMESPACES and not node.args and id(node) not in reads)
         )
     if isinstance(node, ast.Attribute):
         return node.attr in _NAMESPACE_ATTRIBUTES
