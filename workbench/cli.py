@@ -15,7 +15,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 from flask import current_app
@@ -23,6 +23,9 @@ from flask.cli import NoAppException, ScriptInfo
 
 from workbench.console import preamble_held
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.core.graph import RevisionGraph
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -442,11 +445,19 @@ def merge(
     """Merge two revisions together, creating a new revision file"""
     from workbench.cli_branches import show_merge_plan
 
-    show_merge_plan(_group_directory(directory), revisions, message, branch_label, rev_id, dry_run)
+    planned = show_merge_plan(
+        _group_directory(directory), revisions, message, branch_label, rev_id, dry_run
+    )
     if dry_run:
         return
+    # the ids the printed plan merges, in its order: what is written is what was printed
     _commands().merge(
-        _group_directory(directory), revisions, message, branch_label, rev_id, x_arg=_x_args()
+        _group_directory(directory),
+        planned if planned is not None else revisions,
+        message,
+        branch_label,
+        rev_id,
+        x_arg=_x_args(),
     )
 
 
@@ -665,7 +676,7 @@ timeout_option = click.option(
 @_migration_command
 def graph(directory: str | None, output_format: str, limit: int | None, timeout: float) -> None:
     """Draw the revision graph, with heads and where each database stands."""
-    from workbench.core import export
+    from workbench.core import export, verdict
     from workbench.core.databases import database_status
     from workbench.project import load_project
 
@@ -674,13 +685,13 @@ def graph(directory: str | None, output_format: str, limit: int | None, timeout:
     statuses = database_status(project.targets, revision_graph, timeout)
     if output_format == "json":
         click.echo(json.dumps(export.graph_document(revision_graph, statuses, limit), indent=2))
+        if verdict.refusals(revision_graph.diagnostics):
+            click.get_current_context().exit(1)
         return
     render = {"text": export.graph_text, "dot": export.graph_dot, "mermaid": export.graph_mermaid}
     click.echo(render[output_format](revision_graph, statuses, limit), nl=False)
-    for diagnostic in revision_graph.diagnostics:
-        click.echo(
-            f"warning: {diagnostic.path or diagnostic.revision}: {diagnostic.message}", err=True
-        )
+    if _report_history(revision_graph):
+        click.get_current_context().exit(1)
 
 
 @db.command()
@@ -701,12 +712,30 @@ def status(directory: str | None, as_json: bool, timeout: float) -> None:
         click.echo(json.dumps([export.status_dict(item) for item in statuses], indent=2))
     else:
         click.echo(export.status_table(statuses), nl=False)
-        for diagnostic in revision_graph.diagnostics:
-            click.echo(
-                f"warning: {diagnostic.path or diagnostic.revision}: {diagnostic.message}", err=True
-            )
-    if not all(item.at_head for item in statuses):
+    broken = _report_history(revision_graph)
+    if broken or not all(item.at_head for item in statuses):
         click.get_current_context().exit(1)
+
+
+def _report_history(graph: RevisionGraph) -> bool:
+    """Print on stderr what keeps the history from being what it looks like; True if broken.
+
+    One line per refusal (Alembic cannot load the history), per unknown header that leaves
+    the heads or an upgrade unknown, and per warning Alembic itself gives. A history Alembic
+    loads cleanly prints nothing; an unknown branch label alone changes nothing shown here.
+    """
+    from workbench.core import verdict
+
+    broken = verdict.refusals(graph.diagnostics)
+    for diagnostic in verdict.worth_a_line(graph.diagnostics):
+        click.echo(verdict.line(diagnostic), err=True)
+    if broken:
+        click.echo(
+            f"Error: the revision history is broken, Alembic cannot load it "
+            f"({verdict.summary(broken)})",
+            err=True,
+        )
+    return bool(broken)
 
 
 import workbench.cli_branches  # noqa: E402,F401  (registers linearize and doctor)

@@ -35,29 +35,42 @@ def show_merge_plan(
     branch_label: str | None,
     rev_id: str | None,
     dry_run: bool,
-) -> None:
+) -> tuple[str, ...] | None:
     """Print what merging ``revisions`` means: conflicts, the merge revision, each database's run.
 
-    Before a real merge the plan is information only: when it cannot be made, nothing is
-    printed and Alembic's merge reports the problem in its own words.
+    Returns the revision ids the plan merges, so that the merge written is the one printed;
+    None when no plan could be made for a reason Alembic's merge reports in its own words.
+    Refuses (nothing printed, nothing written) while Alembic cannot load the history or a
+    header the heads depend on is unknown: the plan would be a guess.
     """
     from workbench.core.branches import plan_merge
     from workbench.core.databases import database_status
     from workbench.core.graph import GraphError
     from workbench.project import load_project
 
+    project = load_project(current_app, directory)
+    graph = project.load_graph()
+    _refuse_on_a_guess(graph, "merge")
     try:
-        project = load_project(current_app, directory)
-        graph = project.load_graph()
         statuses = database_status(project.targets, graph)
         plan = plan_merge(graph, revisions, statuses, message, rev_id, branch_label)
     except (WorkbenchError, GraphError) as exc:
         if dry_run:
             raise WorkbenchError(str(exc)) from exc
-        return
+        return None
     click.echo(plan.describe(graph))
     if dry_run:
         click.echo("Dry run: nothing written.")
+    return plan.parents
+
+
+def _refuse_on_a_guess(graph: RevisionGraph, action: str) -> None:
+    """Stop a command that writes from the graph while it is broken or its heads unknown."""
+    from workbench.core.verdict import why_no_writing
+
+    reason = why_no_writing(graph.diagnostics)
+    if reason is not None:
+        raise WorkbenchError(f"cannot {action}: {reason}; nothing written")
 
 
 @db.command()
@@ -86,6 +99,7 @@ def linearize(
 
     project = load_project(current_app, _group_directory(directory))
     graph = project.load_graph()
+    _refuse_on_a_guess(graph, "linearize")
     statuses = database_status(project.targets, graph, timeout)
     try:
         head_id, onto_id = (_one_revision(graph, name) for name in (head, onto))
@@ -141,10 +155,10 @@ def _one_revision(graph: RevisionGraph, name: str) -> str:
 def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
     """Find every broken state (heads, databases, revision files) and the command fixing each.
 
-    Exits 1 when anything is found. Changes nothing.
+    Exits 1 when an error or a warning is found (information alone exits 0). Changes nothing.
     """
     from workbench.core.databases import database_status
-    from workbench.core.doctor import describe_problems, examine
+    from workbench.core.doctor import describe_problems, examine, needs_attention
     from workbench.project import load_project
 
     project = load_project(current_app, _group_directory(directory))
@@ -157,5 +171,5 @@ def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
     else:
         click.echo(describe_problems(problems), nl=False)
-    if problems:
+    if needs_attention(problems):
         context.exit(1)

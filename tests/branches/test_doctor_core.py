@@ -33,7 +33,7 @@ def test_heads_databases_and_revision_bodies_each_get_a_fix(tmp_path: Path) -> N
     write_revision(tmp_path, "b2", "a1", ADD_EMAIL, message="email here")
     write_revision(tmp_path, "c2", "a1", ADD_EMAIL, message="email there")
     write_revision(tmp_path, "c3", "c2", message="nothing yet")
-    write_revision(tmp_path, "d4", "c3", "def broken(:\n    pass")
+    write_revision(tmp_path, "d4", "c3", "op.drop_table('tag')")
     graph = load_graph(tmp_path)
     statuses = [
         database(graph, "default", ["a1"]),
@@ -53,8 +53,6 @@ def test_heads_databases_and_revision_bodies_each_get_a_fix(tmp_path: Path) -> N
     assert heads.revisions == ("b2", "d4")
     assert heads.fix_command == 'flask database merge heads -m "merge heads"'
     assert heads.other_fixes == ()  # audit cannot be read: no branch is known to be unapplied
-    assert found["unreadable_file"].revisions == ("d4",)
-    assert "syntax error" in found["unreadable_file"].message
     assert found["empty_revision"].fix_command == "flask database edit c3"
     assert found["duplicate_change"].revisions == ("b2", "c2")
     stale = found["stale_rows"]
@@ -162,3 +160,20 @@ def test_git_finds_a_revision_on_a_branch_or_only_in_history(tmp_path: Path) -> 
 
     assert locate_revision(root, "nowhere") is None
     assert repository_root(str(tmp_path.parent)) is None
+
+
+def test_a_syntax_error_in_a_body_is_a_broken_history_and_nothing_is_advised(
+    tmp_path: Path,
+) -> None:
+    write_revision(tmp_path, "a1", None, "op.create_table('user', sa.Column('id', sa.Integer()))")
+    write_revision(tmp_path, "b2", "a1", ADD_EMAIL)
+    write_revision(tmp_path, "c2", "a1", "def broken(:\n    pass")
+    graph = load_graph(tmp_path)
+
+    problems = examine(graph, [database(graph, "default", ["b2", "c2"])])
+
+    assert [(problem.kind, problem.severity, problem.revisions) for problem in problems] == [
+        ("syntax_error", "error", ("c2",))
+    ]
+    assert "Alembic cannot load the history" in problems[0].message
+    assert "fix:" not in describe_problems(problems)

@@ -201,7 +201,6 @@ def test_diagnostics_for_a_broken_history_and_the_graph_is_still_built() -> None
     kinds = [(d.kind, d.revision) for d in graph.diagnostics]
     assert kinds == [
         ("unreadable", None),
-        ("revises_mismatch", "b"),
         ("duplicate_id", "b"),
         ("illegal_id", "g-1"),
         ("duplicate_label", "b"),

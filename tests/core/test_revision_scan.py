@@ -226,8 +226,8 @@ def test_expressions_are_kept_as_text_and_flagged(tmp_path: Path) -> None:
         ("depends_on", "'b' if X else 'c'"),
     )
     assert [(d.kind, d.revision) for d in result.diagnostics] == [
-        ("expression", "a"),
-        ("expression", "a"),
+        ("unknown_labels", "a"),
+        ("unknown_dependencies", "a"),
     ]
 
 
@@ -246,7 +246,7 @@ def test_names_bound_to_literals_earlier_in_the_module_are_followed() -> None:
         (b'revision = "a"\ndown_revision = (\n', "syntax error"),
         (b'"""no header"""\nimport os\n', "no `revision = ...`"),
         (b'revision = "a"\n', "no `down_revision"),
-        (b"revision = REVISION\ndown_revision = None\n", "not a plain string"),
+        (b"revision = 12\ndown_revision = None\n", "not a plain string"),
         (b'revision = "a"\x00\ndown_revision = None\n', "null bytes"),
     ],
 )

@@ -113,3 +113,35 @@ def test_diagnostics_are_cached_like_revisions(tmp_path: Path) -> None:
         == [d.kind for d in second.diagnostics]
         == ["unreadable"]
     )
+
+
+def test_the_compile_verdict_is_cached_with_the_header_and_follows_edits(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    path = write_revision(versions, "aaa1", None, "first", age_s=60)
+    good = path.read_text()
+    path.write_text(good.replace("    pass\n", "    pass(\n"))
+    past = path.stat().st_mtime_ns - 60 * 1_000_000_000
+    os.utime(path, ns=(past, past))
+    cache_file = tmp_path / "cache.marshal"
+
+    first = cached_scan(versions, cache_file)
+    cached = ScanCache.load(str(cache_file)).get(str(path))
+
+    assert [d.kind for d in first.diagnostics] == ["syntax_error"]
+    assert cached is not None and cached.syntax_error == first.revisions[0].syntax_error
+    assert [d.kind for d in cached_scan(versions, cache_file).diagnostics] == ["syntax_error"]
+    path.write_text(good)
+    os.utime(path, ns=(past, past))
+    assert cached_scan(versions, cache_file).diagnostics == []
+
+
+def test_a_header_only_scan_never_fills_the_cache(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    write_revision(versions, "aaa1", None, "first", age_s=60)
+    cache_file = tmp_path / "cache.marshal"
+
+    scan_revisions([versions], cache=ScanCache.load(str(cache_file)), compile_check=False)
+
+    assert ScanCache.load(str(cache_file)).get(str(versions / "aaa1_.py")) is None

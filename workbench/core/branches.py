@@ -18,6 +18,7 @@ from workbench.core.identifiers import UnsafeValue, check_new_revision, one_line
 from workbench.core.plan import Plan, plan_upgrade
 from workbench.core.scan import ScannedRevision, collector_paused
 from workbench.core.touches import COLUMN_KINDS, NOT_UNDERSTOOD, BodyCache, Touch
+from workbench.core.verdict import why_no_writing
 
 NEW_MERGE = "<new merge>"
 DEFAULT_MERGE_MESSAGE = "empty message"
@@ -377,9 +378,10 @@ class MergePlan:
         """The plan as text, conflicts first."""
         analysis = self.analysis.describe(graph)
         label = f", branch label {self.branch_label!r}" if self.branch_label else ""
+        # Alembic writes one parent as a string, several as a tuple
+        parents = repr(self.parents[0]) if len(self.parents) == 1 else repr(self.parents)
         merge = (
-            f"Merge revision: {self.revision} {self.message!r}, "
-            f"down_revision = {self.parents!r}{label}"
+            f"Merge revision: {self.revision} {self.message!r}, down_revision = {parents}{label}"
         )
         upgrades = [f"  {line}" for line in self.upgrade.describe().splitlines()]
         return "\n".join([analysis, merge, "After the merge:", *upgrades])
@@ -401,6 +403,9 @@ def plan_merge(
     """
     if not names:
         raise GraphError("name the revisions to merge, e.g. 'heads'")
+    refused = why_no_writing(graph.diagnostics)
+    if refused is not None:
+        raise GraphError(f"cannot merge: {refused}")
     parents: list[str] = []
     for name in names:
         parents.extend(graph.resolve(name))

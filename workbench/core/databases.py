@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.secrets import mask_passwords, mask_url
+from workbench.core.verdict import refusals, summary, upgrades_unknown
 
 if TYPE_CHECKING:
     from sqlalchemy import URL
@@ -232,6 +233,8 @@ class DatabaseState(str, Enum):
     NOT_STAMPED = "not stamped"
     EMPTY = "empty"
     UNREACHABLE = "unreachable"
+    BROKEN_HISTORY = "broken history"
+    UNDETERMINED = "undetermined"
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,19 @@ def classify(reading: VersionReading, graph: RevisionGraph) -> DatabaseStatus:
 
     if reading.error is not None:
         return status(DatabaseState.UNREACHABLE, reading.error)
+    broken = refusals(graph.diagnostics)
+    if broken:
+        return status(
+            DatabaseState.BROKEN_HISTORY,
+            f"Alembic cannot load the revision files ({summary(broken)}); "
+            "where the database stands cannot be told",
+        )
+    uncertain = upgrades_unknown(graph.diagnostics)
+    if uncertain:
+        return status(
+            DatabaseState.UNDETERMINED,
+            f"cannot tell where it stands: {uncertain[0].message} ({uncertain[0].path})",
+        )
     current = reading.revisions
     if not current:
         everything = _pending_or_empty(graph, ())

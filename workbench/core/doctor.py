@@ -18,22 +18,23 @@ from workbench.core.gitinfo import GitLocation, locate_revision, repository_root
 from workbench.core.graph import RevisionGraph
 from workbench.core.linearize import LinearizeRefused, check_linearize
 from workbench.core.touches import BodyCache, RevisionBody
+from workbench.core.verdict import (
+    REFUSED_KINDS,
+    UNKNOWN_KINDS,
+    WARNING_KINDS,
+    heads_unknown,
+    refusals,
+    upgrades_unknown,
+)
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"
 
-# Graph diagnostics that make Alembic refuse the history, and those it only tolerates.
-_FATAL_DIAGNOSTICS = {
-    "unreadable": "unreadable_file",
-    "duplicate_id": "duplicate_revision",
-    "missing_parent": "missing_parent",
-    "missing_dependency": "missing_dependency",
-    "cycle": "cycle",
-    "illegal_id": "illegal_id",
-    "duplicate_label": "duplicate_label",
-}
-_DOUBTFUL_DIAGNOSTICS = {"loaded_twice", "missing_folder"}
-# ``expression`` and ``revises_mismatch`` are not broken states: Alembic reads the code.
+# The problem kind of a refusal, where it is not the diagnostic's own kind.
+_PROBLEM_KINDS = {"unreadable": "unreadable_file", "duplicate_id": "duplicate_revision"}
+# Alembic loads the history despite these, but a user wants to know.
+_DOUBTFUL_DIAGNOSTICS = WARNING_KINDS | {"missing_folder"}
 
 
 @dataclass(frozen=True)
@@ -117,12 +118,21 @@ def diagnose(
     """
     problems = _history_problems(graph, statuses, command)
     problems.extend(_body_problems(graph, bodies or {}, command))
+    problems.extend(_stale_docstrings(graph, command))
     migrated = [status for status in statuses if not status.read_only]
     for status in statuses:
         problem = _database_problem(graph, status, locations, command, len(migrated) > 1)
         if problem is not None:
             problems.append(problem)
-    return sorted(problems, key=lambda problem: problem.severity != ERROR)
+    return sorted(problems, key=lambda problem: _SEVERITY_ORDER[problem.severity])
+
+
+_SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def needs_attention(problems: Sequence[Problem]) -> bool:
+    """True when a problem is an error or a warning (information alone is not a problem)."""
+    return any(problem.severity != INFO for problem in problems)
 
 
 def describe_problems(problems: Sequence[Problem]) -> str:
@@ -141,17 +151,38 @@ def describe_problems(problems: Sequence[Problem]) -> str:
 def _history_problems(
     graph: RevisionGraph, statuses: Sequence[DatabaseStatus], command: str
 ) -> list[Problem]:
-    """Problems of the revision files: graph diagnostics and several heads."""
+    """Problems of the revision files: graph diagnostics and several heads.
+
+    While the history is broken or a header the heads depend on is unknown, the heads are
+    not counted: no merge is advised that Alembic could not run, or on a guess.
+    """
     problems = []
+    broken = refusals(graph.diagnostics)
+    uncertain = set(upgrades_unknown(graph.diagnostics))
     for diagnostic in graph.diagnostics:
         where = diagnostic.path or diagnostic.revision or "?"
         revisions = (diagnostic.revision,) if diagnostic.revision else ()
-        if diagnostic.kind in _FATAL_DIAGNOSTICS:
+        if diagnostic.kind in REFUSED_KINDS:
             problems.append(
                 Problem(
-                    _FATAL_DIAGNOSTICS[diagnostic.kind],
+                    _PROBLEM_KINDS.get(diagnostic.kind, diagnostic.kind),
                     ERROR,
-                    f"{where}: {diagnostic.message}",
+                    f"{where}: {diagnostic.message}; Alembic cannot load the history",
+                    None,
+                    revisions,
+                )
+            )
+        elif diagnostic.kind in UNKNOWN_KINDS:
+            consequence = (
+                "; the heads and where each database stands cannot be checked"
+                if diagnostic in uncertain
+                else ""
+            )
+            problems.append(
+                Problem(
+                    "unknown_header",
+                    WARNING if consequence else INFO,
+                    f"{where}: {diagnostic.message}{consequence}",
                     None,
                     revisions,
                 )
@@ -160,7 +191,7 @@ def _history_problems(
             problems.append(
                 Problem(diagnostic.kind, WARNING, f"{where}: {diagnostic.message}", None, revisions)
             )
-    if len(graph.heads) > 1:
+    if len(graph.heads) > 1 and not heads_unknown(graph.diagnostics) and not broken:
         heads = ", ".join(revision_title(graph, head) for head in graph.heads)
         problems.append(
             Problem(
@@ -198,10 +229,13 @@ def _body_problems(
     """Revision files that do not parse, do nothing, or repeat a parallel branch's change."""
     problems = []
     merges = set(graph.merge_points)
+    reported = {diagnostic.path for diagnostic in refusals(graph.diagnostics)}
     by_fingerprint: dict[str, list[str]] = {}
     for revision in graph.order:
         body = bodies.get(revision)
         if body is None:
+            continue
+        if body.error is not None and body.path in reported:
             continue
         if body.error is not None:
             problems.append(
@@ -226,8 +260,38 @@ def _body_problems(
             )
         elif body.fingerprint is not None:
             by_fingerprint.setdefault(body.fingerprint, []).append(revision)
+    if heads_unknown(graph.diagnostics):
+        return problems  # which branches are parallel is not known
     for revisions in by_fingerprint.values():
         problems.extend(_parallel_duplicates(graph, revisions))
+    return problems
+
+
+def _stale_docstrings(graph: RevisionGraph, command: str) -> list[Problem]:
+    """Docstrings whose ``Revises:`` names other revisions than ``down_revision`` does.
+
+    Information only: Alembic reads ``down_revision``; the docstring is a comment that
+    rebased or merged histories often leave behind. Compared as sets of ids, not as text.
+    """
+    problems = []
+    for revision, scanned in graph.revisions.items():
+        revises = scanned.revises
+        if revises is None or set(revises) == set(scanned.down_revision):
+            continue
+        if any(name == "down_revision" for name, _ in scanned.expressions):
+            continue
+        problems.append(
+            Problem(
+                "stale_docstring",
+                INFO,
+                f"{revision_title(graph, revision)}: its docstring says Revises: "
+                f"{', '.join(revises) or 'nothing'}, but down_revision is "
+                f"{', '.join(scanned.down_revision) or 'None'} (Alembic reads down_revision; "
+                "the docstring is only a comment)",
+                f"{command} edit {revision}",
+                (revision,),
+            )
+        )
     return problems
 
 

@@ -50,6 +50,8 @@ def graph_text(
         tags.extend(f"[{name}]" for name in markers.get(row.revision, ()))
         if scanned.branch_labels:
             tags.append(one_line(f"({', '.join(scanned.branch_labels)})"))
+        # a header the scan cannot read is shown as unknown, not drawn as a guess
+        tags.extend(f"({name} unknown)" for name, _ in scanned.expressions)
         tag_text = " ".join(tags)
         message = one_line(scanned.message)
         line = f"{row.glyphs:<{width}}  {one_line(row.revision[:SHORT_ID]):<{SHORT_ID}}  "

@@ -326,13 +326,19 @@ def build_graph(
     """Build the graph from scanned revisions (in load order), best effort when they have errors.
 
     Diagnostics are added for duplicate ids, missing parents or dependencies, cycles, branch
-    labels used twice, illegal ids and docstrings whose ``Revises:`` disagrees with the code.
+    labels used twice and illegal ids. While a file's revision id (or a branch label) is not
+    known, a parent (or dependency) no known revision defines may be that one: unresolved,
+    not missing.
     """
     with collector_paused():
         found = list(diagnostics)
         by_id = _index(revisions, found)
         label_owners = _label_owners(by_id, found)
-        parents, dependencies = _edges(by_id, label_owners, found)
+        ids_unknown = any(diagnostic.kind == "unknown_id" for diagnostic in found)
+        labels_unknown = ids_unknown or any(
+            name == "branch_labels" for scanned in by_id.values() for name, _ in scanned.expressions
+        )
+        parents, dependencies = _edges(by_id, label_owners, found, ids_unknown, labels_unknown)
         children, dependents = _reverse(by_id, parents), _reverse(by_id, dependencies)
         order = _topological(parents, dependencies, children, dependents)
         if len(order) < len(by_id):
@@ -414,23 +420,6 @@ def _index(
                     "Alembic refuses it",
                 )
             )
-        revises = scanned.revises
-        if (
-            revises is not None
-            and not _parents_unknown(scanned)
-            and revises != scanned.down_revision
-            and set(revises) != set(scanned.down_revision)
-        ):
-            found.append(
-                Diagnostic(
-                    "revises_mismatch",
-                    revision,
-                    scanned.path,
-                    f"the docstring says Revises: {', '.join(revises) or '(nothing)'} "
-                    f"but down_revision is {', '.join(scanned.down_revision) or 'None'}; "
-                    "down_revision is what counts",
-                )
-            )
     return by_id
 
 
@@ -447,7 +436,7 @@ def _label_owners(by_id: Mapping[str, ScannedRevision], found: list[Diagnostic])
             taken_by = label if label in by_id else owners.get(label)
             if taken_by is None:
                 owners[label] = revision
-            elif taken_by != revision:
+            else:  # Alembic refuses a label used twice, even in one revision or as its own id
                 found.append(
                     Diagnostic(
                         "duplicate_label",
@@ -464,6 +453,8 @@ def _edges(
     by_id: Mapping[str, ScannedRevision],
     label_owners: Mapping[str, str],
     found: list[Diagnostic],
+    ids_unknown: bool = False,
+    labels_unknown: bool = False,
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Each revision's existing parents and resolved dependencies; the rest become diagnostics."""
     parents: dict[str, tuple[str, ...]] = {}
@@ -477,6 +468,16 @@ def _edges(
             for parent in declared:
                 if parent == revision:
                     found.append(_cycle(scanned, [revision]))
+                elif parent not in by_id and ids_unknown:
+                    found.append(
+                        Diagnostic(
+                            "unresolved_parent",
+                            revision,
+                            scanned.path,
+                            f"down_revision names {parent!r}, which no revision file defines "
+                            "unless it is one whose revision id is not known",
+                        )
+                    )
                 elif parent not in by_id:
                     found.append(
                         Diagnostic(
@@ -498,10 +499,11 @@ def _edges(
             if dependency is None:
                 found.append(
                     Diagnostic(
-                        "missing_dependency",
+                        "unresolved_dependency" if labels_unknown else "missing_dependency",
                         revision,
                         scanned.path,
-                        f"depends_on names {name!r}, which is neither a revision nor a label",
+                        f"depends_on names {name!r}, which is neither a revision nor a label"
+                        + (" that can be read" if labels_unknown else ""),
                     )
                 )
             elif dependency == revision:

@@ -19,6 +19,7 @@ from workbench.core.files import OpenedFile, open_file, save_if_unchanged
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.identifiers import revision_id_problem
 from workbench.core.scan import ScannedRevision, scan_source
+from workbench.core.verdict import why_no_writing
 
 _REVISES_LINE = re.compile(r"^(Revises:[ \t]*)([^\r\n]*)", re.M)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -68,6 +69,9 @@ def check_linearize(
     single-parent revision, when a revision outside the branch depends on one inside, and
     when any known database has applied a revision of the branch (or cannot be read).
     """
+    refused = why_no_writing(graph.diagnostics)
+    if refused is not None:
+        raise LinearizeRefused(refused)
     for name in (head, onto):
         if name not in graph.revisions:
             raise LinearizeRefused(f"no revision {name!r}")

@@ -15,18 +15,13 @@ from typing import Literal
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.runner import Operation
+from workbench.core.verdict import refusals, unknowns, upgrades_unknown
 
 Action = Literal["upgrade", "downgrade", "stamp"]
 
 # Alembic's ``_relative_destination``: ``[label@][symbol](+|-)N``
 _RELATIVE_TARGET = re.compile(r"(?:(?P<label>.+?)@)?(?P<symbol>\w+)?(?P<steps>[+-]\d+)")
 
-# Diagnostics of revision files that make Alembic refuse to load the history at all.
-_FATAL_DIAGNOSTICS = frozenset(
-    {"duplicate_label", "missing_parent", "missing_dependency", "cycle", "illegal_id"}
-)
-# Diagnostics that leave a header unknown to the scanner, so the plan may differ from Alembic.
-_UNCERTAIN_DIAGNOSTICS = frozenset({"unreadable", "expression"})
 
 _STATES_THAT_STOP = {
     DatabaseState.UNREACHABLE: "unreachable: {reason}",
@@ -142,13 +137,18 @@ def _plan(
     """Plan an action on every migrated database (watched read-only ones are left out)."""
     problems = [
         f"{diagnostic.path or diagnostic.revision}: {diagnostic.message}"
-        for diagnostic in graph.diagnostics
-        if diagnostic.kind in _FATAL_DIAGNOSTICS
+        for diagnostic in refusals(graph.diagnostics)
     ]
+    # an unknown parent or dependency leaves the plan unknown: it is not shown as a guess
+    problems.extend(
+        f"{diagnostic.path}: {diagnostic.message}; the plan cannot be known"
+        for diagnostic in upgrades_unknown(graph.diagnostics)
+    )
+    stated = set(upgrades_unknown(graph.diagnostics))
     uncertain = [
         f"{diagnostic.path}: {diagnostic.message}; the plan may differ from what Alembic runs"
-        for diagnostic in graph.diagnostics
-        if diagnostic.kind in _UNCERTAIN_DIAGNOSTICS
+        for diagnostic in unknowns(graph.diagnostics)
+        if diagnostic not in stated
     ]
     migrated = [status for status in statuses if not status.read_only]
     if not migrated:

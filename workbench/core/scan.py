@@ -18,8 +18,9 @@ import os
 import re
 import sys
 import tokenize
+import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,8 +38,9 @@ _STRING = r"""(?:'[^'\\\n]*'|"[^"\\\n]*")"""
 _STRINGS = rf"(?:\s*{_STRING}\s*,)*\s*(?:{_STRING}\s*)?"
 _VALUE = rf"(?:None|{_STRING}|\({_STRINGS}\)|\[{_STRINGS}\])"
 _END = r"[ \t]*(?:\#[^\n]*)?\n"
-# an import line may not bind a header name (that would change the header's value)
-_IMPORTED = r"""(?:(?!revision|branch_labels|depends_on|__doc__)[^\n()\\;\#'"])"""
+# an import line may not bind a header name (that would change the header's value), nor
+# import ``*`` (which could bind any)
+_IMPORTED = r"""(?:(?!revision|branch_labels|depends_on|__doc__)[^\n()\\;\#'"*])"""
 # one alternative per header name, each with its own group: a repeated group keeps its last
 # capture, which is Python's rule too (the last assignment wins)
 _ASSIGNMENTS = "|".join(
@@ -61,8 +63,13 @@ _HEADER = re.compile(
     re.X,
 )
 _QUOTED = re.compile(_STRING)
+# After the header, any mention of a header name (a later assignment, a loop or ``global``
+# binding it) or of a way to rebind names unseen (``globals()``, ``exec``, ``sys.modules``,
+# ``import *``) sends the file to the ast path, which decides whether the values are known.
 _LATE_MENTION = re.compile(
-    r"^(?=[^\s#])[^\n]*?\b(?:revision|down_revision|branch_labels|depends_on|__doc__)\b", re.M
+    r"\b(?:revision|down_revision|branch_labels|depends_on|__doc__"
+    r"|globals|vars|locals|exec|eval|setattr|delattr|__import__|__dict__|modules)\b"
+    r"|\bimport[ \t]*\*"
 )
 _REVISES = re.compile(r"^Revises:(.*)$", re.M)
 _CREATE_DATE = re.compile(r"^Create Date:(.*)$", re.M)
@@ -86,6 +93,8 @@ class ScannedRevision:
 
     Values that are expressions (``branch_labels = (cli.EXPAND_BRANCH,)``) cannot be known
     without running the file, so their field stays empty and ``expressions`` keeps their text.
+    ``revises`` is the docstring's ``Revises:`` line read as revision ids. ``syntax_error``
+    says why the file does not compile (Python, and so Alembic, cannot load it).
     """
 
     revision: str
@@ -98,6 +107,7 @@ class ScannedRevision:
     revises: tuple[str, ...] | None = None
     create_date: str | None = None
     expressions: tuple[tuple[str, str], ...] = ()
+    syntax_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,17 +200,22 @@ def scan_revisions(
     recursive: bool = False,
     sourceless: bool = False,
     cache: ScanCache | None = None,
+    compile_check: bool = True,
 ) -> ScanResult:
     """Scan every revision file of the version folders, in the order Alembic loads them.
 
     Mirrors ``ScriptDirectory._load_revisions``: sorted names per folder, sub-folders in
     sorted order when recursive, ``__init__`` and lock files skipped, a file reached twice
-    read once. With a cache, unchanged files are not read again.
+    read once. With a cache, unchanged files are not read again. ``compile_check`` compiles
+    every file as Python's import does (a syntax error anywhere makes Alembic refuse the
+    history); only checked results are cached, so a cached file needs no compiling again.
     """
     result = ScanResult()
     seen: set[str] = set()
     pattern = _SOURCELESS_FILE if sourceless else _SOURCE_FILE
-    with collector_paused():
+    with collector_paused(), warnings.catch_warnings():
+        # compiling repeats the source's own warnings (invalid escapes): not ours to print
+        warnings.simplefilter("ignore")
         for location in version_locations:
             folder = os.path.abspath(location)
             if not os.path.isdir(folder):
@@ -225,8 +240,8 @@ def scan_revisions(
                 seen.add(real_path)
                 scanned = cache.get(real_path) if cache is not None else None
                 if scanned is None:
-                    scanned = scan_file(real_path)
-                    if cache is not None:
+                    scanned = scan_file(real_path, compile_check)
+                    if cache is not None and compile_check:
                         cache.put(real_path, scanned)
                 _add(result, scanned)
     if cache is not None:
@@ -235,20 +250,40 @@ def scan_revisions(
 
 
 def _add(result: ScanResult, scanned: ScannedRevision | Diagnostic) -> None:
-    """Add a scanned file to the result, with a diagnostic for each value kept as text."""
+    """Add a scanned file to the result, with a diagnostic for each value it leaves unknown."""
     if isinstance(scanned, Diagnostic):
         result.diagnostics.append(scanned)
         return
     result.revisions.append(scanned)
+    if scanned.syntax_error is not None:
+        result.diagnostics.append(
+            Diagnostic("syntax_error", scanned.revision, scanned.path, scanned.syntax_error)
+        )
     for name, text in scanned.expressions:
         result.diagnostics.append(
             Diagnostic(
-                "expression",
+                UNKNOWN_HEADER_KINDS[name],
                 scanned.revision,
                 scanned.path,
-                f"{name} = {text} is an expression; kept as text, not followed",
+                f"{name} = {_shortened(text)} is not a literal: its value is unknown without "
+                "running the file",
             )
         )
+
+
+# The diagnostic kind for each header whose value the scanner cannot know.
+UNKNOWN_HEADER_KINDS = {
+    "revision": "unknown_id",
+    "down_revision": "unknown_parents",
+    "branch_labels": "unknown_labels",
+    "depends_on": "unknown_dependencies",
+}
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    """An expression's source on one line, cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _revision_files(folder: str, recursive: bool, sourceless: bool) -> list[tuple[str, str]]:
@@ -305,8 +340,11 @@ def _shadowed_bytecode(path: str, match: re.Match[str]) -> bool:
     return os.path.exists(source) or (match.group(2) == "o" and os.path.exists(source + "c"))
 
 
-def scan_file(path: str) -> ScannedRevision | Diagnostic:
-    """Read one revision file's header; a file that cannot be read becomes a diagnostic."""
+def scan_file(path: str, compile_check: bool = True) -> ScannedRevision | Diagnostic:
+    """Read one revision file's header; a file that cannot be read becomes a diagnostic.
+
+    With ``compile_check``, the whole file is compiled as Python's import compiles it.
+    """
     try:
         data = _read_bytes(path)
     except OSError as error:
@@ -317,7 +355,32 @@ def scan_file(path: str) -> ScannedRevision | Diagnostic:
         text = _decode(data)
     except (UnicodeDecodeError, SyntaxError, LookupError) as error:
         return Diagnostic("unreadable", None, path, f"not a readable Python source: {error}")
-    return scan_source(text, path)
+    scanned = scan_source(text, path)
+    if compile_check and isinstance(scanned, ScannedRevision):
+        error = compile_error(data, path)
+        if error is not None:
+            scanned = replace(scanned, syntax_error=error)
+    elif compile_check and scanned.kind == "unknown_id":
+        error = compile_error(data, path)
+        if error is not None:
+            return Diagnostic("unreadable", None, path, error)
+    return scanned
+
+
+def compile_error(source: bytes | str, path: str) -> str | None:
+    """Why Python's import would fail to compile this source, or None when it compiles.
+
+    The same call as ``importlib``'s ``source_to_code``; it also finds what parsing alone
+    misses (``return`` outside a function, a bad ``__future__`` import).
+    """
+    try:
+        compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        line = f" (line {error.lineno})" if error.lineno else ""
+        return f"syntax error: {error.msg}{line}"
+    except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+        return f"does not compile: {error}"
+    return None
 
 
 def _read_bytes(path: str) -> bytes:
@@ -369,12 +432,8 @@ def _fast_header(text: str) -> _Header | None:
     doc2, doc1, revision, *values = match.group("doc2", "doc1", *HEADER_FIELDS)
     if revision is None or revision[0] not in "'\"":
         return None
-    end = match.end()
-    for word in ("revision", "branch_labels", "depends_on", "__doc__"):
-        if text.find(word, end) != -1:
-            if _LATE_MENTION.search(text, end):
-                return None
-            break
+    if _LATE_MENTION.search(text, match.end()):
+        return None
     header: dict[str, object] = {"revision": sys.intern(revision[1:-1])}
     for name, value in zip(HEADER_FIELDS[1:], values, strict=True):
         if value is not None:
@@ -396,7 +455,12 @@ class _NotLiteral(Exception):
 
 
 def _ast_header(text: str, path: str) -> _Header | str:
-    """Read the header from the syntax tree: module-level assignments, last one wins."""
+    """Read the header from the syntax tree: module-level assignments, last one wins.
+
+    A header name bound any other way (in a loop, a ``with``, an ``if``, by ``import *``,
+    ``global`` in a function) or a module that can rebind names unseen (``globals()``,
+    ``exec``, ``sys.modules``) leaves the value unknown: it is kept as text, never guessed.
+    """
     try:
         tree = ast.parse(text, filename=path or "<revision>")
     except SyntaxError as error:
@@ -406,63 +470,184 @@ def _ast_header(text: str, path: str) -> _Header | str:
     values: dict[str, object] = {}
     expressions: dict[str, str] = {}
     wanted = (*HEADER_FIELDS, "__doc__")
+
+    def unknown(names: Iterable[str], source: str) -> None:
+        for name in names:
+            constants.pop(name, None)
+            if name in wanted:
+                values.pop(name, None)
+                expressions[name] = source
+
+    reads = _namespace_reads(tree)
     for statement in tree.body:
+        source = ast.get_source_segment(text, statement) or "?"
+        if any(
+            _rebinds_unseen(item, reads, module_level=True) for item in _outside_scopes(statement)
+        ):
+            unknown(wanted, source)
+            continue
         if isinstance(statement, ast.Assign):
             targets, value_node = statement.targets, statement.value
         elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
             targets, value_node = [statement.target], statement.value
         else:
-            for name in _bound_names(statement):
-                constants.pop(name, None)
-                if name in wanted:
-                    values.pop(name, None)
-                    expressions[name] = ast.get_source_segment(text, statement) or name
+            unknown(_module_bindings(statement), source)
             continue
+        unknown(_module_bindings(value_node), source)
         try:
             value: object = _evaluate(value_node, constants)
         except _NotLiteral:
             value = _NotLiteral
-        source = ast.get_source_segment(text, value_node) or "?"
-        for target, target_value in _unpack(targets, value):
+        value_source = ast.get_source_segment(text, value_node) or "?"
+        unpacked, others = _unpack(targets, value)
+        unknown(others, source)
+        for target, target_value in unpacked:
             if target_value is _NotLiteral:
-                constants.pop(target, None)
-                if target in wanted:
-                    values.pop(target, None)
-                    expressions[target] = source
+                unknown([target], value_source)
             else:
                 constants[target] = target_value
                 if target in wanted:
                     values[target] = target_value
                     expressions.pop(target, None)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            unknown([name for name in node.names if name in wanted], f"global {node.names[0]}")
+        elif _rebinds_unseen(node, reads):
+            unknown(wanted, ast.get_source_segment(text, node) or "?")
     if "__doc__" in values:
         doc_value = values.pop("__doc__")
         doc = doc_value if isinstance(doc_value, str) else None
+    elif "__doc__" in expressions:
+        doc = None
     expressions.pop("__doc__", None)
     return values, expressions, doc
 
 
-def _bound_names(statement: ast.stmt) -> list[str]:
-    """Module-level names another kind of statement (import, augmented assignment) binds."""
-    if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
-        return [statement.target.id]
-    if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [(alias.asname or alias.name).split(".")[0] for alias in statement.names]
-    return []
+# Calls that can bind module names without naming them, and attributes reaching the module's
+# namespace; ``setattr`` counts only outside functions (data migrations use it on rows).
+_UNSEEN_BINDERS = frozenset({"exec", "eval", "__import__"})
+_MODULE_LEVEL_BINDERS = frozenset({"setattr", "delattr"})
+_NAMESPACES = frozenset({"globals", "vars", "locals"})
+_READING_METHODS = frozenset({"get", "keys", "values", "items", "copy"})
+_NAMESPACE_ATTRIBUTES = frozenset({"modules", "__dict__"})
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def _unpack(targets: list[ast.expr], value: object) -> list[tuple[str, object]]:
-    """Pair each assigned name with its value, unpacking ``a, b = 'x', 'y'``."""
+def _rebinds_unseen(node: ast.AST, reads: set[int], module_level: bool = False) -> bool:
+    """True when ``node`` may bind module names that no assignment shows.
+
+    ``globals()`` only read (``globals()["upgrade_%s" % name]()``, as multi-database templates
+    do) binds nothing: ``reads`` holds the ids of such calls; ``vars(row)`` is not the module.
+    """
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        return (
+            name in _UNSEEN_BINDERS
+            or (module_level and name in _MODULE_LEVEL_BINDERS)
+            or (name in _NAMESPACES and not node.args and id(node) not in reads)
+        )
+    if isinstance(node, ast.Attribute):
+        return node.attr in _NAMESPACE_ATTRIBUTES
+    return isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
+
+
+def _namespace_reads(tree: ast.AST) -> set[int]:
+    """The ids of ``globals()``-like calls whose result is only read, never changed."""
+    reads: set[int] = set()
+    for node in ast.walk(tree):
+        read = (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)) or (
+            isinstance(node, ast.Attribute) and node.attr in _READING_METHODS
+        )
+        if read:
+            reads.add(id(node.value))
+    return reads
+
+
+def _outside_scopes(node: ast.AST) -> list[ast.AST]:
+    """``node`` and what it contains that runs at module level: not the bodies of functions.
+
+    Decorators, default values and base classes run where they are written, so they count.
+    """
+    found: list[ast.AST] = []
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        found.append(item)
+        if isinstance(item, _SCOPES):
+            pending.extend(_evaluated_at_definition(item))
+            continue
+        pending.extend(ast.iter_child_nodes(item))
+    return found
+
+
+def _evaluated_at_definition(scope: ast.AST) -> list[ast.AST]:
+    """The parts of a function, class or lambda evaluated when it is defined."""
+    parts: list[ast.AST] = []
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        parts.extend(scope.decorator_list)
+    if isinstance(scope, ast.ClassDef):
+        parts.extend(scope.bases)
+        parts.extend(keyword.value for keyword in scope.keywords)
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        parts.extend(scope.args.defaults)
+        parts.extend(default for default in scope.args.kw_defaults if default is not None)
+    return parts
+
+
+def _module_bindings(node: ast.AST) -> list[str]:
+    """Every module-level name a statement or expression binds (or deletes), however.
+
+    Assignments anywhere in it (``for``, ``with ... as``, ``except ... as``, ``:=``, ``del``,
+    ``match`` captures), imports, and the names of functions and classes it defines.
+    """
+    names: list[str] = []
+    for item in _outside_scopes(node):
+        if isinstance(item, ast.Name) and isinstance(item.ctx, (ast.Store, ast.Del)):
+            names.append(item.id)
+        elif isinstance(item, ast.alias):
+            names.append((item.asname or item.name).split(".")[0])
+        elif isinstance(item, ast.Attribute) and isinstance(item.ctx, ast.Store):
+            names.append(item.attr)
+        elif isinstance(item, _NAMED_BINDERS):
+            name = item.rest if isinstance(item, ast.MatchMapping) else item.name
+            if name:
+                names.append(name)
+    return names
+
+
+_NAMED_BINDERS = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.ExceptHandler,
+    ast.MatchAs,
+    ast.MatchStar,
+    ast.MatchMapping,
+)
+
+
+def _unpack(targets: list[ast.expr], value: object) -> tuple[list[tuple[str, object]], list[str]]:
+    """Pair each assigned name with its value, unpacking ``a, b = 'x', 'y'``.
+
+    Names bound by a target that is not a plain name or a flat tuple of names (starred,
+    nested, attributes) come second: their values are not followed.
+    """
     pairs: list[tuple[str, object]] = []
+    others: list[str] = []
     for target in targets:
         if isinstance(target, ast.Name):
             pairs.append((target.id, value))
-        elif isinstance(target, (ast.Tuple, ast.List)):
+        elif isinstance(target, (ast.Tuple, ast.List)) and all(
+            isinstance(element, ast.Name) for element in target.elts
+        ):
             names = [element.id for element in target.elts if isinstance(element, ast.Name)]
-            if isinstance(value, (tuple, list)) and len(value) == len(target.elts) == len(names):
+            if isinstance(value, (tuple, list)) and len(value) == len(names):
                 pairs.extend(zip(names, value, strict=True))
             else:
                 pairs.extend((name, _NotLiteral) for name in names)
-    return pairs
+        else:
+            others.extend(_module_bindings(target))
+    return pairs, others
 
 
 def _evaluate(node: ast.expr, constants: dict[str, object]) -> object:
@@ -506,40 +691,66 @@ def _scan_bytecode(data: bytes, path: str) -> ScannedRevision | Diagnostic:
 def _build(
     values: dict[str, object], expressions: dict[str, str], doc: str | None, path: str
 ) -> ScannedRevision | Diagnostic:
-    """Turn raw header values into a ScannedRevision, or a diagnostic when it has no identity."""
-    revision = values.get("revision")
-    if "revision" in expressions or ("revision" in values and not isinstance(revision, str)):
-        return Diagnostic("unreadable", None, path, "the revision id is not a plain string")
-    if revision is None:
+    """Turn raw header values into a ScannedRevision, or a diagnostic when it has no identity.
+
+    Values are read as Alembic's ``Script`` and ``Revision`` read them; a value Alembic
+    cannot use makes the file a diagnostic, a value not known stays in ``expressions``.
+    """
+    if "revision" in expressions:
+        return Diagnostic(
+            "unknown_id",
+            None,
+            path,
+            f"revision = {_shortened(expressions['revision'])} is not a literal: the revision "
+            "id is unknown without running the file",
+        )
+    if "revision" in values:
+        revision = values["revision"]
+        if not isinstance(revision, str):
+            return Diagnostic(
+                "unreadable", None, path, f"the revision id {revision!r} is not a plain string"
+            )
+    else:
         legacy = _LEGACY_NAME.match(os.path.basename(path))
         if legacy is None:
             return Diagnostic("unreadable", None, path, "no `revision = ...` assignment")
         revision = legacy.group(1)
     if "down_revision" not in values and "down_revision" not in expressions:
         return Diagnostic("unreadable", revision, path, "no `down_revision = ...` assignment")
-    fields: list[tuple[str, ...]] = []
-    for name in ("down_revision", "branch_labels", "depends_on"):
-        ids = _as_ids(values.get(name))
+    parents = _parent_ids(values.get("down_revision"))
+    dependencies = _dependency_ids(values.get("depends_on"))
+    for name, ids in (("down_revision", parents), ("depends_on", dependencies)):
         if ids is None:
-            expressions.setdefault(name, repr(values[name]))
-            ids = ()
-        fields.append(ids)
+            return Diagnostic(
+                "unreadable",
+                revision,
+                path,
+                f"{name} = {values[name]!r} names no revision id; Alembic cannot load it",
+            )
+    if not parents and _empty_dependencies(values.get("depends_on")):
+        return Diagnostic(
+            "empty_dependency",
+            revision,
+            path,
+            f"depends_on = {values['depends_on']!r} on a revision without down_revision: "
+            "Alembic reports a dependency cycle and cannot load the history",
+        )
+    labels = _label_names(values.get("branch_labels"))
+    if labels is None:
+        expressions.setdefault("branch_labels", repr(values["branch_labels"]))
+        labels = ()
     longdoc = _module_doc(doc).strip() if doc else ""
     revises = _REVISES.search(longdoc)
     create_date = _CREATE_DATE.search(longdoc)
     return ScannedRevision(
         revision=revision,
-        down_revision=fields[0],
+        down_revision=parents or (),
         path=path,
-        branch_labels=fields[1],
-        depends_on=fields[2],
+        branch_labels=labels,
+        depends_on=dependencies or (),
         message=longdoc.split("\n\n", 1)[0],
         docstring=longdoc,
-        revises=(
-            tuple(part.strip() for part in revises.group(1).split(",") if part.strip())
-            if revises
-            else None
-        ),
+        revises=_revises_ids(revises.group(1)) if revises else None,
         create_date=create_date.group(1).strip() if create_date else None,
         expressions=(
             tuple((name, expressions[name]) for name in HEADER_FIELDS if name in expressions)
@@ -549,8 +760,47 @@ def _build(
     )
 
 
-def _as_ids(value: object) -> tuple[str, ...] | None:
-    """Alembic's ``util.to_tuple`` for revision ids: None, one id, or a sequence of ids."""
+def _parent_ids(value: object) -> tuple[str, ...] | None:
+    """``down_revision`` as Alembic reads it: None or ``[None]`` is a base, else ids.
+
+    None when Alembic cannot use it (a number, bytes, a sequence of non-strings).
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (tuple, list)):
+        if len(value) == 1 and value[0] is None:
+            return ()
+        if all(isinstance(item, str) for item in value):
+            return tuple(value)
+    return None
+
+
+def _dependency_ids(value: object) -> tuple[str, ...] | None:
+    """``depends_on`` as Alembic reads it: a single empty or false value means none."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if len(items) == 1 and not items[0]:
+        return ()
+    if all(isinstance(item, str) for item in items):
+        return items
+    return None
+
+
+def _empty_dependencies(value: object) -> bool:
+    """True for a ``depends_on`` Alembic keeps as an empty value that is not None (``''``).
+
+    Such a revision is neither a base nor anything's dependent to Alembic, which then
+    finds no "real base" and refuses the history as a dependency cycle.
+    """
+    if value is None:
+        return False
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return len(items) == 1 and items[0] is not None and not items[0]
+
+
+def _label_names(value: object) -> tuple[str, ...] | None:
+    """``branch_labels`` as names; None for labels that are not strings (not modelled here)."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -558,6 +808,24 @@ def _as_ids(value: object) -> tuple[str, ...] | None:
     if isinstance(value, (tuple, list)) and all(isinstance(item, str) for item in value):
         return tuple(value)
     return None
+
+
+def _revises_ids(text: str) -> tuple[str, ...]:
+    """The ids a docstring's ``Revises:`` names, in any notation Alembic's templates wrote.
+
+    ``a, b`` (today's), ``('a', 'b')`` and ``None`` (older templates), or nothing for a base.
+    """
+    value = text.strip()
+    if value in ("", "None", "()", "[]"):
+        return ()
+    if value[0] in "([":
+        with contextlib.suppress(ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            parsed = ast.literal_eval(value)
+            if isinstance(parsed, (tuple, list)) and all(isinstance(i, str) for i in parsed):
+                return tuple(parsed)
+        value = value[1:-1] if value[-1] in ")]" else value[1:]
+    parts = (part.strip().strip("'\"").strip() for part in value.split(","))
+    return tuple(part for part in parts if part and part != "None")
 
 
 if sys.version_info >= (3, 13):

@@ -1,7 +1,8 @@
 """An on-disk cache of scanned revision headers that never serves a changed file's old header.
 
-Reading 5,000 files is most of the graph's cost; a file whose size, modification time and inode
-are unchanged has the same header. Files modified in the last two seconds are not cached, so a
+Reading 5,000 files is most of the graph's cost, compiling them (to know that Python can load
+each) several times more; a file whose size, modification time and inode are unchanged has the
+same header and the same verdict. Files modified in the last two seconds are not cached, so a
 coarse file-system clock cannot hide a same-size edit (git's "racily clean" rule).
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 
 from workbench.core.scan import Diagnostic, ScannedRevision, collector_paused
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 RACY_WINDOW_NS = 2_000_000_000
 
 _REVISION_FIELDS = ScannedRevision.__slots__

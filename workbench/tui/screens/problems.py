@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from workbench.core.doctor import ERROR, Problem
 from workbench.core.scan import Diagnostic
+from workbench.core.verdict import kind_name
 from workbench.tui.keys import Scope, bindings_for
 
 
@@ -45,7 +46,7 @@ def problem_text(problem: Problem, openable: bool) -> Text:
 def diagnostic_text(diagnostic: Diagnostic) -> Text:
     """A revision file's diagnostic: kind, revision, file, and what is wrong."""
     text = Text()
-    text.append(f"⚠ {diagnostic.kind}  ", style="bold red")
+    text.append(f"⚠ {kind_name(diagnostic.kind)}  ", style="bold red")
     where = [diagnostic.revision, os.path.basename(diagnostic.path) if diagnostic.path else None]
     text.append("  ".join(part for part in where if part) or "—", style="bold")
     text.append(f"\n  {diagnostic.message}")

@@ -27,6 +27,8 @@ STATE_STYLES = {
     DatabaseState.NOT_STAMPED: "yellow",
     DatabaseState.EMPTY: "dim",
     DatabaseState.UNREACHABLE: "bold red",
+    DatabaseState.BROKEN_HISTORY: "bold red",
+    DatabaseState.UNDETERMINED: "yellow",
 }
 READING = "reading…"
 COLUMNS = ("database", "current", "state", "pending", "location")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from textual.widgets import Static
@@ -10,14 +9,14 @@ from textual.widgets import Static
 from workbench.core.databases import DatabaseState
 from workbench.core.doctor import ERROR, Problem
 from workbench.core.scan import Diagnostic
+from workbench.core.verdict import refusals, summary, worth_a_line
 
 
 def problem_summary(diagnostics: Sequence[Diagnostic]) -> str:
-    """``3 problems in the revision files (2 missing_parent, 1 unreadable)``."""
-    kinds = Counter(diagnostic.kind for diagnostic in diagnostics)
-    detail = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+    """``broken history: 3 problems in the revision files (2 missing parents, 1 cycle)``."""
     noun = "problem" if len(diagnostics) == 1 else "problems"
-    return f"{len(diagnostics)} {noun} in the revision files ({detail})"
+    text = f"{len(diagnostics)} {noun} in the revision files ({summary(diagnostics)})"
+    return f"broken history: {text}" if refusals(diagnostics) else text
 
 
 def problem_phrase(problem: Problem, with_keys: bool = True) -> str:
@@ -77,8 +76,8 @@ class ProblemBanner(Static):
         self._with_keys = True
 
     def show_problems(self, diagnostics: Sequence[Diagnostic]) -> None:
-        """Show the revision files' diagnostics of the latest scan."""
-        self._diagnostics = diagnostics
+        """Show what the latest scan found that Alembic refuses, or that leaves a state unknown."""
+        self._diagnostics = worth_a_line(diagnostics)
         self._show()
 
     def show_doctor_problems(self, problems: Sequence[Problem], with_keys: bool = True) -> None:
@@ -90,7 +89,9 @@ class ProblemBanner(Static):
     def _show(self) -> None:
         """The banner for both kinds of problems, or no banner when there are none."""
         shown = bool(self._diagnostics or self._problems)
-        severe = bool(self._diagnostics) or any(p.severity == ERROR for p in self._problems)
+        severe = bool(refusals(self._diagnostics)) or any(
+            p.severity == ERROR for p in self._problems
+        )
         self.set_class(shown, "-shown")
         self.set_class(severe, "-error")
         text = banner_text(self._diagnostics, self._problems, self._with_keys)
