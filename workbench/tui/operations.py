@@ -20,7 +20,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from workbench.core.branches import NEW_MERGE, MergePlan, analyze_branches, plan_merge
 from workbench.core.databases import DatabaseStatus
 from workbench.core.doctor import Problem, diagnose, examine
-from workbench.core.editor import EditorError, editor_command, open_in_editor
+from workbench.core.editor import EditorError, configured_editor, open_in_editor
 from workbench.core.files import FileChangedError, create_file, open_file
 from workbench.core.graph import GraphError
 from workbench.core.layout import layout_graph
@@ -219,25 +219,35 @@ class WorkbenchOperations(WorkbenchViewer):
             self.call_after_refresh(self.graph_view.select_revision, revision)
 
     def action_edit_revision(self) -> None:
-        """Edit the selected revision in $EDITOR, or in the built-in editor if need be."""
+        """Edit the selected revision in $VISUAL or $EDITOR, or in the built-in editor.
+
+        With neither variable set the built-in editor opens, rather than whatever the system
+        would guess. Ctrl+C in the external editor ends the editor only, and says so.
+        """
         history, revision = self.history, self.graph_view.revision
         if history is None or revision is None:
             return
         path = history.graph.revisions[revision].path
         try:
-            editor_command()
-        except EditorError:
-            self._edit_inside(path)
-            return
-        try:
-            with self.suspend():
-                open_in_editor(path)
-        except SuspendNotSupported:
-            self._edit_inside(path)
-            return
+            command = configured_editor()
         except EditorError as exc:
             self.notify(str(exc), title="Editor", severity="error", timeout=STICKY)
             return
+        if command is None:
+            self._edit_inside(path)
+            return
+        failure: EditorError | None = None
+        try:
+            with self.suspend():  # an exception leaving this block would leave the app suspended
+                try:
+                    open_in_editor(path, command=command)
+                except EditorError as exc:
+                    failure = exc
+        except SuspendNotSupported:
+            self._edit_inside(path)
+            return
+        if failure is not None:
+            self.notify(str(failure), title="Editor", severity="error", timeout=STICKY)
         self.load_history()
 
     def _edit_inside(self, path: str) -> None:
