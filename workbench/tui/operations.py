@@ -30,7 +30,7 @@ from workbench.core.linearize import (
     apply_linearize,
     plan_linearize,
 )
-from workbench.core.plan import Plan, plan_downgrade, plan_stamp, plan_upgrade
+from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.preview import FixRequest, Preview, preview_migration, review_script
 from workbench.core.runner import Operation
 from workbench.core.touches import BodyCache
@@ -41,7 +41,6 @@ from workbench.tui.runs import (
     Outcome,
     PlanPreview,
     VersionTable,
-    name_to_type,
     plan_preview,
     status_summary,
 )
@@ -133,7 +132,11 @@ class WorkbenchOperations(WorkbenchViewer):
             plan = replan(purge)
 
         shown = "the heads" if target == "heads" else target[:SHORT_ID]
-        title = f"{action.capitalize()} {status.name} to {shown}"
+        if len(plan.databases) > 1:
+            names = ", ".join(database.name for database in plan.databases)
+            title = f"{action.capitalize()} every database ({names}) to {shown}: one run"
+        else:
+            title = f"{action.capitalize()} {status.name} to {shown}"
         messages = {
             revision: graph.revisions[revision].message
             for database in plan.databases
@@ -154,7 +157,7 @@ class WorkbenchOperations(WorkbenchViewer):
 
         from workbench.tui.screens.confirm import ConfirmScreen
 
-        screen = ConfirmScreen(title, plan, messages, name_to_type, load_preview, replan)
+        screen = ConfirmScreen(title, plan, messages, names_to_confirm, load_preview, replan)
         self.push_screen(screen, callback=lambda chosen: self._run_plan(title, chosen))
 
     def _run_plan(self, title: str, plan: Plan | None) -> None:

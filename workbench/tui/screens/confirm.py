@@ -1,7 +1,7 @@
 """The confirmation of an upgrade, downgrade or stamp: the exact plan, its SQL, then run or not.
 
 The plan comes from ``core.plan`` as it is; this screen lays it out, loads the SQL preview in
-a worker, and for destructive plans on server databases asks for the database's name.
+a worker, and for destructive plans on server databases asks for their real names.
 """
 
 from __future__ import annotations
@@ -62,9 +62,17 @@ def database_plan_text(plan: Plan, database: DatabasePlan, messages: Mapping[str
 
 def plan_renderable(plan: Plan, messages: Mapping[str, str]) -> RenderableType:
     """The whole plan: every database it touches, then the problems that stop it."""
-    parts: list[RenderableType] = [
-        database_plan_text(plan, database, messages) for database in plan.databases
-    ]
+    parts: list[RenderableType] = []
+    if len(plan.databases) > 1:
+        names = ", ".join(database.name for database in plan.databases)
+        parts.append(
+            Text(
+                f"env.py migrates every database in one run: this {plan.action} runs on "
+                f"all {len(plan.databases)} ({names})\n",
+                style="bold yellow",
+            )
+        )
+    parts.extend(database_plan_text(plan, database, messages) for database in plan.databases)
     for problem in plan.problems:
         parts.append(Text(f"✖ {problem}", style="bold red"))
     if not plan.runnable and not plan.all_problems:
@@ -101,7 +109,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         title: str,
         plan: Plan,
         messages: Mapping[str, str],
-        name_to_type: Callable[[Plan], str | None],
+        names_to_type: Callable[[Plan], tuple[str, ...]],
         load_preview: Callable[[Plan], PlanPreview],
         replan: Callable[[bool], Plan] | None = None,
     ) -> None:
@@ -109,7 +117,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         self._title = title
         self.plan = plan
         self._messages = messages
-        self._name_to_type = name_to_type
+        self._names_to_type = names_to_type
         self._load_preview = load_preview
         self._replan = replan
 
@@ -135,7 +143,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
     def on_mount(self) -> None:
         """Focus where the next keystroke belongs; start rendering the SQL."""
         self._update_run_button()
-        if self._typed_name is not None:
+        if self._names_to_type(self.plan):
             self.query_one("#typed-name", Input).focus()
         else:
             self.query_one("#run" if self.plan.runnable else "#cancel", Button).focus()
@@ -162,22 +170,26 @@ class ConfirmScreen(ModalScreen[Plan | None]):
             body = highlighted(preview.sql, "sql", self.query_one("#preview-text", Static))
         self.query_one("#preview-text", Static).update(Group(heading, body))
 
-    def _typed_name_matches(self) -> bool:
-        if self._typed_name is None:
-            return True
-        return self.query_one("#typed-name", Input).value.strip() == self._typed_name
+    def _typed_names_match(self) -> bool:
+        """True when every name asked for was typed (in any order, separated by spaces)."""
+        typed = self.query_one("#typed-name", Input).value.replace(",", " ").split()
+        return set(typed) == set(self._names_to_type(self.plan))
 
     @property
-    def _typed_name(self) -> str | None:
-        """The database name to type before the plan may run (None: no typing needed)."""
-        return self._name_to_type(self.plan)
+    def _names_prompt(self) -> str:
+        """What to type, as the input's placeholder and the refusal say it."""
+        names = self._names_to_type(self.plan)
+        if len(names) == 1:
+            return f"type the database's name, {names[0]!r}, to confirm"
+        quoted = " ".join(names)
+        return f"type the names of the {len(names)} databases, {quoted!r}, to confirm"
 
     def _update_run_button(self) -> None:
         typed_name = self.query_one("#typed-name", Input)
-        typed_name.display = self._typed_name is not None
-        typed_name.placeholder = f"type {self._typed_name!r} to confirm"
+        typed_name.display = bool(self._names_to_type(self.plan))
+        typed_name.placeholder = self._names_prompt if typed_name.display else ""
         self.query_one("#run", Button).disabled = not (
-            self.plan.runnable and self._typed_name_matches()
+            self.plan.runnable and self._typed_names_match()
         )
 
     @on(Input.Changed, "#typed-name")
@@ -209,8 +221,8 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         """Run the plan, if nothing stops it and the name (when asked for) was typed."""
         if not self.plan.runnable:
             self.notify("this plan cannot run: see the problems listed", severity="warning")
-        elif not self._typed_name_matches():
-            self.notify(f"type {self._typed_name!r} to confirm", severity="warning")
+        elif not self._typed_names_match():
+            self.notify(self._names_prompt, severity="warning")
         else:
             self.dismiss(self.plan)
 
