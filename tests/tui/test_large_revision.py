@@ -15,6 +15,8 @@ from conftest import SIZE, SQLITE_ONLY, TuiProject, screen_text, wait_for
 from large_revision import LARGE, StallWatch, write_large_history
 from textual.pilot import Pilot
 
+from workbench.tui.screens.confirm import ConfirmScreen
+
 pytestmark = SQLITE_ONLY
 
 KEY_SECONDS = 2.5
@@ -72,6 +74,11 @@ async def test_a_5_mb_revision_leaves_every_key_answered_at_once(
             await wait_for(pilot, lambda: "create_table('pets'" in screen_text(app))
             await timed_press(pilot, "j", presses)
             await wait_for(pilot, lambda: "op.bulk_insert(people, [" in screen_text(app))
+
+            await timed_press(pilot, "U", presses)  # the upgrade's confirmation shows its SQL
+            assert isinstance(app.screen, ConfirmScreen)
+            await wait_for(pilot, lambda: "INSERT INTO people" in screen_text(app), 240)
+            await timed_press(pilot, "escape", presses)
             await pilot.pause(0.5)
 
         slow = {key: round(seconds, 3) for key, seconds in presses.items() if seconds > KEY_SECONDS}

@@ -18,9 +18,9 @@ from textual.widgets import Button, Checkbox, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.plan import DatabasePlan, Plan
-from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import PlanPreview
+from workbench.tui.widgets.code_view import CodeView, code_lines
 
 SHORT_ID = 12
 SHOWN_STEPS = 200
@@ -132,6 +132,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
                 yield Checkbox("purge: empty the version table first", self.plan.purge, id="purge")
             with VerticalScroll(id="preview"):
                 yield Static(Text("rendering the SQL…", style="dim"), id="preview-text")
+                yield CodeView(id="preview-sql")
             yield Input(id="typed-name")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -153,22 +154,25 @@ class ConfirmScreen(ModalScreen[Plan | None]):
     def load_preview(self, plan: Plan) -> None:
         """Render the plan's SQL off the UI thread (a child process runs env.py offline)."""
         preview = self._load_preview(plan)
-        self.app.call_from_thread(self._show_preview, plan, preview)
+        lines = code_lines(preview.sql) if preview.sql is not None else None
+        self.app.call_from_thread(self._show_preview, plan, preview, lines)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The preview failed unexpectedly (the app hears of it too): say there is none."""
         if event.state is WorkerState.ERROR:
-            self._show_preview(self.plan, PlanPreview("SQL", None, "the SQL preview failed"))
+            self._show_preview(self.plan, PlanPreview("SQL", None, "the SQL preview failed"), None)
 
-    def _show_preview(self, plan: Plan, preview: PlanPreview) -> None:
+    def _show_preview(
+        self, plan: Plan, preview: PlanPreview, lines: tuple[str, ...] | None
+    ) -> None:
+        """The preview's title, then its SQL (drawn a line at a time: it can be megabytes)."""
         if plan is not self.plan:
             return
         heading = Text(preview.title, style="bold")
-        if preview.sql is None:
-            body: RenderableType = Text(preview.note or "", style="dim")
-        else:
-            body = highlighted(preview.sql, "sql", self.query_one("#preview-text", Static))
-        self.query_one("#preview-text", Static).update(Group(heading, body))
+        if lines is None:
+            heading.append(f"\n{preview.note or ''}", style="dim")
+        self.query_one("#preview-text", Static).update(heading)
+        self.query_one("#preview-sql", CodeView).show(lines or (), "sql", line_numbers=False)
 
     def _typed_names_match(self) -> bool:
         """True when every name asked for was typed (in any order, separated by spaces)."""
@@ -206,6 +210,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         self.plan = self._replan(event.value)
         self.query_one("#plan-text", Static).update(plan_renderable(self.plan, self._messages))
         self.query_one("#preview-text", Static).update(Text("rendering the SQL…", style="dim"))
+        self.query_one("#preview-sql", CodeView).show((), "sql")
         self._update_run_button()
         self.load_preview(self.plan)
 

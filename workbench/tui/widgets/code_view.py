@@ -60,6 +60,7 @@ class _Source:
     language: str | None
     style: str
     palette: Palette | None
+    line_numbers: bool = True
 
 
 class CodeView(Widget):
@@ -90,11 +91,18 @@ class CodeView(Widget):
         """The colours the code is highlighted in (None for plain text)."""
         return self._source.palette
 
-    def show(self, lines: tuple[str, ...], language: str | None, style: str = "") -> None:
-        """Show ``lines`` (from ``code_lines``): code in a Pygments language, with line numbers,
-        or plain text in ``style``."""
+    def show(
+        self,
+        lines: tuple[str, ...],
+        language: str | None,
+        style: str = "",
+        *,
+        line_numbers: bool = True,
+    ) -> None:
+        """Show ``lines`` (from ``code_lines``): code in a Pygments language, or plain text in
+        ``style``; code has its lines numbered unless ``line_numbers`` is false."""
         palette = Palette.of(self) if language is not None else None
-        source = _Source(lines, language, style, palette)
+        source = _Source(lines, language, style, palette, line_numbers)
         with self._lock:
             self._source = source
             self._stretches.clear()
@@ -123,8 +131,10 @@ class CodeView(Widget):
         if source.language is None:
             text = Text(source.lines[y], style=source.style, no_wrap=True)
             return self._strip(text, width, base)
-        number = Text(f"{y + 1:>{len(str(len(source.lines)))}} ", style=Style(dim=True))
         code = self._highlighted(y) or Text(source.lines[y])
+        if not source.line_numbers:
+            return self._strip(code, width, base)
+        number = Text(f"{y + 1:>{len(str(len(source.lines)))}} ", style=Style(dim=True))
         return self._strip(Text.assemble(number, code, no_wrap=True), width, base)
 
     def _strip(self, text: Text, width: int, base: Style) -> Strip:
