@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from conftest import SIZE, SQLITE_ONLY, TuiProject, screen_text, wait_for
 from large_revision import LARGE, StallWatch, write_large_history
 from textual.pilot import Pilot
 
 from workbench.tui.screens.confirm import ConfirmScreen
+from workbench.tui.screens.editor import EditorScreen
 
 pytestmark = SQLITE_ONLY
 
@@ -33,13 +35,19 @@ async def timed_press(pilot: Pilot[None], key: str, presses: dict[str, float]) -
     presses[f"{len(presses)}:{key}"] = time.perf_counter() - started
 
 
+def notifications(app: Any) -> str:
+    return "\n".join(notification.message for notification in app._notifications)
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def test_a_5_mb_revision_leaves_every_key_answered_at_once(
-    make_project: Callable[..., Any],
+    make_project: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
     project = make_project()
     project.db("init")
     path = write_large_history(project.migrations / "versions")
@@ -74,6 +82,10 @@ async def test_a_5_mb_revision_leaves_every_key_answered_at_once(
             await wait_for(pilot, lambda: "create_table('pets'" in screen_text(app))
             await timed_press(pilot, "j", presses)
             await wait_for(pilot, lambda: "op.bulk_insert(people, [" in screen_text(app))
+
+            await timed_press(pilot, "e", presses)  # not the built-in editor: it would stall
+            assert not isinstance(app.screen, EditorScreen)
+            assert "too large for the built-in editor" in notifications(app)
 
             await timed_press(pilot, "U", presses)  # the upgrade's confirmation shows its SQL
             assert isinstance(app.screen, ConfirmScreen)

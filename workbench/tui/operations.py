@@ -9,6 +9,7 @@ afterwards the databases are read again and the user is told exactly where each 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -46,6 +47,9 @@ from workbench.tui.runs import (
 )
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.viewer import STICKY, WorkbenchViewer
+
+BUILT_IN_EDITOR_BYTES = 256_000
+"""The largest file the built-in editor opens (some 5,000 lines of code)."""
 
 if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
     from workbench.tui.screens.new_revision import NewRevisionAnswer
@@ -254,7 +258,26 @@ class WorkbenchOperations(WorkbenchViewer):
         self.load_history()
 
     def _edit_inside(self, path: str) -> None:
-        """The built-in editor; a save re-scans the graph."""
+        """The built-in editor; a save re-scans the graph.
+
+        Its text area lays out every line at once, which stalls the workbench for seconds on
+        a data migration of megabytes: such a file is left to the user's own editor.
+        """
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            self.notify(f"cannot open {path}: {exc}", severity="error", timeout=STICKY)
+            return
+        if size > BUILT_IN_EDITOR_BYTES:
+            self.notify(
+                f"{shown_path(path, self.project_folder)} is {size / 1e6:.1f} MB, too large for"
+                f" the built-in editor (up to {BUILT_IN_EDITOR_BYTES // 1000} KB): set $EDITOR"
+                " to edit it in your own editor",
+                title="Editor",
+                severity="warning",
+                timeout=STICKY,
+            )
+            return
         try:
             opened = open_file(path)
         except (OSError, UnicodeDecodeError) as exc:
