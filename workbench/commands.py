@@ -381,13 +381,15 @@ class _StepCounter:
 
     env.py names the database only in its ``run_migrations(engine_name=...)`` call, so that
     call is watched to name a step before it runs; on_version_apply reports it once applied.
+    The last step begun is kept: when the run fails, it is the step that failed.
     """
 
-    def __init__(self, on_step: StepCallback) -> None:
+    def __init__(self, on_step: StepCallback | None) -> None:
         self.on_step = on_step
         self.run_args: dict[str, Any] = {}
         self.number = 0
         self.total = 0
+        self.started: MigrationStep | None = None
 
     def watch(self, environment: EnvironmentContext) -> None:
         """Note the args of env.py's ``context.run_migrations`` calls on this environment."""
@@ -405,13 +407,15 @@ class _StepCounter:
         self.number, self.total = 0, len(planned)
         for step in planned:
             self.number += 1
-            started = _migration_step(step.info, self.run_args)
-            self.on_step(StepProgress(started, self.number, self.total, done=False))
+            self.started = _migration_step(step.info, self.run_args)
+            if self.on_step is not None:
+                self.on_step(StepProgress(self.started, self.number, self.total, done=False))
             yield step
 
     def applied(self, step: MigrationStep) -> None:
         """Report the step that just ran."""
-        self.on_step(StepProgress(step, self.number, self.total, done=True))
+        if self.on_step is not None:
+            self.on_step(StepProgress(step, self.number, self.total, done=True))
 
 
 def run_migration(
@@ -426,14 +430,17 @@ def run_migration(
     purge: bool = False,
     on_step: StepCallback | None = None,
 ) -> list[MigrationStep]:
-    """Run env.py once with a step function and return the steps it applied."""
-    counter = _StepCounter(on_step) if on_step is not None else None
+    """Run env.py once with a step function and return the steps it applied.
+
+    A failure once a step has begun says where it happened and, read from every database's
+    version table after it, where each database now stands.
+    """
+    counter = _StepCounter(on_step)
 
     def work(rev: Any, context: Any) -> Any:
-        planned = steps_of(rev)
-        return counter.announce(planned) if counter is not None else planned
+        return counter.announce(steps_of(rev))
 
-    with fresh_configure_args(counter.applied if counter is not None else None) as steps:
+    with fresh_configure_args(counter.applied) as steps:
         environment = EnvironmentContext(
             config,
             script,
@@ -444,11 +451,77 @@ def run_migration(
             tag=tag,
             purge=purge,
         )
-        if counter is not None:
-            counter.watch(environment)
-        with environment:
-            script.run_env()
+        counter.watch(environment)
+        try:
+            with environment:
+                script.run_env()
+        except Exception as exc:
+            if sql or counter.started is None:
+                raise
+            failure = describe_failure(exc, migrations_dir_or_none())
+            standing = standing_after_failure(config, steps, counter.started)
+            raise WorkbenchError(f"{failure}. {standing}") from exc
     return steps
+
+
+def standing_after_failure(
+    config: AlembicConfig, applied: Sequence[MigrationStep], failed: MigrationStep
+) -> str:
+    """Where each migrated database stands after a failed run, as its version table says.
+
+    The log has already said ``Running upgrade -> x`` for every step begun; where the version
+    table does not hold what the log announced, this says whether the database rolled the run
+    back (transactional DDL: PostgreSQL) or may have kept some of it (SQLite, MySQL, MariaDB
+    commit DDL as it runs).
+    """
+    from workbench.core.databases import read_versions
+    from workbench.project import load_project
+
+    directory = config.get_main_option("script_location")
+    targets = [
+        target for target in load_project(current_app, directory).targets if not target.read_only
+    ]
+    parts = []
+    for reading in read_versions(targets):
+        name = reading.target.name
+        if reading.error is not None:
+            parts.append(f"{name}: its version table could not be read ({reading.error})")
+            continue
+        current = set(reading.revisions)
+        text = f"{name} is at {', '.join(reading.revisions) or 'base (empty version table)'}"
+        transactional, backend = _ddl_behaviour(reading.target.url)
+        logged = [step for step in applied if _database_name(step) == name]
+        unrecorded = bool(logged) and not set(logged[-1].destination_revisions) <= current
+        ids = ", ".join(str(step.revision) for step in logged)
+        if unrecorded and transactional:
+            text += f" (the run was rolled back: {ids}, logged above as run, did not happen)"
+        elif unrecorded:
+            text += (
+                f" (the log shows {ids} as run, which its version table does not record:"
+                f" {backend} commits DDL as it runs, so some of it may be kept)"
+            )
+        if _database_name(failed) == name:
+            kept = "nothing it ran is kept" if transactional else "what it ran may be kept"
+            text += f"; {failed.revision} failed partway ({kept})"
+        parts.append(text)
+    return "After the failure: " + "; ".join(parts) + "."
+
+
+def _database_name(step: MigrationStep) -> str:
+    """The name of the database a step ran on (env.py says ``""`` or nothing for the default)."""
+    return step.database or "default"
+
+
+def _ddl_behaviour(url: Any) -> tuple[bool, str]:
+    """Whether Alembic runs DDL in a transaction on this database, and its backend's name."""
+    from alembic.ddl.impl import DefaultImpl
+    from sqlalchemy.engine import make_url
+
+    try:
+        dialect = make_url(url).get_dialect()()
+        return DefaultImpl.get_by_dialect(dialect).transactional_ddl, dialect.name
+    except Exception:
+        return False, "this database"
 
 
 def _split_range(revision: str, sql: bool) -> tuple[str | tuple[str, ...] | None, str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conftest import SIZE, SQLITE_AND_POSTGRES, screen_text, settle, wait_for
 from git_repos import git
+from sqlalchemy.engine import make_url
 from textual.screen import Screen
 from textual.widgets import Input, OptionList
 from tui_revisions import REVISION_TEMPLATE, TWO_HEADS
@@ -240,7 +241,9 @@ async def test_doctor_banner_and_its_fixes_for_two_heads_and_an_unknown_revision
         assert "Stamp default to c3000000" in text
         assert "version table (emptied first): e5000000 → c3000000" in text
         if backend != "sqlite":
-            app.screen.query_one("#typed-name", Input).value = "default"
+            app.screen.query_one("#typed-name", Input).value = make_url(
+                tui.project.database_url
+            ).database
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: on_main_screen(app) and not app.operation_running, 60)
         await wait_for(pilot, lambda: "unknown revision" not in screen_text(app))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from conftest import SIZE, SQLITE_ONLY, graph_line, graph_lines, screen_text, settle
-from textual.widgets import Static
 from tui_revisions import TWO_HEADS, long_history, write_revisions
 
 from workbench.tui.screens.help import HelpScreen
@@ -194,12 +193,11 @@ async def test_switching_themes_redraws_everything(make_tui_project):
         app.graph_view.select_revision("c3000000")
         await settle(app, pilot)
 
-        body = app.detail.query_one("#detail-body", Static)
-        dark_background = body.content.background_color
+        dark_palette = app.detail.body.palette
         app.theme = "textual-light"
         await settle(app, pilot)
 
-        assert body.content.background_color != dark_background  # highlighted again
+        assert app.detail.body.palette != dark_palette  # highlighted again
         assert "op.create_table('posts'" in screen_text(app)
         assert "head create posts" in graph_line(app, "c3000000")
 

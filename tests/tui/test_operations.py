@@ -15,6 +15,7 @@ from conftest import (
     settle,
     wait_for,
 )
+from sqlalchemy.engine import make_url
 from textual.screen import Screen
 from textual.widgets import Button, Input, TextArea
 from tui_revisions import TWO_HEADS, Rev
@@ -115,7 +116,7 @@ async def test_downgrade_asks_for_the_name_on_servers(make_tui_project, backend)
             assert run.disabled
             await pilot.press("ctrl+s")  # refused: the name was not typed
             assert isinstance(app.screen, ConfirmScreen)
-            await pilot.press(*"default")
+            await pilot.press(*make_url(tui.project.database_url).database)
             assert not run.disabled
         await run_confirmed(app, pilot)
 
@@ -144,7 +145,7 @@ async def test_stamp_and_stamp_with_purge(make_tui_project, backend):
         await wait_for(pilot, lambda: "INSERT INTO alembic_version" in screen_text(app))
         assert "DELETE FROM alembic_version" in screen_text(app)
         if backend != "sqlite":
-            app.screen.query_one(Input).value = "default"
+            app.screen.query_one(Input).value = make_url(tui.project.database_url).database
         await run_confirmed(app, pilot)
 
         assert tui.versions() == {"c3000000"}
@@ -153,7 +154,7 @@ async def test_stamp_and_stamp_with_purge(make_tui_project, backend):
         app.graph_view.select_revision("a1000000")
         await confirm_plan(app, pilot, "S", expect_sql="UPDATE alembic_version")
         if backend != "sqlite":
-            app.screen.query_one(Input).value = "default"
+            app.screen.query_one(Input).value = make_url(tui.project.database_url).database
         await run_confirmed(app, pilot)
         assert tui.versions() == {"a1000000"}
 

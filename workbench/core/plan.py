@@ -7,6 +7,7 @@ holds afterwards, from the scanned graph and the version tables as read; nothing
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -457,3 +458,52 @@ def _chain(revisions: Sequence[str]) -> str:
     half = _SHOWN_REVISIONS // 2
     hidden = len(revisions) - 2 * half
     return " -> ".join([*revisions[:half], f"({hidden} more)", *revisions[-half:]])
+
+
+def database_name(url: str) -> str | None:
+    """The database's own name in its URL: a server's database name, or a SQLite file's name.
+
+    None when the URL names no database (or cannot be parsed).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if not parsed.database:
+        return None
+    if parsed.get_backend_name() == "sqlite":
+        return os.path.basename(parsed.database)
+    return parsed.database
+
+
+def is_server_database(url: str) -> bool:
+    """False for a SQLite URL (a file, easy to copy back); True for others, unreadable ones too."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).get_backend_name() != "sqlite"
+    except (ArgumentError, ValueError):
+        return True
+
+
+def names_to_confirm(plan: Plan) -> tuple[str, ...]:
+    """The names to type before a destructive plan runs: every server database it changes.
+
+    Each is the database's real name, read from its URL (the bind key, ``default`` or
+    ``audit``, says nothing about which server database is about to lose data); a URL that
+    names no database falls back to the bind key. SQLite files are easy to copy back first,
+    so they are never asked for.
+    """
+    if not plan.destructive:
+        return ()
+    names: list[str] = []
+    for database in plan.databases:
+        if database.changes_anything and is_server_database(database.url):
+            name = database_name(database.url) or database.name
+            if name not in names:
+                names.append(name)
+    return tuple(names)

@@ -47,18 +47,18 @@ class FilesChanged(Message):
 
 @dataclass
 class ScriptRead(Message):
-    """A revision file was read for the detail pane (``text`` None when it could not be)."""
+    """A revision file was read for the detail pane (``lines`` None when it could not be)."""
 
     revision: str
-    text: str | None
+    lines: tuple[str, ...] | None
     error: str | None
 
 
 @dataclass
 class SqlRendered(Message):
-    """The SQL a revision runs on a database, rendered offline (``sql`` None on failure)."""
+    """The SQL a revision runs on a database, rendered offline (``lines`` None on failure)."""
 
     revision: str
     database: str
-    sql: str | None
+    lines: tuple[str, ...] | None
     error: str | None

@@ -9,6 +9,7 @@ afterwards the databases are read again and the user is told exactly where each 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from workbench.core.branches import NEW_MERGE, MergePlan, analyze_branches, plan_merge
 from workbench.core.databases import DatabaseStatus
 from workbench.core.doctor import Problem, diagnose, examine
-from workbench.core.editor import EditorError, editor_command, open_in_editor
+from workbench.core.editor import EditorError, configured_editor, open_in_editor
 from workbench.core.files import FileChangedError, create_file, open_file
 from workbench.core.graph import GraphError
 from workbench.core.layout import layout_graph
@@ -30,7 +31,7 @@ from workbench.core.linearize import (
     apply_linearize,
     plan_linearize,
 )
-from workbench.core.plan import Plan, plan_downgrade, plan_stamp, plan_upgrade
+from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.preview import FixRequest, Preview, preview_migration, review_script
 from workbench.core.runner import Operation
 from workbench.core.touches import BodyCache
@@ -41,12 +42,14 @@ from workbench.tui.runs import (
     Outcome,
     PlanPreview,
     VersionTable,
-    name_to_type,
     plan_preview,
     status_summary,
 )
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.viewer import STICKY, WorkbenchViewer
+
+BUILT_IN_EDITOR_BYTES = 256_000
+"""The largest file the built-in editor opens (some 5,000 lines of code)."""
 
 if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
     from workbench.tui.screens.new_revision import NewRevisionAnswer
@@ -156,7 +159,11 @@ class WorkbenchOperations(WorkbenchViewer):
             plan = replan(purge)
 
         shown = "the heads" if target == "heads" else target[:SHORT_ID]
-        title = f"{action.capitalize()} {status.name} to {shown}"
+        if len(plan.databases) > 1:
+            names = ", ".join(database.name for database in plan.databases)
+            title = f"{action.capitalize()} every database ({names}) to {shown}: one run"
+        else:
+            title = f"{action.capitalize()} {status.name} to {shown}"
         messages = {
             revision: graph.revisions[revision].message
             for database in plan.databases
@@ -177,7 +184,7 @@ class WorkbenchOperations(WorkbenchViewer):
 
         from workbench.tui.screens.confirm import ConfirmScreen
 
-        screen = ConfirmScreen(title, plan, messages, name_to_type, load_preview, replan)
+        screen = ConfirmScreen(title, plan, messages, names_to_confirm, load_preview, replan)
         self.push_screen(screen, callback=lambda chosen: self._run_plan(title, chosen))
 
     def _run_plan(self, title: str, plan: Plan | None) -> None:
@@ -243,33 +250,63 @@ class WorkbenchOperations(WorkbenchViewer):
             self.call_after_refresh(self.graph_view.select_revision, revision)
 
     def action_edit_revision(self) -> None:
-        """Edit the selected revision in $EDITOR, or in the built-in editor if need be."""
+        """Edit the selected revision in $VISUAL or $EDITOR, or in the built-in editor.
+
+        With neither variable set the built-in editor opens, rather than whatever the system
+        would guess. Ctrl+C in the external editor ends the editor only, and says so.
+        """
         history, revision = self.history, self.graph_view.revision
         if history is None or revision is None:
             return
         path = history.graph.revisions[revision].path
         try:
-            editor_command()
-        except EditorError:
-            self._edit_inside(path)
-            return
-        before = _contents(path)
-        try:
-            with self.suspend():
-                open_in_editor(path)
-        except SuspendNotSupported:
-            self._edit_inside(path)
-            return
+            command = configured_editor()
         except EditorError as exc:
             self.notify(str(exc), title="Editor", severity="error", timeout=STICKY)
             return
-        changed = _contents(path) != before
-        shown = shown_path(path, self.project_folder)
-        self.notify(f"{'changed, re-read' if changed else 'unchanged'}:\n{shown}", timeout=6)
+        if command is None:
+            self._edit_inside(path)
+            return
+        before = _contents(path)
+        failure: EditorError | None = None
+        try:
+            with self.suspend():  # an exception leaving this block would leave the app suspended
+                try:
+                    open_in_editor(path, command=command)
+                except EditorError as exc:
+                    failure = exc
+        except SuspendNotSupported:
+            self._edit_inside(path)
+            return
+        if failure is not None:
+            self.notify(str(failure), title="Editor", severity="error", timeout=STICKY)
+        else:
+            changed = _contents(path) != before
+            shown = shown_path(path, self.project_folder)
+            self.notify(f"{'changed, re-read' if changed else 'unchanged'}:\n{shown}", timeout=6)
         self.load_history()
 
     def _edit_inside(self, path: str) -> None:
-        """The built-in editor; a save re-scans the graph."""
+        """The built-in editor; a save re-scans the graph.
+
+        Its text area lays out every line at once, which stalls the workbench for seconds on
+        a data migration of megabytes: such a file is left to the user's own editor.
+        """
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            self.notify(f"cannot open {path}: {exc}", severity="error", timeout=STICKY)
+            return
+        if size > BUILT_IN_EDITOR_BYTES:
+            self.notify(
+                f"{shown_path(path, self.project_folder)} is {size / 1e6:.1f} MB, too large for"
+                f" the built-in editor (up to {BUILT_IN_EDITOR_BYTES // 1000} KB): set $EDITOR"
+                " to edit it in your own editor",
+                title="Editor",
+                severity="warning",
+                timeout=STICKY,
+            )
+            return
         try:
             opened = open_file(path)
         except (OSError, UnicodeDecodeError) as exc:

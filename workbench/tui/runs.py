@@ -157,25 +157,6 @@ def preview_operation(plan: Plan, target: DatabaseStatus, directory: str) -> Ope
     return Operation(plan.action, arguments)
 
 
-def name_to_type(plan: Plan) -> str | None:
-    """The database whose name must be typed to run a destructive plan on a server database.
-
-    SQLite files are easy to copy back; a server database is not, so a downgrade, stamp or
-    purge changing one asks for its name first.
-    """
-    if not plan.destructive:
-        return None
-    for database in plan.databases:
-        if database.changes_anything and not _is_sqlite(database.url):
-            return database.name
-    return None
-
-
-def _is_sqlite(url: str) -> bool:
-    """True for a SQLite URL (masked URLs parse as well)."""
-    return _backend(url) == "sqlite"
-
-
 def _backend(url: str) -> str:
     """The database backend of a URL (``sqlite``, ``postgresql``...), or ``unknown``."""
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -47,6 +48,7 @@ from workbench.tui.messages import (
 from workbench.tui.runs import database_section, revision_sql_operation, run_to_end
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.problems import ProblemsScreen
+from workbench.tui.widgets.code_view import code_lines
 from workbench.tui.widgets.database_panel import DatabasePanel
 from workbench.tui.widgets.graph_view import GraphView
 from workbench.tui.widgets.log_pane import LogPane
@@ -57,6 +59,8 @@ from workbench.tui.widgets.search_bar import SearchBar
 POLL_SECONDS = 2.0
 DETAIL_DELAY = 0.06
 """Seconds the cursor must rest on a revision before the detail pane shows it."""
+SQL_CACHE_LINES = 200_000
+"""Lines of rendered SQL kept for revisions shown again (a bulk insert can render 100,000)."""
 STICKY = 24 * 60 * 60.0
 """The timeout of a notification that stays until dismissed (``x``, or a click on it)."""
 
@@ -94,7 +98,7 @@ class WorkbenchViewer(App[None]):
         self.read_only = read_only
         self._poll_seconds = poll_seconds
         self._status_generation = 0
-        self._sql_cache: dict[tuple[str, str], SqlRendered] = {}
+        self._sql_cache: OrderedDict[tuple[str, str], SqlRendered] = OrderedDict()
         self._detail_timer: Timer | None = None
         self._refresh_started: float | None = None
         self.graph_view = GraphView(id="graph")
@@ -196,7 +200,7 @@ class WorkbenchViewer(App[None]):
         outcome = run_to_end(self.launcher, operation)
         if outcome.kind == "finished":
             sql = database_section("\n".join(outcome.lines), database)
-            rendered = SqlRendered(revision, database, sql, None)
+            rendered = SqlRendered(revision, database, code_lines(sql), None)
         else:
             rendered = SqlRendered(revision, database, None, outcome.message)
         self.post_message(rendered)
@@ -206,11 +210,11 @@ class WorkbenchViewer(App[None]):
         """Read a revision file for the detail pane."""
         try:
             with open(path, encoding="utf-8") as file:
-                text, error = file.read(), None
+                lines, error = code_lines(file.read()), None
         except (OSError, UnicodeDecodeError) as exc:
-            text, error = None, f"cannot read {path}: {exc}"
+            lines, error = None, f"cannot read {path}: {exc}"
         if not get_current_worker().is_cancelled:
-            self.post_message(ScriptRead(revision, text, error))
+            self.post_message(ScriptRead(revision, lines, error))
 
     def refresh_statuses(self) -> None:
         """Mark the databases as being read and read them again."""
@@ -328,15 +332,24 @@ class WorkbenchViewer(App[None]):
         facts = revision_facts(
             history, message.revision, self.graph_view.markers, self.project_folder
         )
-        self.detail.show_revision(facts, message.text, message.error)
+        self.detail.show_revision(facts, message.lines, message.error)
 
     def on_sql_rendered(self, message: SqlRendered) -> None:
         """Show rendered SQL, if it is for what is selected now; keep it for next time."""
-        if message.sql is not None:
-            self._sql_cache[message.revision, message.database] = message
+        if message.lines is not None:
+            self._keep_sql(message)
         if message.revision == self.graph_view.revision and message.database == self.target:
             title = f"SQL of {message.revision[:12]} on {message.database}"
-            self.detail.show_sql(title, message.sql, message.error)
+            self.detail.show_sql(title, message.lines, message.error)
+
+    def _keep_sql(self, rendered: SqlRendered) -> None:
+        """Keep rendered SQL for next time, the most recent first, up to ``SQL_CACHE_LINES``."""
+        self._sql_cache[rendered.revision, rendered.database] = rendered
+        self._sql_cache.move_to_end((rendered.revision, rendered.database))
+        kept = sum(len(cached.lines or ()) for cached in self._sql_cache.values())
+        while kept > SQL_CACHE_LINES and len(self._sql_cache) > 1:
+            _key, dropped = self._sql_cache.popitem(last=False)
+            kept -= len(dropped.lines or ())
 
     @on(SearchBar.Changed, "#search")
     def _search_as_typed(self, event: SearchBar.Changed) -> None:

@@ -1,7 +1,7 @@
 """The confirmation of an upgrade, downgrade or stamp: the exact plan, its SQL, then run or not.
 
 The plan comes from ``core.plan`` as it is; this screen lays it out, loads the SQL preview in
-a worker, and for destructive plans on server databases asks for the database's name.
+a worker, and for destructive plans on server databases asks for their real names.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from textual.worker import Worker, WorkerState
 
 from workbench.core.identifiers import one_line
 from workbench.core.plan import DatabasePlan, Plan
-from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import PlanPreview
+from workbench.tui.widgets.code_view import CodeView, code_lines
 
 SHORT_ID = 12
 SHOWN_STEPS = 200
@@ -63,9 +63,17 @@ def database_plan_text(plan: Plan, database: DatabasePlan, messages: Mapping[str
 
 def plan_renderable(plan: Plan, messages: Mapping[str, str]) -> RenderableType:
     """The whole plan: every database it touches, then the problems that stop it."""
-    parts: list[RenderableType] = [
-        database_plan_text(plan, database, messages) for database in plan.databases
-    ]
+    parts: list[RenderableType] = []
+    if len(plan.databases) > 1:
+        names = ", ".join(database.name for database in plan.databases)
+        parts.append(
+            Text(
+                f"env.py migrates every database in one run: this {plan.action} runs on "
+                f"all {len(plan.databases)} ({names})\n",
+                style="bold yellow",
+            )
+        )
+    parts.extend(database_plan_text(plan, database, messages) for database in plan.databases)
     for problem in plan.problems:
         parts.append(Text(f"✖ {problem}", style="bold red"))
     if not plan.runnable and not plan.all_problems:
@@ -102,7 +110,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         title: str,
         plan: Plan,
         messages: Mapping[str, str],
-        name_to_type: Callable[[Plan], str | None],
+        names_to_type: Callable[[Plan], tuple[str, ...]],
         load_preview: Callable[[Plan], PlanPreview],
         replan: Callable[[bool], Plan] | None = None,
     ) -> None:
@@ -110,7 +118,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         self._title = title
         self.plan = plan
         self._messages = messages
-        self._name_to_type = name_to_type
+        self._names_to_type = names_to_type
         self._load_preview = load_preview
         self._replan = replan
 
@@ -125,6 +133,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
                 yield Checkbox("purge: empty the version table first", self.plan.purge, id="purge")
             with VerticalScroll(id="preview"):
                 yield Static(Text("rendering the SQL…", style="dim"), id="preview-text")
+                yield CodeView(id="preview-sql")
             yield Input(id="typed-name")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -136,7 +145,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
     def on_mount(self) -> None:
         """Focus where the next keystroke belongs; start rendering the SQL."""
         self._update_run_button()
-        if self._typed_name is not None:
+        if self._names_to_type(self.plan):
             self.query_one("#typed-name", Input).focus()
         else:
             self.query_one("#run" if self.plan.runnable else "#cancel", Button).focus()
@@ -146,39 +155,46 @@ class ConfirmScreen(ModalScreen[Plan | None]):
     def load_preview(self, plan: Plan) -> None:
         """Render the plan's SQL off the UI thread (a child process runs env.py offline)."""
         preview = self._load_preview(plan)
-        self.app.call_from_thread(self._show_preview, plan, preview)
+        lines = code_lines(preview.sql) if preview.sql is not None else None
+        self.app.call_from_thread(self._show_preview, plan, preview, lines)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The preview failed unexpectedly (the app hears of it too): say there is none."""
         if event.state is WorkerState.ERROR:
-            self._show_preview(self.plan, PlanPreview("SQL", None, "the SQL preview failed"))
+            self._show_preview(self.plan, PlanPreview("SQL", None, "the SQL preview failed"), None)
 
-    def _show_preview(self, plan: Plan, preview: PlanPreview) -> None:
+    def _show_preview(
+        self, plan: Plan, preview: PlanPreview, lines: tuple[str, ...] | None
+    ) -> None:
+        """The preview's title, then its SQL (drawn a line at a time: it can be megabytes)."""
         if plan is not self.plan:
             return
         heading = Text(preview.title, style="bold")
-        if preview.sql is None:
-            body: RenderableType = Text(preview.note or "", style="dim")
-        else:
-            body = highlighted(preview.sql, "sql", self.query_one("#preview-text", Static))
-        self.query_one("#preview-text", Static).update(Group(heading, body))
+        if lines is None:
+            heading.append(f"\n{preview.note or ''}", style="dim")
+        self.query_one("#preview-text", Static).update(heading)
+        self.query_one("#preview-sql", CodeView).show(lines or (), "sql", line_numbers=False)
 
-    def _typed_name_matches(self) -> bool:
-        if self._typed_name is None:
-            return True
-        return self.query_one("#typed-name", Input).value.strip() == self._typed_name
+    def _typed_names_match(self) -> bool:
+        """True when every name asked for was typed (in any order, separated by spaces)."""
+        typed = self.query_one("#typed-name", Input).value.replace(",", " ").split()
+        return set(typed) == set(self._names_to_type(self.plan))
 
     @property
-    def _typed_name(self) -> str | None:
-        """The database name to type before the plan may run (None: no typing needed)."""
-        return self._name_to_type(self.plan)
+    def _names_prompt(self) -> str:
+        """What to type, as the input's placeholder and the refusal say it."""
+        names = self._names_to_type(self.plan)
+        if len(names) == 1:
+            return f"type the database's name, {names[0]!r}, to confirm"
+        quoted = " ".join(names)
+        return f"type the names of the {len(names)} databases, {quoted!r}, to confirm"
 
     def _update_run_button(self) -> None:
         typed_name = self.query_one("#typed-name", Input)
-        typed_name.display = self._typed_name is not None
-        typed_name.placeholder = f"type {self._typed_name!r} to confirm"
+        typed_name.display = bool(self._names_to_type(self.plan))
+        typed_name.placeholder = self._names_prompt if typed_name.display else ""
         self.query_one("#run", Button).disabled = not (
-            self.plan.runnable and self._typed_name_matches()
+            self.plan.runnable and self._typed_names_match()
         )
 
     @on(Input.Changed, "#typed-name")
@@ -195,6 +211,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         self.plan = self._replan(event.value)
         self.query_one("#plan-text", Static).update(plan_renderable(self.plan, self._messages))
         self.query_one("#preview-text", Static).update(Text("rendering the SQL…", style="dim"))
+        self.query_one("#preview-sql", CodeView).show((), "sql")
         self._update_run_button()
         self.load_preview(self.plan)
 
@@ -210,8 +227,8 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         """Run the plan, if nothing stops it and the name (when asked for) was typed."""
         if not self.plan.runnable:
             self.notify("this plan cannot run: see the problems listed", severity="warning")
-        elif not self._typed_name_matches():
-            self.notify(f"type {self._typed_name!r} to confirm", severity="warning")
+        elif not self._typed_names_match():
+            self.notify(self._names_prompt, severity="warning")
         else:
             self.dismiss(self.plan)
 
