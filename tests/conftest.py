@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask_in_process import run_flask_in_process
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -32,6 +33,9 @@ BACKENDS = [
     pytest.param("mysql", id="mysql", marks=pytest.mark.servers),
 ]
 FLASK_TIMEOUT_SECONDS = 120
+FORCE_SUBPROCESS_VARIABLE = "WORKBENCH_TEST_FLASK_SUBPROCESS"
+IN_PROCESS_MARKER = "flask_in_process"
+SUBPROCESS_MARKER = "flask_subprocess"
 
 DEFAULT_MODELS = """\
 from app import db
@@ -160,9 +164,17 @@ def run_flask(
     env: Mapping[str, str | None] | None = None,
     input: str | None = None,
     python_options: Sequence[str] = (),
+    in_process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python [python_options] -m flask *args`` in a project folder with FLASK_APP=app."""
+    """Run ``python [python_options] -m flask *args`` in a project folder with FLASK_APP=app.
+
+    ``in_process`` runs it inside this process instead (see ``flask_in_process``), unless the
+    run needs a real interpreter: interpreter options, a ``PYTHON*`` variable, or
+    ``WORKBENCH_TEST_FLASK_SUBPROCESS=1`` (which sends every run to a child).
+    """
     folder = project.path if isinstance(project, Project) else Path(project)
+    if in_process and _can_run_in_process(env, python_options):
+        return run_flask_in_process(folder, args, flask_environment(env), input)
     return subprocess.run(
         [sys.executable, *python_options, "-m", "flask", *args],
         cwd=folder,
@@ -172,6 +184,15 @@ def run_flask(
         text=True,
         timeout=FLASK_TIMEOUT_SECONDS,
     )
+
+
+def _can_run_in_process(
+    env: Mapping[str, str | None] | None, python_options: Sequence[str]
+) -> bool:
+    """False when a run needs a fresh interpreter, or when every run is asked to use one."""
+    if os.environ.get(FORCE_SUBPROCESS_VARIABLE) == "1" or python_options:
+        return False
+    return not any(name.startswith("PYTHON") for name in env or {})
 
 
 def run_python(
@@ -222,6 +243,8 @@ class Project:
     command: str = "db"
     directory: str = "migrations"
     version_table: str = "alembic_version"
+    in_process: bool = False
+    """Run ``flask`` inside the test process (the test or module is marked ``flask_in_process``)."""
 
     def flask(
         self,
@@ -230,9 +253,20 @@ class Project:
         input: str | None = None,
         expect: int | None = 0,
         python_options: Sequence[str] = (),
+        real_process: bool = False,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``flask *args`` in the project; assert its exit status unless ``expect`` is None."""
-        result = run_flask(self, *args, env=env, input=input, python_options=python_options)
+        """Run ``flask *args`` in the project; assert its exit status unless ``expect`` is None.
+
+        ``real_process=True`` insists on a real child even when the project runs in process.
+        """
+        result = run_flask(
+            self,
+            *args,
+            env=env,
+            input=input,
+            python_options=python_options,
+            in_process=self.in_process and not real_process,
+        )
         if expect is not None:
             assert result.returncode == expect, describe(result)
         return result
@@ -244,10 +278,17 @@ class Project:
         input: str | None = None,
         expect: int | None = 0,
         python_options: Sequence[str] = (),
+        real_process: bool = False,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``flask <migration command group> *args``, like :meth:`flask`."""
         return self.flask(
-            self.command, *args, env=env, input=input, expect=expect, python_options=python_options
+            self.command,
+            *args,
+            env=env,
+            input=input,
+            expect=expect,
+            python_options=python_options,
+            real_process=real_process,
         )
 
     def db_errors(self, *commands: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
@@ -417,15 +458,23 @@ def database_url(scratch_databases: ScratchDatabases) -> str:
 
 
 @pytest.fixture
-def make_project(scratch_databases: ScratchDatabases, tmp_path: Path) -> ProjectFactory:
+def make_project(
+    scratch_databases: ScratchDatabases, tmp_path: Path, request: pytest.FixtureRequest
+) -> ProjectFactory:
     """Write a Flask project on fresh databases of the test's backend.
 
     Arguments: ``binds`` (bind names, each on its own fresh database), ``extension``
     ("workbench" or "flask_migrate"), ``migrate_kwargs`` (passed to ``Migrate``), ``app_code``
     (source appended to app.py after ``migrate`` exists: configure callbacks, commands),
     ``models`` (models.py source), ``factory`` (use ``Migrate().init_app``), ``database_url``.
+    In a test or module marked ``flask_in_process``, the project's ``flask`` runs happen inside
+    the test process (``Project.in_process``), except in a test marked ``flask_subprocess``.
     """
     count = 0
+    in_process = (
+        request.node.get_closest_marker(IN_PROCESS_MARKER) is not None
+        and request.node.get_closest_marker(SUBPROCESS_MARKER) is None
+    )
 
     def make(
         *,
@@ -460,6 +509,7 @@ def make_project(scratch_databases: ScratchDatabases, tmp_path: Path) -> Project
             command=migrate_kwargs.get("command", "db"),
             directory=str(migrate_kwargs.get("directory", "migrations")),
             version_table=migrate_kwargs.get("version_table", "alembic_version"),
+            in_process=in_process,
         )
         project.write_models(models)
         return project

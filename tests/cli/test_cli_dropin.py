@@ -8,6 +8,8 @@ import flask_migrate
 import pytest
 from sample_models import MULTIDB_MODELS, POST_MODEL
 
+pytestmark = pytest.mark.flask_in_process
+
 FLASK_MIGRATE_TEMPLATES = Path(flask_migrate.__file__).parent / "templates"
 
 FLASK_MIGRATE_INIT = """\
@@ -110,6 +112,7 @@ def test_flask_migrate_multidb_folder_driven_by_workbench(make_project):
     assert folder_contents(project) == before
 
 
+@pytest.mark.flask_subprocess
 def test_app_still_on_flask_migrate_keeps_working(make_project):
     project = make_project(extension="flask_migrate")
     project.db("init")

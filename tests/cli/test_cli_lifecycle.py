@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sample_models import POST_MODEL
 
+pytestmark = pytest.mark.flask_in_process
 
+
+@pytest.mark.flask_subprocess
 def test_init_migrate_upgrade_check_downgrade(make_project):
     project = make_project()
 
