@@ -253,11 +253,12 @@ class Project:
         input: str | None = None,
         expect: int | None = 0,
         python_options: Sequence[str] = (),
-        real_process: bool = False,
+        in_process: bool | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``flask *args`` in the project; assert its exit status unless ``expect`` is None.
 
-        ``real_process=True`` insists on a real child even when the project runs in process.
+        ``in_process`` overrides the project's ``in_process`` for this run (setup steps that
+        are not what a test is about can always run in process).
         """
         result = run_flask(
             self,
@@ -265,7 +266,7 @@ class Project:
             env=env,
             input=input,
             python_options=python_options,
-            in_process=self.in_process and not real_process,
+            in_process=self.in_process if in_process is None else in_process,
         )
         if expect is not None:
             assert result.returncode == expect, describe(result)
@@ -278,7 +279,7 @@ class Project:
         input: str | None = None,
         expect: int | None = 0,
         python_options: Sequence[str] = (),
-        real_process: bool = False,
+        in_process: bool | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``flask <migration command group> *args``, like :meth:`flask`."""
         return self.flask(
@@ -288,7 +289,7 @@ class Project:
             input=input,
             expect=expect,
             python_options=python_options,
-            real_process=real_process,
+            in_process=in_process,
         )
 
     def db_errors(self, *commands: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
