@@ -6,6 +6,7 @@ Every scenario runs against real parts: SQLite files, a PostgreSQL and a MariaDB
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import subprocess
@@ -436,6 +437,14 @@ def write_app(
     )
 
 
+def marked_in_process(node: pytest.Item) -> bool:
+    """True when a test's ``flask`` runs happen in process: ``flask_in_process``, not overruled."""
+    return (
+        node.get_closest_marker(IN_PROCESS_MARKER) is not None
+        and node.get_closest_marker(SUBPROCESS_MARKER) is None
+    )
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The database backend a scenario runs on."""
@@ -472,10 +481,7 @@ def make_project(
     the test process (``Project.in_process``), except in a test marked ``flask_subprocess``.
     """
     count = 0
-    in_process = (
-        request.node.get_closest_marker(IN_PROCESS_MARKER) is not None
-        and request.node.get_closest_marker(SUBPROCESS_MARKER) is None
-    )
+    in_process = marked_in_process(request.node)
 
     def make(
         *,
@@ -519,9 +525,11 @@ def make_project(
 
 
 @pytest.fixture(name="run_flask")
-def run_flask_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """``run_flask(project, *args, env=None, input=None)``."""
-    return run_flask
+def run_flask_fixture(
+    request: pytest.FixtureRequest,
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_flask(project, *args, env=None, input=None)``; in process when the test is marked."""
+    return functools.partial(run_flask, in_process=marked_in_process(request.node))
 
 
 @pytest.fixture(name="assert_one_line_error")
