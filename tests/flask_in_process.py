@@ -181,6 +181,22 @@ def _fresh_logging() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _alembic_proxies_kept() -> Iterator[None]:
+    """``alembic.op`` and ``alembic.context`` as they were: a run leaves ``_proxy = None``."""
+    import alembic.context
+    import alembic.op
+
+    modules = (alembic.op, alembic.context)
+    saved = [dict(vars(module)) for module in modules]
+    try:
+        yield
+    finally:
+        for module, namespace in zip(modules, saved, strict=True):
+            vars(module).clear()
+            vars(module).update(namespace)
+
+
+@contextlib.contextmanager
 def _default_warnings() -> Iterator[None]:
     """Python's default warning filters, warnings printed to ``sys.stderr`` as a child prints."""
     with warnings.catch_warnings():
@@ -309,6 +325,7 @@ def run_flask_in_process(
         _captured_descriptors(input) as (stderr, outputs),
         _fresh_logging(),
         _default_warnings(),
+        _alembic_proxies_kept(),
     ):
         sys.path.insert(0, str(folder))
         sys.argv[:] = [os.path.join(os.path.dirname(flask.__file__), "__main__.py"), *args]

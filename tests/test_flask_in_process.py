@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+import alembic.op
 import pytest
 
 PROBE_COMMANDS = """\
@@ -88,12 +89,14 @@ def test_an_escaping_exception_is_a_traceback_and_exit_1_as_in_a_child(make_proj
 def test_the_test_process_is_left_as_it_was(make_project):
     project = make_project(app_code=PROBE_COMMANDS)
     root_handlers = list(logging.getLogger().handlers)
+    alembic_op = dict(vars(alembic.op))
     before = (os.getcwd(), list(sys.path), dict(os.environ), sys.stdout, sys.stderr)
     project.db("init", in_process=True)
     project.db("migrate", "-m", "users", in_process=True)
     project.db("upgrade", in_process=True)
     assert (os.getcwd(), list(sys.path), dict(os.environ), sys.stdout, sys.stderr) == before
     assert logging.getLogger().handlers == root_handlers
+    assert vars(alembic.op) == alembic_op
     assert not logging.getLogger("alembic").disabled
     assert "app" not in sys.modules and "models" not in sys.modules
     assert project.state().versions is not None
