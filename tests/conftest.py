@@ -2,6 +2,10 @@
 
 Every scenario runs against real parts: SQLite files, a PostgreSQL and a MariaDB server named by
 ``WORKBENCH_TEST_POSTGRES_URL`` / ``WORKBENCH_TEST_MYSQL_URL``, and real ``flask`` subprocesses.
+A module or test marked ``flask_in_process`` runs its projects' ``flask`` commands inside the
+test process instead (``flask_in_process.py``: same environment, folder, streams and exit
+status), unless the test is marked ``flask_subprocess``; ``WORKBENCH_TEST_FLASK_SUBPROCESS=1``
+sends every run to a real child again.
 """
 
 from __future__ import annotations
