@@ -2,10 +2,15 @@
 
 Every scenario runs against real parts: SQLite files, a PostgreSQL and a MariaDB server named by
 ``WORKBENCH_TEST_POSTGRES_URL`` / ``WORKBENCH_TEST_MYSQL_URL``, and real ``flask`` subprocesses.
+A module or test marked ``flask_in_process`` runs its projects' ``flask`` commands inside the
+test process instead (``flask_in_process.py``: same environment, folder, streams and exit
+status), unless the test is marked ``flask_subprocess``; ``WORKBENCH_TEST_FLASK_SUBPROCESS=1``
+sends every run to a real child again.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import subprocess
@@ -19,6 +24,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask_in_process import run_flask_in_process
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -32,6 +38,9 @@ BACKENDS = [
     pytest.param("mysql", id="mysql", marks=pytest.mark.servers),
 ]
 FLASK_TIMEOUT_SECONDS = 120
+FORCE_SUBPROCESS_VARIABLE = "WORKBENCH_TEST_FLASK_SUBPROCESS"
+IN_PROCESS_MARKER = "flask_in_process"
+SUBPROCESS_MARKER = "flask_subprocess"
 
 DEFAULT_MODELS = """\
 from app import db
@@ -160,9 +169,17 @@ def run_flask(
     env: Mapping[str, str | None] | None = None,
     input: str | None = None,
     python_options: Sequence[str] = (),
+    in_process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python [python_options] -m flask *args`` in a project folder with FLASK_APP=app."""
+    """Run ``python [python_options] -m flask *args`` in a project folder with FLASK_APP=app.
+
+    ``in_process`` runs it inside this process instead (see ``flask_in_process``), unless the
+    run needs a real interpreter: interpreter options, a ``PYTHON*`` variable, or
+    ``WORKBENCH_TEST_FLASK_SUBPROCESS=1`` (which sends every run to a child).
+    """
     folder = project.path if isinstance(project, Project) else Path(project)
+    if in_process and _can_run_in_process(env, python_options):
+        return run_flask_in_process(folder, args, flask_environment(env), input)
     return subprocess.run(
         [sys.executable, *python_options, "-m", "flask", *args],
         cwd=folder,
@@ -172,6 +189,15 @@ def run_flask(
         text=True,
         timeout=FLASK_TIMEOUT_SECONDS,
     )
+
+
+def _can_run_in_process(
+    env: Mapping[str, str | None] | None, python_options: Sequence[str]
+) -> bool:
+    """False when a run needs a fresh interpreter, or when every run is asked to use one."""
+    if os.environ.get(FORCE_SUBPROCESS_VARIABLE) == "1" or python_options:
+        return False
+    return not any(name.startswith("PYTHON") for name in env or {})
 
 
 def run_python(
@@ -222,6 +248,8 @@ class Project:
     command: str = "db"
     directory: str = "migrations"
     version_table: str = "alembic_version"
+    in_process: bool = False
+    """Run ``flask`` inside the test process (the test or module is marked ``flask_in_process``)."""
 
     def flask(
         self,
@@ -230,9 +258,21 @@ class Project:
         input: str | None = None,
         expect: int | None = 0,
         python_options: Sequence[str] = (),
+        in_process: bool | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``flask *args`` in the project; assert its exit status unless ``expect`` is None."""
-        result = run_flask(self, *args, env=env, input=input, python_options=python_options)
+        """Run ``flask *args`` in the project; assert its exit status unless ``expect`` is None.
+
+        ``in_process`` overrides the project's ``in_process`` for this run (setup steps that
+        are not what a test is about can always run in process).
+        """
+        result = run_flask(
+            self,
+            *args,
+            env=env,
+            input=input,
+            python_options=python_options,
+            in_process=self.in_process if in_process is None else in_process,
+        )
         if expect is not None:
             assert result.returncode == expect, describe(result)
         return result
@@ -244,10 +284,17 @@ class Project:
         input: str | None = None,
         expect: int | None = 0,
         python_options: Sequence[str] = (),
+        in_process: bool | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``flask <migration command group> *args``, like :meth:`flask`."""
         return self.flask(
-            self.command, *args, env=env, input=input, expect=expect, python_options=python_options
+            self.command,
+            *args,
+            env=env,
+            input=input,
+            expect=expect,
+            python_options=python_options,
+            in_process=in_process,
         )
 
     def db_errors(self, *commands: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
@@ -394,6 +441,14 @@ def write_app(
     )
 
 
+def marked_in_process(node: pytest.Item) -> bool:
+    """True when a test's ``flask`` runs happen in process: ``flask_in_process``, not overruled."""
+    return (
+        node.get_closest_marker(IN_PROCESS_MARKER) is not None
+        and node.get_closest_marker(SUBPROCESS_MARKER) is None
+    )
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The database backend a scenario runs on."""
@@ -417,15 +472,20 @@ def database_url(scratch_databases: ScratchDatabases) -> str:
 
 
 @pytest.fixture
-def make_project(scratch_databases: ScratchDatabases, tmp_path: Path) -> ProjectFactory:
+def make_project(
+    scratch_databases: ScratchDatabases, tmp_path: Path, request: pytest.FixtureRequest
+) -> ProjectFactory:
     """Write a Flask project on fresh databases of the test's backend.
 
     Arguments: ``binds`` (bind names, each on its own fresh database), ``extension``
     ("workbench" or "flask_migrate"), ``migrate_kwargs`` (passed to ``Migrate``), ``app_code``
     (source appended to app.py after ``migrate`` exists: configure callbacks, commands),
     ``models`` (models.py source), ``factory`` (use ``Migrate().init_app``), ``database_url``.
+    In a test or module marked ``flask_in_process``, the project's ``flask`` runs happen inside
+    the test process (``Project.in_process``), except in a test marked ``flask_subprocess``.
     """
     count = 0
+    in_process = marked_in_process(request.node)
 
     def make(
         *,
@@ -460,6 +520,7 @@ def make_project(scratch_databases: ScratchDatabases, tmp_path: Path) -> Project
             command=migrate_kwargs.get("command", "db"),
             directory=str(migrate_kwargs.get("directory", "migrations")),
             version_table=migrate_kwargs.get("version_table", "alembic_version"),
+            in_process=in_process,
         )
         project.write_models(models)
         return project
@@ -468,9 +529,11 @@ def make_project(scratch_databases: ScratchDatabases, tmp_path: Path) -> Project
 
 
 @pytest.fixture(name="run_flask")
-def run_flask_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """``run_flask(project, *args, env=None, input=None)``."""
-    return run_flask
+def run_flask_fixture(
+    request: pytest.FixtureRequest,
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_flask(project, *args, env=None, input=None)``; in process when the test is marked."""
+    return functools.partial(run_flask, in_process=marked_in_process(request.node))
 
 
 @pytest.fixture(name="assert_one_line_error")

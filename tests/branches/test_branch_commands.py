@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from branch_histories import load_graph, write_revision
 from git_repos import commit_all, git, git_init
 
+pytestmark = pytest.mark.flask_in_process
+
 SQLITE_AND_POSTGRESQL = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
 )

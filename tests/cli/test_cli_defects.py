@@ -11,6 +11,8 @@ import ast
 import pytest
 from sample_models import MULTIDB_MODELS
 
+pytestmark = pytest.mark.flask_in_process
+
 FLASK_MIGRATE_DEFECT = pytest.mark.xfail(strict=True, reason="Flask-Migrate 4.1.0's defect")
 
 

@@ -8,6 +8,17 @@ import flask_migrate
 import pytest
 from sample_models import MULTIDB_MODELS, POST_MODEL
 
+pytestmark = pytest.mark.flask_in_process
+REAL_CHILD_ON_SQLITE = pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite", marks=pytest.mark.flask_subprocess),
+        pytest.param("postgresql", marks=pytest.mark.servers),
+        pytest.param("mysql", marks=pytest.mark.servers),
+    ],
+)
+"""Real ``flask`` children on SQLite; in process on the servers."""
+
 FLASK_MIGRATE_TEMPLATES = Path(flask_migrate.__file__).parent / "templates"
 
 FLASK_MIGRATE_INIT = """\
@@ -110,6 +121,7 @@ def test_flask_migrate_multidb_folder_driven_by_workbench(make_project):
     assert folder_contents(project) == before
 
 
+@REAL_CHILD_ON_SQLITE
 def test_app_still_on_flask_migrate_keeps_working(make_project):
     project = make_project(extension="flask_migrate")
     project.db("init")

@@ -10,6 +10,8 @@ from sample_models import POST_MODEL
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+pytestmark = pytest.mark.flask_in_process
+
 PASSWORD = "s3cr3t-pw"
 
 BROKEN_REVISION = """\
@@ -39,6 +41,7 @@ def test_no_app_found(tmp_path, run_flask, assert_one_line_error):
     assert list(empty.iterdir()) == []
 
 
+@pytest.mark.flask_subprocess
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_no_migrations_folder(make_project):
     project = make_project()

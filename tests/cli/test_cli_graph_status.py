@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+pytestmark = pytest.mark.flask_in_process
+
 EMPTY_MODELS = "from app import db\n"
 
 
@@ -227,6 +229,7 @@ def silent_server() -> Iterator[int]:
     listener.close()
 
 
+@pytest.mark.flask_subprocess
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_unreachable_and_refusing_databases_are_states_with_reasons(make_project, silent_server):
     extra = {

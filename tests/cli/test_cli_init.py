@@ -10,6 +10,8 @@ from sample_models import MULTIDB_MODELS
 
 import workbench
 
+pytestmark = pytest.mark.flask_in_process
+
 SYNOPSES = {
     "aioflask": "Single-database configuration for aioflask.",
     "aioflask-multidb": "Multi-database configuration for aioflask.",
@@ -18,6 +20,7 @@ SYNOPSES = {
 }
 
 
+@pytest.mark.flask_subprocess
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_list_templates(make_project):
     project = make_project()

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from sample_models import POST_MODEL
 
+pytestmark = pytest.mark.flask_in_process
+REAL_CHILD_ON_SQLITE = pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite", marks=pytest.mark.flask_subprocess),
+        pytest.param("postgresql", marks=pytest.mark.servers),
+        pytest.param("mysql", marks=pytest.mark.servers),
+    ],
+)
+"""Real ``flask`` children on SQLite; in process on the servers."""
 
+
+@REAL_CHILD_ON_SQLITE
 def test_init_migrate_upgrade_check_downgrade(make_project):
     project = make_project()
 

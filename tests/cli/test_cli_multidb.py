@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sample_models import MULTIDB_MODELS, TAG_MODEL
+
+pytestmark = pytest.mark.flask_in_process
 
 
 def test_multidb_lifecycle(make_project):

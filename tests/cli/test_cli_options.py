@@ -7,6 +7,8 @@ import ast
 import pytest
 from sample_models import NICKNAME_COLUMN
 
+pytestmark = pytest.mark.flask_in_process
+
 
 def printed(stdout: str, label: str) -> list:
     """The values env.py printed after ``label:`` (see ``Project.instrument_env``), one per run."""
@@ -40,6 +42,7 @@ def test_custom_directory_and_command_name(make_project):
     assert "nowhere" in elsewhere.stderr
 
 
+@pytest.mark.flask_subprocess
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_directory_options_and_environment_variables(make_project):
     project = make_project()

@@ -8,6 +8,8 @@ import sys
 import pytest
 from sample_models import POST_MODEL
 
+pytestmark = pytest.mark.flask_in_process
+
 CONFIGURE_CALLBACKS = """\
 @migrate.configure
 def name_files(config):
@@ -185,6 +187,7 @@ with open(sys.argv[1], "a") as revision:
 """
 
 
+@pytest.mark.flask_subprocess
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_edit_opens_the_revision_in_the_editor(make_project, tmp_path):
     editor = tmp_path / "editor.py"

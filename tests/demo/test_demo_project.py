@@ -16,6 +16,8 @@ import pytest
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import scan_revisions
 
+pytestmark = pytest.mark.flask_in_process
+
 FlaskRun = Callable[..., subprocess.CompletedProcess[str]]
 
 TEMPLATE = Path(__file__).parents[2] / "workbench" / "templates" / "flask-multidb"
@@ -123,6 +125,7 @@ def test_revision_files_are_multidb_scripts_with_distinct_dates(demo_folder):
     assert len(months) >= 4
 
 
+@pytest.mark.flask_subprocess
 def test_flask_db_heads_shows_two_heads_one_on_the_billing_branch(run_flask, demo_folder):
     heads = heads_by_branch(run_flask, demo_folder)
     assert set(heads) == {"billing", "main"}

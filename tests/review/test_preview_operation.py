@@ -19,6 +19,8 @@ from sample_models import MULTIDB_MODELS
 
 from workbench.core.preview import FixRequest, PreviewError, preview_migration, review_script
 
+pytestmark = pytest.mark.flask_in_process
+
 
 @SQLITE_AND_POSTGRES
 def test_preview_is_what_migrate_then_writes_and_writes_nothing(make_project, backend):

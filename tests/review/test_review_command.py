@@ -18,6 +18,8 @@ from sample_models import NICKNAME_COLUMN
 
 from workbench.core.preview import review_revision
 
+pytestmark = pytest.mark.flask_in_process
+
 PASSWORD = "s3cr3t-review-pw"
 
 
@@ -46,6 +48,7 @@ def test_review_blocks_a_probable_rename_and_passes_a_nullable_column(make_proje
     assert project.snapshot() == before
 
 
+@pytest.mark.flask_subprocess
 @SQLITE_ONLY
 def test_strict_fails_on_warnings_and_json_carries_the_line(make_project):
     project = make_project()

@@ -17,6 +17,8 @@ import pytest
 import sqlalchemy as sa
 from review_projects import start_project
 
+pytestmark = pytest.mark.flask_in_process
+
 # --- models --------------------------------------------------------------------------------
 
 ID = "id = db.Column(db.Integer, primary_key=True)"

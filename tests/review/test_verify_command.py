@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 from review_projects import (
     SQLITE_AND_POSTGRES,
@@ -16,6 +17,8 @@ from sample_models import MULTIDB_MODELS
 from sqlalchemy.pool import NullPool
 
 from workbench.core.verify import SCRATCH_PREFIX, verify_project
+
+pytestmark = pytest.mark.flask_in_process
 
 BROKEN_DOWNGRADE = 'op.drop_table("no_such_table")'
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+pytestmark = pytest.mark.flask_in_process
 
 ASYNC_APP = """
 from flask import Flask
@@ -43,28 +44,21 @@ Migrate(app, db)
 """
 
 
-def run_flask(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-    env["FLASK_APP"] = "app"
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "db", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def tables(path: Path) -> set[str]:
     with sqlite3.connect(path) as connection:
         rows = connection.execute("select name from sqlite_master where type='table'")
         return {name for (name,) in rows}
 
 
-@pytest.mark.parametrize("template, binds", [("aioflask", []), ("aioflask-multidb", ["audit"])])
+@pytest.mark.parametrize(
+    "template, binds",
+    [
+        pytest.param("aioflask", [], marks=pytest.mark.flask_subprocess),
+        ("aioflask-multidb", ["audit"]),
+    ],
+)
 def test_async_template_migrates_with_an_async_engine(
-    tmp_path: Path, template: str, binds: list[str]
+    tmp_path: Path, run_flask: Callable[..., Any], template: str, binds: list[str]
 ) -> None:
     files = {None: tmp_path / "main.sqlite", **{key: tmp_path / f"{key}.sqlite" for key in binds}}
     urls = {key: f"sqlite+aiosqlite:///{path}" for key, path in files.items()}
@@ -72,22 +66,22 @@ def test_async_template_migrates_with_an_async_engine(
         textwrap.dedent(ASYNC_APP.format(urls=urls, binds={key: "unused" for key in binds}))
     )
 
-    assert run_flask(tmp_path, "init", "-t", template).returncode == 0
-    created = run_flask(tmp_path, "migrate", "-m", "first")
+    assert run_flask(tmp_path, "db", "init", "-t", template).returncode == 0
+    created = run_flask(tmp_path, "db", "migrate", "-m", "first")
     assert created.returncode == 0, created.stderr
     assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 1
 
-    upgraded = run_flask(tmp_path, "upgrade")
+    upgraded = run_flask(tmp_path, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert {"account", "alembic_version"} <= tables(files[None])
     for key in binds:
         assert {f"{key}_event", "alembic_version"} <= tables(files[key])
 
-    unchanged = run_flask(tmp_path, "migrate", "-m", "nothing")
+    unchanged = run_flask(tmp_path, "db", "migrate", "-m", "nothing")
     assert unchanged.returncode == 0, unchanged.stderr
     assert "No changes in schema detected." in unchanged.stderr
     assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 1
 
-    downgraded = run_flask(tmp_path, "downgrade", "base")
+    downgraded = run_flask(tmp_path, "db", "downgrade", "base")
     assert downgraded.returncode == 0, downgraded.stderr
     assert "account" not in tables(files[None])

@@ -105,6 +105,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 def make_tui_project(make_project: Callable[..., Any]) -> MakeTuiProject:
     """``make_tui_project(revisions, upgrade_to, replica_at)``: init, write, upgrade.
 
+    These setup commands run in the test process: no workbench test is about them.
+
     ``replica_at`` (SQLite only) copies the database, upgraded to that revision, into a
     watched read-only ``replica`` database before the default one goes on to ``upgrade_to``.
     """
@@ -115,16 +117,16 @@ def make_tui_project(make_project: Callable[..., Any]) -> MakeTuiProject:
         replica_at: str | None = None,
     ) -> TuiProject:
         project = make_project()
-        project.db("init")
+        project.db("init", in_process=True)
         paths = write_revisions(project.migrations / "versions", list(revisions))
         replica_url = None
         if replica_at is not None:
-            project.db("upgrade", replica_at)
+            project.db("upgrade", replica_at, in_process=True)
             replica = project.path / "replica.sqlite"
             shutil.copyfile(make_url(project.database_url).database, replica)
             replica_url = f"sqlite:///{replica}"
         if upgrade_to is not None:
-            project.db("upgrade", upgrade_to)
+            project.db("upgrade", upgrade_to, in_process=True)
         return TuiProject(project, paths, replica_url)
 
     return make

@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
 from conftest import SIZE, SQLITE_AND_POSTGRES, screen_text, settle, wait_for
 from git_repos import git
 from sqlalchemy.engine import make_url
@@ -20,6 +21,8 @@ from workbench.tui.screens.linearize import LinearizeScreen
 from workbench.tui.screens.merge_plan import MergePlanScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.widgets.problem_banner import ProblemBanner
+
+pytestmark = pytest.mark.flask_in_process
 
 
 def write_revision(

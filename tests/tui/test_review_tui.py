@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 from textual.widgets import TextArea
 
 from workbench.tui.screens.review import ReviewScreen
 from workbench.tui.screens.script_editor import ScriptEditorScreen
+
+pytestmark = pytest.mark.flask_in_process
 
 NAMED_USERS = """\
 from app import db

@@ -10,6 +10,8 @@ from sqlalchemy.pool import NullPool
 from workbench.core.verify import SCRATCH_PREFIX
 from workbench.tui.screens.verify import VerifyScreen
 
+pytestmark = pytest.mark.flask_in_process
+
 USERS = """\
 from app import db
 
