@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.flask_in_process
+
 REVISION = '''\
 """{message}
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.flask_in_process
+
 EMPTY_MODELS = "from app import db\n"
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 

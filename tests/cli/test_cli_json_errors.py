@@ -15,7 +15,7 @@ JSON_COMMANDS = (
     ("verify", "--json"),
 )
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+pytestmark = [pytest.mark.parametrize("backend", ["sqlite"]), pytest.mark.flask_in_process]
 
 
 def json_error(result: subprocess.CompletedProcess[str], exit_code: int = 1) -> str:

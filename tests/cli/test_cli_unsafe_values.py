@@ -18,6 +18,8 @@ from alembic.script import ScriptDirectory
 from conftest import assert_one_line_error, describe
 from sample_models import POST_MODEL
 
+pytestmark = pytest.mark.flask_in_process
+
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 SQLITE_AND_POSTGRESQL = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
