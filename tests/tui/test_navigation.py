@@ -202,6 +202,19 @@ async def test_switching_themes_redraws_everything(make_tui_project):
         assert "head create posts" in graph_line(app, "c3000000")
 
 
+async def test_a_warned_revision_still_shows_it_is_pending(make_tui_project):
+    tui = make_tui_project()
+    (tui.project.migrations / "versions" / "zz_label.py").write_text(
+        "revision = 'f6000000'\ndown_revision = 'd4000000'\n"
+        "branch_labels = ('x' + 'y',)\ndepends_on = None\n"
+    )
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        # pending on the target and warned (its label is unknown): both marks are drawn
+        assert graph_line(app, "f6000000").startswith("↑⚠")
+
+
 def _merge():
     from tui_revisions import Rev
 
@@ -220,8 +233,8 @@ async def test_problems_are_shown_in_a_banner_a_list_and_the_rows(make_tui_proje
         banner = app.query_one(ProblemBanner)
         assert banner.display
         assert "2 problems in the revision files" in screen_text(app)
-        # pending on the target and warned: the warning sits beside the pending mark
-        assert graph_line(app, "f6000000").startswith("↑⚠")
+        # a broken history has no pending revisions to claim: only the warning is drawn
+        assert graph_line(app, "f6000000").startswith(" ⚠")
 
         await pilot.press("exclamation_mark")
         assert isinstance(app.screen, ProblemsScreen)
