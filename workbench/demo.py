@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from workbench.errors import WorkbenchError
 
@@ -1272,8 +1272,8 @@ class DemoProject:
     """A demo project ready to open, and how it came to be: made now, made again, or reopened."""
 
     folder: Path
-    made: str
-    """``created``, ``rebuilt`` or ``reopened`` (left as the last run, or the user, left it)."""
+    made: Literal["created", "rebuilt", "reopened"]
+    """``reopened``: as the last run, or the user, left it."""
 
 
 def prepare_demo(folder: str | os.PathLike[str], *, rebuild: bool = False) -> DemoProject:
