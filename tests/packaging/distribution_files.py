@@ -18,7 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "workbench"
 SDIST_FOLDERS = (PACKAGE, "tests", "screenshots")
-SDIST_FILES = ("README.md", "LICENSE", "pyproject.toml", "MANIFEST.in")
+SDIST_FILES = (
+    "README.md",
+    "LICENSE",
+    "pyproject.toml",
+    "MANIFEST.in",
+    ".ci/minimum-constraints.txt",
+)
 LEFT_OUT = ("__pycache__", ".pyc", ".pyo")
 
 
