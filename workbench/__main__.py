@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
-    """The command line: ``demo [FOLDER] [--no-open]``."""
+    """The command line: ``demo [FOLDER] [--no-open] [--rebuild]``."""
     from workbench.demo import DEFAULT_FOLDER
 
     parser = _Parser(
@@ -40,7 +40,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="create a demo project (a small shop) and open the workbench on it",
         description=(
             "Create a demo Flask project with two SQLite databases and a migration history "
-            "with branches, then open the workbench on it."
+            "with branches, then open the workbench on it; run again, it reopens that project."
         ),
     )
     demo.add_argument(
@@ -48,12 +48,20 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         nargs="?",
         default=DEFAULT_FOLDER,
         metavar="FOLDER",
-        help=f"a new or empty folder for the project (default: ./{DEFAULT_FOLDER})",
+        help=(
+            f"a new or empty folder for the project, or one that holds the demo already, "
+            f"which is reopened as it is (default: ./{DEFAULT_FOLDER})"
+        ),
     )
     demo.add_argument(
         "--no-open",
         action="store_true",
         help="only create the project; print its folder and how to open it",
+    )
+    demo.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="make the demo again from scratch when the folder holds one already",
     )
     return parser
 
@@ -67,11 +75,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "workbench") -> int:
     from workbench import demo
 
     try:
-        folder = demo.create_demo(arguments.folder)
-        for line in demo.summary(folder):
-            print(line)
+        project = demo.prepare_demo(arguments.folder, rebuild=arguments.rebuild)
+        for line in demo.summary(project):
+            print(line, flush=True)
         if not arguments.no_open:
-            demo.open_workbench(folder)
+            demo.open_workbench(project.folder)
     except (WorkbenchError, OSError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -597,7 +597,11 @@ def tui(directory: str | None, read_only: bool) -> None:
         if isinstance(loaded, prefork.Preloaded):
             from workbench.tui.app import run_preloaded
 
-            run_preloaded(loaded, app_import_path=app_import_path, read_only=read_only)
+            try:
+                run_preloaded(loaded, app_import_path=app_import_path, read_only=read_only)
+            except WorkbenchError as exc:
+                click.echo(f"Error: {exc}", err=True)
+                ctx.exit(1)
             return
         if _run_own_db_command(ctx):
             return

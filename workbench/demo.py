@@ -17,13 +17,14 @@ import random
 import re
 import shlex
 import shutil
+import sys
 import tempfile
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from workbench.errors import WorkbenchError
 
@@ -1266,6 +1267,43 @@ def create_dates() -> dict[str, datetime]:
     return dates
 
 
+@dataclass(frozen=True)
+class DemoProject:
+    """A demo project ready to open, and how it came to be: made now, made again, or reopened."""
+
+    folder: Path
+    made: Literal["created", "rebuilt", "reopened"]
+    """``reopened``: as the last run, or the user, left it."""
+
+
+def prepare_demo(folder: str | os.PathLike[str], *, rebuild: bool = False) -> DemoProject:
+    """Create the demo project in a folder, or reopen (``rebuild``: make again) one made before.
+
+    So the same command works every time: a folder that already holds a demo project is
+    opened as it is, while any other folder that is not empty is refused.
+    """
+    target = Path(folder).resolve()
+    if not is_demo_project(target):
+        return DemoProject(create_demo(target), "created")
+    if not rebuild:
+        return DemoProject(target, "reopened")
+    return DemoProject(_replace_demo(target), "rebuilt")
+
+
+def is_demo_project(folder: Path) -> bool:
+    """True when a folder holds a project this command made (its app, migrations and README)."""
+    readme = folder / "README.md"
+    try:
+        first_line = readme.read_text(encoding="utf-8").split("\n", 1)[0]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return (
+        first_line == README_MD.split("\n", 1)[0]
+        and (folder / "app.py").is_file()
+        and (folder / "migrations" / "env.py").is_file()
+    )
+
+
 def create_demo(folder: str | os.PathLike[str]) -> Path:
     """Create the demo project in a new or empty folder; returns its absolute path.
 
@@ -1275,11 +1313,8 @@ def create_demo(folder: str | os.PathLike[str]) -> Path:
     target = Path(folder).resolve()
     _check_target(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        building = _build_beside(target)
         try:
-            building.chmod(0o777 & ~_UMASK)
-            _build(building)
             if target.exists():
                 target.rmdir()
             building.rename(target)
@@ -1291,14 +1326,53 @@ def create_demo(folder: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _replace_demo(target: Path) -> Path:
+    """Build a new demo project beside an old one, then swap them and delete the old one.
+
+    Until the swap the old project stays whole, so a failed build changes nothing.
+    """
+    try:
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+        try:
+            building = _build_beside(target)
+            try:
+                target.rename(old / target.name)
+                building.rename(target)
+            except BaseException:
+                shutil.rmtree(building, ignore_errors=True)
+                if not target.exists() and (old / target.name).exists():
+                    (old / target.name).rename(target)
+                raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise WorkbenchError(f"cannot rebuild {target}: {exc.strerror or exc}") from exc
+    return target
+
+
+def _build_beside(target: Path) -> Path:
+    """Build the project in a new hidden folder next to ``target``; returns that folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        building.chmod(0o777 & ~_UMASK)
+        _build(building)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return building
+
+
 def _check_target(target: Path) -> None:
-    """Refuse a folder that is a file or already holds something."""
+    """Refuse a folder that is a file or already holds something other than a demo project."""
     if not target.exists():
         return
     if not target.is_dir():
         raise WorkbenchError(f"{target} exists and is not a folder; choose another folder")
     if any(target.iterdir()):
-        raise WorkbenchError(f"{target} is not empty; choose a new or empty folder")
+        raise WorkbenchError(
+            f"{target} is not empty and holds no demo project; choose a new or empty folder"
+        )
 
 
 def _build(folder: Path) -> None:
@@ -1450,9 +1524,30 @@ def open_workbench(folder: Path) -> None:
         run_workbench(app, app_import_path="app", directory=None, read_only=False)
 
 
-def summary(folder: Path) -> Sequence[str]:
-    """The lines printed after the demo is made: where it is and how to open it."""
-    return (
-        f"Created the demo project in {folder}",
-        f"Open it with: cd {shlex.quote(str(folder))} && flask db tui",
-    )
+def summary(demo: DemoProject) -> Sequence[str]:
+    """The lines printed once the demo is ready: where it is, how it was made, how to open it."""
+    folder = demo.folder
+    made = {
+        "created": f"Created the demo project in {folder}",
+        "rebuilt": f"Rebuilt the demo project in {folder} (the previous one is deleted)",
+        "reopened": (
+            f"Reopening the demo project in {folder} as it was left "
+            "(--rebuild makes it again from scratch)"
+        ),
+    }[demo.made]
+    return (made, f"Open it with: cd {shlex.quote(str(folder))} && {flask_command()} db tui")
+
+
+def flask_command() -> str:
+    """How to run this Python's ``flask`` from any shell, as printed for the user to type.
+
+    The ``flask`` on the shell's PATH may be another environment's (or none, when the venv is
+    not activated), so the hint names this environment's own unless PATH finds that one.
+    """
+    beside = Path(sys.executable).parent / "flask"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        on_path = shutil.which("flask")
+        if on_path is not None and Path(on_path).resolve() == beside.resolve():
+            return "flask"
+        return shlex.quote(str(beside))
+    return f"{shlex.quote(sys.executable)} -m flask"

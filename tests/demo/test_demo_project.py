@@ -15,6 +15,7 @@ import pytest
 
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import scan_revisions
+from workbench.demo import flask_command
 
 pytestmark = pytest.mark.flask_in_process
 
@@ -89,7 +90,7 @@ def test_demo_creates_a_multidb_flask_project(demo):
     folder, result = demo
     assert result.stdout.splitlines() == [
         f"Created the demo project in {folder}",
-        f"Open it with: cd {folder} && flask db tui",
+        f"Open it with: cd {folder} && {flask_command()} db tui",
     ]
     assert result.stderr == ""
     assert {path.name for path in folder.iterdir()} == {

@@ -77,6 +77,10 @@ def test_async_template_migrates_with_an_async_engine(
     for key in binds:
         assert {f"{key}_event", "alembic_version"} <= tables(files[key])
 
+    status = run_flask(tmp_path, "db", "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert status.stdout.count(" at head ") == 1 + len(binds), status.stdout
+
     unchanged = run_flask(tmp_path, "db", "migrate", "-m", "nothing")
     assert unchanged.returncode == 0, unchanged.stderr
     assert "No changes in schema detected." in unchanged.stderr

@@ -117,6 +117,8 @@ def read_version(target: DatabaseTarget, timeout: float = DEFAULT_TIMEOUT) -> Ve
         return VersionReading(
             target, notes=(f"the database file {missing_file} does not exist yet",)
         )
+    if getattr(dialect_class, "is_async", False):
+        return _inspect_async(target, url, timeout, started)
     args, kwargs = dialect.create_connect_args(url)
     kwargs.update(_connect_args(url, timeout))
     try:
@@ -157,7 +159,7 @@ def _inspect_schema(
     target: DatabaseTarget, url: URL, timeout: float, started: float
 ) -> VersionReading:
     """Read the version table through SQLAlchemy's inspector, counting the other tables."""
-    from sqlalchemy import Column, MetaData, String, Table, create_engine, inspect, select
+    from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
     try:
@@ -166,20 +168,7 @@ def _inspect_schema(
         return VersionReading(target, error=_one_line(exc))
     try:
         with engine.connect() as connection:
-            schema = target.version_table_schema
-            table_names = inspect(connection).get_table_names(schema=schema)
-            exists = target.version_table in table_names
-            revisions: tuple[str, ...] = ()
-            if exists:
-                version_table = Table(
-                    target.version_table,
-                    MetaData(),
-                    Column("version_num", String),
-                    schema=schema,
-                )
-                rows = connection.execute(select(version_table.c.version_num)).scalars()
-                revisions = tuple(sorted(str(row) for row in rows))
-            others = sum(1 for name in table_names if name != target.version_table)
+            revisions, exists, others = _read_schema(connection, target)
         return VersionReading(
             target,
             revisions=revisions,
@@ -191,6 +180,59 @@ def _inspect_schema(
         return VersionReading(target, error=_one_line(exc), seconds=time.monotonic() - started)
     finally:
         engine.dispose()
+
+
+def _inspect_async(
+    target: DatabaseTarget, url: URL, timeout: float, started: float
+) -> VersionReading:
+    """Read the version table of a database whose driver is async (aiosqlite, asyncpg).
+
+    Such a driver only works inside SQLAlchemy's async engine, run here on an event loop of
+    this thread's own.
+    """
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    async def read() -> tuple[tuple[str, ...], bool, int]:
+        connect_args = _connect_args(url, timeout) if url.get_backend_name() == "sqlite" else {}
+        engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(_read_schema, target)
+        finally:
+            await engine.dispose()
+
+    try:
+        revisions, exists, others = asyncio.run(read())
+    except Exception as exc:
+        return VersionReading(target, error=_one_line(exc), seconds=time.monotonic() - started)
+    return VersionReading(
+        target,
+        revisions=revisions,
+        version_table_exists=exists,
+        other_tables=others,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _read_schema(connection: Any, target: DatabaseTarget) -> tuple[tuple[str, ...], bool, int]:
+    """On a SQLAlchemy connection: the version table's rows, whether it exists, other tables."""
+    from sqlalchemy import Column, MetaData, String, Table, inspect, select
+
+    schema = target.version_table_schema
+    table_names = inspect(connection).get_table_names(schema=schema)
+    exists = target.version_table in table_names
+    revisions: tuple[str, ...] = ()
+    if exists:
+        version_table = Table(
+            target.version_table, MetaData(), Column("version_num", String), schema=schema
+        )
+        rows = connection.execute(select(version_table.c.version_num)).scalars()
+        revisions = tuple(sorted(str(row) for row in rows))
+    others = sum(1 for name in table_names if name != target.version_table)
+    return revisions, exists, others
 
 
 def _missing_sqlite_file(url: URL) -> str | None:

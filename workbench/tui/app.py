@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.core.databases import DatabaseStatus
 from workbench.project import MigrationProject, load_project
+from workbench.tui.crash import run_app
 from workbench.tui.history import History
 from workbench.tui.operations import WorkbenchOperations
 from workbench.tui.viewer import POLL_SECONDS
@@ -56,17 +57,25 @@ def make_app(
 def run_workbench(
     app: Any, *, app_import_path: str | None, directory: str | None, read_only: bool
 ) -> None:
-    """Describe the Flask app's project (inside its app context) and run the workbench on it."""
+    """Describe the Flask app's project (inside its app context) and run the workbench on it.
+
+    A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
+    """
     project = load_project(app, directory)
-    make_app(project, app_import_path=app_import_path, read_only=read_only).run()
+    run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
 
 
 def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_only: bool) -> None:
-    """Run the workbench on the project, history and statuses a forked child loaded."""
-    make_app(
-        preloaded.project,
-        app_import_path=app_import_path,
-        read_only=read_only,
-        history=preloaded.history,
-        statuses=preloaded.statuses,
-    ).run()
+    """Run the workbench on the project, history and statuses a forked child loaded.
+
+    A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
+    """
+    run_app(
+        lambda: make_app(
+            preloaded.project,
+            app_import_path=app_import_path,
+            read_only=read_only,
+            history=preloaded.history,
+            statuses=preloaded.statuses,
+        )
+    )
