@@ -107,11 +107,11 @@ def median_of(runs: int, measure: callable) -> float:
     return statistics.median(measure() for _ in range(runs))
 
 
-def make_project(root: Path, count: int) -> Path:
+def make_project(root: Path, count: int, generator: Path) -> Path:
     """A Flask project whose migrations folder holds a generated history of ``count`` revisions."""
     generated = root / "generated"
     subprocess.run(
-        [sys.executable, str(GENERATOR), "--count", str(count), "--out", str(generated), "--quiet"],
+        [sys.executable, str(generator), "--count", str(count), "--out", str(generated), "--quiet"],
         check=True,
         capture_output=True,
     )
@@ -212,6 +212,7 @@ def main() -> None:
     """Build the project, time each command, print figures and ratios against the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--generator", type=Path, default=GENERATOR)
     parser.add_argument("--runs", type=int, default=3, help="runs of our commands (median)")
     parser.add_argument(
         "--unseen-runs",
@@ -231,7 +232,7 @@ def main() -> None:
         os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         print(f"generating {arguments.count} revisions ...", flush=True)
-        project = make_project(root, arguments.count)
+        project = make_project(root, arguments.count, arguments.generator)
         fm_python = make_flask_migrate_python(root)
         unseen = unseen_runs(project, root, fm_python, arguments.unseen_runs)
         for command in ("heads", "current"):
