@@ -7,6 +7,7 @@ graph and status engine, so that ``workbench.core`` stays free of Flask.
 from __future__ import annotations
 
 import configparser
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +17,13 @@ from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import ScriptConfig, read_script_config, scan_revisions
 from workbench.core.scan_cache import ScanCache, default_cache_path
 from workbench.errors import WorkbenchError
+from workbench.forking import Aside
 
 EXTRA_DATABASES_KEY = "WORKBENCH_DATABASES"
 DEFAULT_DIRECTORY = "migrations"
 """The migrations folder of ``Migrate(app, db)`` when it names none."""
+SCAN_BESIDE = functools.partial(Aside, timeout=30.0)
+"""Scans half of many unread files in a forked copy; after 30 s without its answer, here."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class MigrationProject:
             self.recursive_version_locations,
             self.sourceless,
             cache=ScanCache.load(cache_path) if cache_path else None,
+            beside=SCAN_BESIDE,
         )
         return build_graph(scanned.revisions, scanned.diagnostics)
 

@@ -1,6 +1,7 @@
 """Whole-process timings of `flask db graph` and `flask db status` against Flask-Migrate.
 
-Run: ``python tests/benchmarks/bench_cli.py [--count 5000]``. One generated history, wrapped in
+Run: ``python tests/benchmarks/bench_cli.py [--count 5000]`` (``--unseen-runs N`` takes the median
+of N cold runs, ``--no-scaling`` leaves out the 20 databases). One generated history, wrapped in
 a Flask project twice (one app imports ``workbench.Migrate``, the other ``flask_migrate.Migrate``,
 both on the same migrations folder and SQLite database stamped at head). Flask-Migrate's commands
 run from an environment without workbench (``flask_migrate_env``). Targets from issue 3, measured
@@ -106,11 +107,11 @@ def median_of(runs: int, measure: callable) -> float:
     return statistics.median(measure() for _ in range(runs))
 
 
-def make_project(root: Path, count: int) -> Path:
+def make_project(root: Path, count: int, generator: Path) -> Path:
     """A Flask project whose migrations folder holds a generated history of ``count`` revisions."""
     generated = root / "generated"
     subprocess.run(
-        [sys.executable, str(GENERATOR), "--count", str(count), "--out", str(generated), "--quiet"],
+        [sys.executable, str(generator), "--count", str(count), "--out", str(generated), "--quiet"],
         check=True,
         capture_output=True,
     )
@@ -124,6 +125,20 @@ def make_project(root: Path, count: int) -> Path:
     shutil.copytree(generated / "migrations" / "versions", project / "migrations" / "versions")
     flask(project, "wb_app", "stamp", "heads")
     return project
+
+
+def unseen_runs(project: Path, root: Path, fm_python: str, runs: int) -> dict[str, float]:
+    """Medians of each command on a history not seen before: uncompiled files, no scan cache."""
+    timings: dict[str, list[float]] = {"fm_heads": [], "fm_current": [], "graph": [], "status": []}
+    for run in range(runs):
+        for command in ("heads", "current"):
+            timings[f"fm_{command}"].append(
+                flask(project, "fm_app", command, python=fm_python, cold_revisions=True)
+            )
+        for command in ("graph", "status"):
+            cache_home = root / f"unseen-{command}-{run}"
+            timings[command].append(flask(project, "wb_app", command, cache_home=cache_home))
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def stamped_targets(root: Path, head: str) -> tuple[list[DatabaseTarget], list[str]]:
@@ -197,7 +212,19 @@ def main() -> None:
     """Build the project, time each command, print figures and ratios against the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--generator", type=Path, default=GENERATOR)
     parser.add_argument("--runs", type=int, default=3, help="runs of our commands (median)")
+    parser.add_argument(
+        "--unseen-runs",
+        type=int,
+        default=1,
+        help="runs on a history not seen before, each with an empty scan cache (median)",
+    )
+    parser.add_argument(
+        "--no-scaling",
+        action="store_true",
+        help="time graph and status only, not the status of 20 databases",
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
@@ -205,16 +232,9 @@ def main() -> None:
         os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         print(f"generating {arguments.count} revisions ...", flush=True)
-        project = make_project(root, arguments.count)
+        project = make_project(root, arguments.count, arguments.generator)
         fm_python = make_flask_migrate_python(root)
-        unseen = {
-            "fm_heads": flask(project, "fm_app", "heads", python=fm_python, cold_revisions=True),
-            "fm_current": flask(
-                project, "fm_app", "current", python=fm_python, cold_revisions=True
-            ),
-            "graph": flask(project, "wb_app", "graph", cache_home=root / "unseen-graph"),
-            "status": flask(project, "wb_app", "status", cache_home=root / "unseen-status"),
-        }
+        unseen = unseen_runs(project, root, fm_python, arguments.unseen_runs)
         for command in ("heads", "current"):
             flask(project, "fm_app", command, python=fm_python)
         flask(project, "wb_app", "graph")
@@ -224,9 +244,12 @@ def main() -> None:
         graph = median_of(arguments.runs, lambda: flask(project, "wb_app", "graph"))
         floor = median_of(arguments.runs, lambda: app_import(project))
         status = median_of(arguments.runs, lambda: flask(project, "wb_app", "status"))
-        scaling = status_scaling(project, root, arguments.runs)
+        scaling = None if arguments.no_scaling else status_scaling(project, root, arguments.runs)
     print(f"\n{arguments.count} revisions, whole process, seconds")
-    print("as issue 3 measures: one run of each on a history it has not seen")
+    print(
+        "as issue 3 measures: one run of each on a history it has not seen"
+        + (f" (median of {arguments.unseen_runs})" if arguments.unseen_runs > 1 else "")
+    )
     print("(revision files not compiled, as this machine runs Python; no scan cache)")
     report("Flask-Migrate `flask db heads`", unseen["fm_heads"], None, None)
     report("Flask-Migrate `flask db current` (at head)", unseen["fm_current"], None, None)
@@ -242,6 +265,12 @@ def main() -> None:
     report("  app import floor (`python -c import wb_app`)", floor, floor / fm_heads, None)
     report("  of which Flask + Flask-SQLAlchemy", libraries, libraries / fm_heads, None)
     report("workbench `flask db status`", status, status / fm_current, None)
+    if scaling is not None:
+        report_scaling(scaling)
+
+
+def report_scaling(scaling: dict[str, float]) -> None:
+    """The status of 20 databases against the status of one."""
     servers = scaling["servers"]
     kinds = f"{19 - servers} SQLite + {servers} PostgreSQL" if servers else "19 SQLite"
     print(f"\nstatus of 20 databases (1 + {kinds}) against 1")

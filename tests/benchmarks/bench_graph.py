@@ -28,6 +28,7 @@ from workbench.core.graph import build_graph
 from workbench.core.layout import layout_graph
 from workbench.core.scan import scan_revisions
 from workbench.core.scan_cache import ScanCache
+from workbench.project import SCAN_BESIDE
 
 GENERATOR = Path("/work/shared/tools/gen_revisions.py")
 TARGETS = {5_000: 0.15, 50_000: 2.0}
@@ -53,13 +54,16 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
 def pipeline(versions: Path, cache_file: Path | None = None) -> dict[str, float]:
     """One run of scan, graph and layout, and of a full upgrade plan from base for reference.
 
-    Without ``cache_file``, headers only; with it, the product's scan (compiled, cached there).
+    Without ``cache_file``, headers only; with it, the product's scan (compiled, cached there,
+    many unread files split with a forked copy).
     """
     if cache_file is None:
         scan_seconds, scanned = timed(lambda: scan_revisions([versions], compile_check=False))
     else:
         cache = ScanCache.load(str(cache_file))
-        scan_seconds, scanned = timed(lambda: scan_revisions([versions], cache=cache))
+        scan_seconds, scanned = timed(
+            lambda: scan_revisions([versions], cache=cache, beside=SCAN_BESIDE)
+        )
     graph_seconds, graph = timed(lambda: build_graph(scanned.revisions, scanned.diagnostics))
     layout_seconds, rows = timed(lambda: layout_graph(graph))
     pending_seconds, pending = timed(lambda: graph.pending((), "heads"))

@@ -1,0 +1,134 @@
+"""A scan split across a forked copy finds exactly what the in-process scan finds."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from workbench.core.scan import PARALLEL_THRESHOLD, ScanResult, scan_revisions
+from workbench.core.scan_cache import ScanCache
+from workbench.forking import Aside, fork_supported
+
+pytestmark = pytest.mark.skipif(not fork_supported(), reason="forking is used on Linux only")
+
+GOOD = '''"""Step {index}
+
+Revision ID: {rev}
+Revises: {down}
+"""
+revision = {rev!r}
+down_revision = {down_value}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+'''
+
+# Each breaks the file in a way Python's compile (or decoding) refuses; every one would make
+# Alembic refuse the history.
+BROKEN: dict[str, Callable[[str, str | None], bytes]] = {
+    "missing colon": lambda rev, down: (
+        f"revision = {rev!r}\ndown_revision = {down!r}\n\ndef upgrade()\n    pass\n"
+    ).encode(),
+    "return outside a function": lambda rev, down: (
+        f"revision = {rev!r}\ndown_revision = {down!r}\nreturn 1\n"
+    ).encode(),
+    "late future import": lambda rev, down: (
+        f"revision = {rev!r}\ndown_revision = {down!r}\nfrom __future__ import annotations\n"
+    ).encode(),
+    "not UTF-8": lambda rev, down: (
+        f"revision = {rev!r}\ndown_revision = {down!r}\n# caf\xe9\n".encode("latin-1")
+    ),
+    "null byte": lambda rev, down: f"revision = {rev!r}\0\ndown_revision = {down!r}\n".encode(),
+    "unknown id and a syntax error": lambda rev, down: (
+        f"import ids\nrevision = ids.make({rev!r})\ndown_revision = {down!r}\nif True\n"
+    ).encode(),
+}
+
+
+def write_history(folder: Path, count: int) -> set[str]:
+    """A linear history of ``count`` files, every seventh broken; the broken files' names."""
+    folder.mkdir()
+    broken: set[str] = set()
+    kinds = list(BROKEN.values())
+    down: str | None = None
+    for index in range(count):
+        rev = f"{index:04d}aa"
+        path = folder / f"{rev}_step.py"
+        if index % 7 == 3:
+            path.write_bytes(kinds[(index // 7) % len(kinds)](rev, down))
+            broken.add(str(path))
+        else:
+            down_value = repr(down)
+            text = GOOD.format(index=index, rev=rev, down=down or "", down_value=down_value)
+            path.write_text(text)
+        past = path.stat().st_mtime_ns - 60 * 1_000_000_000
+        os.utime(path, ns=(past, past))
+        down = rev
+    return broken
+
+
+def forked_aside(work: Callable[[], bytes], marker: Path) -> Aside[bytes]:
+    """An Aside whose copy leaves its process id in ``marker`` before working."""
+
+    def marked() -> bytes:
+        marker.write_text(str(os.getpid()))
+        return work()
+
+    return Aside(marked, timeout=30)
+
+
+def dying_aside(work: Callable[[], bytes], parent: int) -> Aside[bytes]:
+    """An Aside whose forked copy dies without an answer, so the work is done here."""
+
+    def dies_in_copy() -> bytes:
+        if os.getpid() != parent:
+            os._exit(1)
+        return work()
+
+    return Aside(dies_in_copy, timeout=30)
+
+
+def described(result: ScanResult) -> tuple[list, list]:
+    return result.revisions, result.diagnostics
+
+
+def test_the_forked_half_gives_the_in_process_verdicts(tmp_path: Path) -> None:
+    count = PARALLEL_THRESHOLD + 101
+    versions = tmp_path / "versions"
+    broken = write_history(versions, count)
+    marker = tmp_path / "forked.pid"
+
+    in_process = scan_revisions([versions])
+    forked = scan_revisions([versions], beside=functools.partial(forked_aside, marker=marker))
+    fallen_back = scan_revisions(
+        [versions], beside=functools.partial(dying_aside, parent=os.getpid())
+    )
+
+    assert int(marker.read_text()) != os.getpid()
+    assert described(forked) == described(fallen_back) == described(in_process)
+    flagged = {d.path for d in in_process.diagnostics if d.kind in ("syntax_error", "unreadable")}
+    assert flagged == broken
+    # broken files are dealt to both halves: even and odd places in load order
+    places = {sorted(os.listdir(versions)).index(Path(path).name) % 2 for path in broken}
+    assert places == {0, 1}
+
+
+def test_a_parallel_cold_scan_fills_the_cache_with_the_same_verdicts(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    write_history(versions, PARALLEL_THRESHOLD + 10)
+    cache_file = tmp_path / "cache.marshal"
+    beside = functools.partial(Aside, timeout=30)
+
+    cold = scan_revisions([versions], cache=ScanCache.load(str(cache_file)), beside=beside)
+    warm_cache = ScanCache.load(str(cache_file))
+    warm = scan_revisions([versions], cache=warm_cache, beside=beside)
+
+    assert all(warm_cache.get(str(path)) is not None for path in versions.iterdir())
+    assert described(warm) == described(cold) == described(scan_revisions([versions]))
