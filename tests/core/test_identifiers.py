@@ -64,10 +64,18 @@ def test_unsafe_ids_are_refused_with_the_reason(value, reason):
 
 
 def test_every_id_alembic_refuses_we_refuse_too():
-    for char in "@-+:":
-        with pytest.raises(RevisionError):
+    refused_by_alembic = []
+    for char in map(chr, range(32, 127)):
+        try:
             Revision.verify_rev_id(f"a{char}b")
-        assert revision_id_problem(f"a{char}b") is not None
+        except RevisionError:
+            refused_by_alembic.append(char)
+    # which characters Alembic refuses depends on its version; '@' always
+    assert "@" in refused_by_alembic
+    for char in refused_by_alembic:
+        assert revision_id_problem(f"a{char}b") is not None, char
+    for char in "@-+:":
+        assert revision_id_problem(f"a{char}b") is not None, char
 
 
 def test_a_long_existing_id_can_be_written_where_length_is_not_ours_to_judge():
