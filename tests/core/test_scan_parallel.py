@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.scan import PARALLEL_THRESHOLD, ScanResult, scan_revisions
+from workbench.core.scan import LARGE_FILE_BYTES, PARALLEL_THRESHOLD, ScanResult, scan_revisions
 from workbench.core.scan_cache import ScanCache
 from workbench.forking import Aside, fork_supported
 
@@ -132,3 +132,23 @@ def test_a_parallel_cold_scan_fills_the_cache_with_the_same_verdicts(tmp_path: P
 
     assert all(warm_cache.get(str(path)) is not None for path in versions.iterdir())
     assert described(warm) == described(cold) == described(scan_revisions([versions]))
+
+
+def test_a_large_file_is_compiled_beside_even_in_a_small_history(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a_first.py").write_text("revision = 'a'\ndown_revision = None\n")
+    rows = "".join(f"    {{'id': {n}, 'name': 'row {n}'}},\n" for n in range(40_000))
+    large = versions / "b_data.py"
+    large.write_text(
+        "revision = 'b'\ndown_revision = 'a'\n\nROWS = [\n" + rows + "]\n\ndef upgrade(:\n"
+    )
+    assert large.stat().st_size >= LARGE_FILE_BYTES
+    marker = tmp_path / "forked.pid"
+
+    forked = scan_revisions([versions], beside=functools.partial(forked_aside, marker=marker))
+
+    # its syntax tree's memory went with the copy, and the verdict is the in-process one
+    assert int(marker.read_text()) != os.getpid()
+    assert described(forked) == described(scan_revisions([versions]))
+    assert [d.path for d in forked.diagnostics if d.kind == "syntax_error"] == [str(large)]

@@ -77,6 +77,8 @@ _CHUNK = 1 << 16
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.M)
 # Below this many unread files, starting a second process costs more than it saves.
 PARALLEL_THRESHOLD = 200
+# A file this large is compiled in a copy of the process, whose memory is returned when it ends.
+LARGE_FILE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,25 +283,42 @@ StartBeside = Callable[[Callable[[], bytes]], Beside]
 def scan_files(
     paths: list[str], compile_check: bool = True, beside: StartBeside | None = None
 ) -> list[ScannedRevision | Diagnostic]:
-    """``scan_file`` on each path, half of them beside this process when there are many.
+    """``scan_file`` on each path, some of them beside this process: half when there are many.
 
     Compiling is most of a cold scan's cost and each file is independent, so a second core
     halves it. The files are dealt alternately (neighbours have similar sizes); the result is
-    the in-process one whatever way the other half is scanned.
+    the in-process one whatever way the other part is scanned. A large file (a data migration of
+    megabytes) is always compiled beside, so the memory its syntax tree takes goes with the copy.
     """
-    if beside is None or not compile_check or len(paths) < PARALLEL_THRESHOLD:
+    if beside is None or not compile_check:
         return [scan_file(path, compile_check) for path in paths]
-    elsewhere = paths[1::2]
-    started = beside(lambda: _packed_scan(elsewhere, compile_check))
+    elsewhere = {index for index, path in enumerate(paths) if _file_size(path) >= LARGE_FILE_BYTES}
+    if len(paths) >= PARALLEL_THRESHOLD:
+        elsewhere.update(range(1, len(paths), 2))
+    if not elsewhere:
+        return [scan_file(path, compile_check) for path in paths]
+    there_paths = [path for index, path in enumerate(paths) if index in elsewhere]
+    started = beside(lambda: _packed_scan(there_paths, compile_check))
     try:
-        here = [scan_file(path, compile_check) for path in paths[::2]]
-        there = _unpacked(started.result())
+        here = iter(
+            [
+                scan_file(path, compile_check)
+                for index, path in enumerate(paths)
+                if index not in elsewhere
+            ]
+        )
+        there = iter(_unpacked(started.result()))
     finally:
         started.close()
-    merged: list[ScannedRevision | Diagnostic] = [*here, *there]
-    merged[::2] = here
-    merged[1::2] = there
-    return merged
+    return [next(there) if index in elsewhere else next(here) for index in range(len(paths))]
+
+
+def _file_size(path: str) -> int:
+    """The file's size in bytes, 0 when it cannot be read (``scan_file`` reports that)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _packed_scan(paths: list[str], compile_check: bool) -> bytes:
