@@ -31,6 +31,8 @@ def distributions(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         timeout=300,
+        # not the checkout: a build/ folder that `pip install .` leaves there would shadow `build`
+        cwd=folder,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     return dist
