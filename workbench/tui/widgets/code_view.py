@@ -113,10 +113,6 @@ class CodeView(Widget):
                 self._stretches[start // STRETCH_LINES] = whole[start : start + STRETCH_LINES]
         self.refresh(layout=True)
 
-    def line_text(self, y: int) -> str:
-        """The text of line ``y`` (0-based) as shown, for tests and searches."""
-        return self._source.lines[y]
-
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """One row per line, whatever their number."""
         return len(self._source.lines)
