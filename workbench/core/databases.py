@@ -168,14 +168,7 @@ def _inspect_schema(
         return VersionReading(target, error=_one_line(exc))
     try:
         with engine.connect() as connection:
-            revisions, exists, others = _read_schema(connection, target)
-        return VersionReading(
-            target,
-            revisions=revisions,
-            version_table_exists=exists,
-            other_tables=others,
-            seconds=time.monotonic() - started,
-        )
+            return _reading(target, _read_schema(connection, target), started)
     except Exception as exc:
         return VersionReading(target, error=_one_line(exc), seconds=time.monotonic() - started)
     finally:
@@ -205,9 +198,16 @@ def _inspect_async(
             await engine.dispose()
 
     try:
-        revisions, exists, others = asyncio.run(read())
+        return _reading(target, asyncio.run(read()), started)
     except Exception as exc:
         return VersionReading(target, error=_one_line(exc), seconds=time.monotonic() - started)
+
+
+def _reading(
+    target: DatabaseTarget, schema: tuple[tuple[str, ...], bool, int], started: float
+) -> VersionReading:
+    """What ``_read_schema`` found (rows, whether the table exists, other tables), timed."""
+    revisions, exists, others = schema
     return VersionReading(
         target,
         revisions=revisions,
