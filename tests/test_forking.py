@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from workbench.forking import Aside, ForkedJob, fork_supported
+from workbench.runtime.forking import Aside, ForkedJob, fork_supported
 
 pytestmark = pytest.mark.skipif(not fork_supported(), reason="forking is used on Linux only")
 

@@ -51,7 +51,8 @@ def test_importing_workbench_does_not_import_textual(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, workbench, workbench.cli, workbench.commands, workbench.extension;"
+            "import sys, workbench, workbench.cli, workbench.services.commands,"
+            " workbench.extension;"
             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'textual'))",
         ],
         cwd=tmp_path,
@@ -111,7 +112,7 @@ UNPICKLE_START_UP_DATA = """\
 import pickle
 import sys
 
-import workbench.prefork
+import workbench.tui.prefork
 
 target = pickle.loads(bytes.fromhex(sys.argv[1]))
 print(target.masked_url)

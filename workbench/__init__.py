@@ -39,7 +39,7 @@ __all__ = ["Config", "Migrate", "MigrateConfig", "WorkbenchError", "__version__"
 def __getattr__(name: str) -> Any:
     """Load the command functions and Alembic's Config when first asked for."""
     if name in _COMMAND_NAMES:
-        return getattr(importlib.import_module("workbench.commands"), name)
+        return getattr(importlib.import_module("workbench.services.commands"), name)
     if name == "Config":
-        return importlib.import_module("workbench.alembic_config").Config
+        return importlib.import_module("workbench.project.config").Config
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")

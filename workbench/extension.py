@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
-
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 ConfigureCallback = Callable[["AlembicConfig"], "AlembicConfig"]
 
@@ -101,7 +98,7 @@ class Migrate:
 
         Each ``-x`` value is added exactly once (Flask-Migrate added group values twice).
         """
-        from workbench.alembic_config import Config
+        from workbench.project.config import Config
 
         directory = str(self.directory if directory is None else directory)
         config = Config(os.path.join(directory, "alembic.ini"))

@@ -26,7 +26,7 @@ from pathlib import Path
 from flask_migrate_env import make_flask_migrate_python
 
 from workbench.core.preview import preview_migration
-from workbench.core.runner import Launch
+from workbench.runtime.client import Launch
 
 TARGET = 1.1
 

@@ -11,7 +11,7 @@ import pytest
 
 from workbench.core.scan import LARGE_FILE_BYTES, PARALLEL_THRESHOLD, ScanResult, scan_revisions
 from workbench.core.scan_cache import ScanCache
-from workbench.forking import Aside, fork_supported
+from workbench.runtime.forking import Aside, fork_supported
 
 pytestmark = pytest.mark.skipif(not fork_supported(), reason="forking is used on Linux only")
 

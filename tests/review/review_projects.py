@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.runner import Launch
+from workbench.runtime.client import Launch
 
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 SQLITE_AND_POSTGRES = pytest.mark.parametrize(

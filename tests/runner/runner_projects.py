@@ -15,8 +15,8 @@ import pytest
 
 from workbench.core.databases import DatabaseStatus, DatabaseTarget, database_status
 from workbench.core.graph import RevisionGraph, build_graph
-from workbench.core.runner import Operation, RunningOperation, start_operation
 from workbench.core.scan import scan_revisions
+from workbench.runtime.client import Operation, RunningOperation, start_operation
 
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 SQLITE_AND_POSTGRES = pytest.mark.parametrize(
@@ -61,14 +61,15 @@ def {name}():
 
 
 def init_migrations(project: Any, multidb: bool = False) -> None:
-    """Create the project's migrations folder with ``workbench.commands.init``, in process.
+    """Create the project's migrations folder with ``workbench.services.commands.init``, in process.
 
     A scaffold app stands in for the project's own, whose modules must not be imported here.
     """
     from flask import Flask
     from flask_sqlalchemy import SQLAlchemy
 
-    from workbench import Migrate, commands
+    from workbench import Migrate
+    from workbench.services import commands
 
     scaffold = Flask("scaffold")
     scaffold.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"

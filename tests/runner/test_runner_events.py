@@ -21,7 +21,7 @@ from runner_projects import (
 )
 from sqlalchemy.engine import make_url
 
-from workbench.core.runner import Operation, RunningOperation, start_operation
+from workbench.runtime.client import Operation, RunningOperation, start_operation
 
 PASSWORD = "Pa55-w0rd-of-a-test"
 
@@ -240,7 +240,7 @@ def test_unknown_operations_are_refused_before_anything_starts():
 def test_plan_and_runner_import_neither_flask_nor_click_nor_textual():
     code = (
         "import sys\n"
-        "import workbench.core.plan, workbench.core.runner\n"
+        "import workbench.core.plan, workbench.runtime.client\n"
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'click', 'textual', 'flask'}))\n"
     )
 

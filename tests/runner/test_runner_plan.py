@@ -27,8 +27,8 @@ from runner_projects import (
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.plan import Plan, plan_downgrade, plan_stamp, plan_upgrade
-from workbench.core.runner import Operation
 from workbench.core.scan import ScannedRevision
+from workbench.runtime.client import Operation
 
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

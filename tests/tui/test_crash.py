@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import SQLITE_ONLY
 
-from workbench.prefork import FORK_VARIABLE
+from workbench.tui.prefork import FORK_VARIABLE
 
 FLASK_DB_TUI = """\
 import sys

@@ -20,7 +20,7 @@ from conftest import SIZE, SQLITE_ONLY, screen_text, settle
 from test_terminal import DONE, Terminal
 from textual.widgets import TextArea
 
-from workbench.prefork import FORK_VARIABLE
+from workbench.tui.prefork import FORK_VARIABLE
 from workbench.tui.screens.editor import EditorScreen
 
 NO_EDITOR_TEXT = "editing "

@@ -13,9 +13,9 @@ from conftest import SIZE, SQLITE_ONLY, screen_text
 
 from workbench.cli import _opens_workbench, db
 from workbench.core.databases import database_status
-from workbench.prefork import FORK_VARIABLE
 from workbench.tui.app import make_app
 from workbench.tui.history import load_history
+from workbench.tui.prefork import FORK_VARIABLE
 
 BOTH_WAYS = pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "one-process"])
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")

@@ -20,7 +20,7 @@ import pytest
 from conftest import SQLITE_ONLY
 from tui_revisions import TWO_HEADS, Rev, write_revisions
 
-from workbench.prefork import FORK_VARIABLE
+from workbench.tui.prefork import FORK_VARIABLE
 
 pytestmark = [
     SQLITE_ONLY,

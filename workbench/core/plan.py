@@ -15,8 +15,8 @@ from typing import Literal
 
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import GraphError, RevisionGraph
-from workbench.core.runner import Operation
 from workbench.core.verdict import refusals, unknowns, upgrades_unknown
+from workbench.runtime.client import Operation
 
 Action = Literal["upgrade", "downgrade", "stamp"]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from workbench.core.runner import Launch, Operation, RunningOperation
+from workbench.runtime.client import Launch, Operation, RunningOperation
 
 SEVERITIES = ("block", "warn", "info")
 

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from workbench.core.runner import Launch, Operation, RunningOperation
 from workbench.core.secrets import mask_passwords
+from workbench.runtime.client import Launch, Operation, RunningOperation
 
 if TYPE_CHECKING:
     from sqlalchemy import URL

@@ -2,7 +2,7 @@
 
 ``make_app`` is the one factory the CLI and the tests use; ``run_workbench`` is what
 ``flask db tui`` calls inside the Flask app's context, and ``run_preloaded`` what it calls
-with what its forked child loaded (``workbench.prefork``).
+with what its forked child loaded (``workbench.tui.prefork``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from workbench.tui.operations import WorkbenchOperations
 from workbench.tui.viewer import POLL_SECONDS
 
 if TYPE_CHECKING:
-    from workbench.prefork import Preloaded
+    from workbench.tui.prefork import Preloaded
 
 
 class WorkbenchApp(WorkbenchOperations):

@@ -1,7 +1,7 @@
 """What the workbench shows, loaded from core: the graph with its rows, and a cheap folder stamp.
 
 Called from thread workers, and from the process ``flask db tui`` forks at start-up
-(``workbench.prefork``), which must not import Textual: nothing here does. Each function is
+(``workbench.tui.prefork``), which must not import Textual: nothing here does. Each function is
 one core call (or a stat walk) and returns plain data that a message carries to the widgets.
 """
 

@@ -33,8 +33,8 @@ from workbench.core.linearize import (
 )
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.preview import FixRequest, Preview, preview_migration, review_script
-from workbench.core.runner import Operation
 from workbench.core.touches import BodyCache
+from workbench.runtime.client import Operation
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
 from workbench.tui.messages import HistoryLoaded, StatusesRead

@@ -13,7 +13,7 @@ from typing import Any
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import RevisionGraph
 from workbench.core.plan import Plan
-from workbench.core.runner import Launch, Operation
+from workbench.runtime.client import Launch, Operation
 
 SQL_STREAMS = frozenset({"sql", "stdout"})
 SECTION = "-- Database: "

@@ -25,9 +25,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.core.databases import DatabaseStatus, database_status
 from workbench.core.export import database_markers
-from workbench.core.runner import Launch
 from workbench.errors import describe_failure
 from workbench.project import MigrationProject
+from workbench.runtime.client import Launch
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.history import (
     History,
@@ -234,7 +234,7 @@ class WorkbenchViewer(App[None]):
 
         Then freeze what exists (the graph above all) out of the collector's sight: a full
         collection walking 10,000 revisions' objects stalls a key press by 70-90 ms. A start-up
-        that turned the collector off (``workbench.prefork``) has it back once this is drawn.
+        that turned the collector off (``workbench.tui.prefork``) has it back once this is drawn.
         """
         self.history = history
         self._sql_cache.clear()

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from workbench.core.runner import RunningOperation
+from workbench.runtime.client import RunningOperation
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import Outcome
 

@@ -21,9 +21,9 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from workbench.core.databases import DatabaseTarget
-from workbench.core.runner import RunningOperation
 from workbench.core.verify import CHECKS, CheckResult, VerifyError, VerifyReport, verify_result
 from workbench.errors import describe_failure
+from workbench.runtime.client import RunningOperation
 from workbench.tui.keys import Scope, bindings_for
 
 CANCEL_GRACE_SECONDS = 15.0

@@ -22,12 +22,12 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from flask import current_app
 
-from workbench.alembic_config import Config
 from workbench.core.editor import EditorError, open_in_editor
 from workbench.core.identifiers import UnsafeValue, check_new_revision, docstring_text
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import migration_extension, require_migrations_folder
+from workbench.project.config import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -2,7 +2,7 @@
 
 Alembic's ``context`` and ``op`` are process-global, env.py configures logging and prints, and
 a failing migration must not take the workbench down (DESIGN decision 4), so each operation
-runs in ``python -m workbench.child`` and reports one JSON object per line. Every event is a
+runs in ``python -m workbench.runtime.child`` and reports one JSON object per line. Every event is a
 dict whose ``"event"`` key names its kind; no text in any event holds a password:
 
 - ``started``: ``operation`` ({``command``, ``arguments``}), ``pid``.
@@ -51,7 +51,7 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 @dataclass(frozen=True)
 class Operation:
-    """A ``workbench.commands`` function to call in the child, with its keyword arguments.
+    """A ``workbench.services.commands`` function to call in the child, with its keyword arguments.
 
     ``sql`` is ``upgrade(revision="<from>:<to>", sql=True)`` with the SQL captured.
     """
@@ -175,7 +175,7 @@ def start_operation(
     app_import_path: str | None,
     env: Mapping[str, str] | None = None,
 ) -> RunningOperation:
-    """Start ``python -m workbench.child`` in the project folder to run one operation.
+    """Start ``python -m workbench.runtime.child`` in the project folder to run one operation.
 
     The app is loaded as ``flask`` loads it: from ``app_import_path`` (``--app``), else
     ``FLASK_APP``, else ``wsgi.py``/``app.py``; ``env`` replaces the inherited environment.
@@ -192,7 +192,7 @@ def start_operation(
     }
     payload = json.dumps(request).encode()
     process = subprocess.Popen(
-        [sys.executable, "-m", "workbench.child"],
+        [sys.executable, "-m", "workbench.runtime.child"],
         cwd=project_dir,
         env=environment,
         stdin=subprocess.PIPE,

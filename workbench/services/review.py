@@ -23,7 +23,16 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 
-from workbench.commands import (
+from workbench.core.preview import (
+    DatabasePreview,
+    Preview,
+    ReviewFinding,
+    describe_operations,
+    render_sql,
+)
+from workbench.errors import WorkbenchError, describe_failure
+from workbench.runtime.forking import Aside
+from workbench.services.commands import (
     XArg,
     fresh_configure_args,
     migrate_extension,
@@ -33,15 +42,6 @@ from workbench.commands import (
     reports_failures,
     scripts_list,
 )
-from workbench.core.preview import (
-    DatabasePreview,
-    Preview,
-    ReviewFinding,
-    describe_operations,
-    render_sql,
-)
-from workbench.errors import WorkbenchError, describe_failure
-from workbench.forking import Aside
 
 _ASIDE_SECONDS = 30.0
 """How long a preview waits for the downgrades' SQL from its forked copy before rendering it."""

@@ -17,7 +17,7 @@ from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import ScriptConfig, read_script_config, scan_revisions
 from workbench.core.scan_cache import ScanCache, default_cache_path
 from workbench.errors import WorkbenchError
-from workbench.forking import Aside
+from workbench.runtime.forking import Aside
 
 EXTRA_DATABASES_KEY = "WORKBENCH_DATABASES"
 DEFAULT_DIRECTORY = "migrations"

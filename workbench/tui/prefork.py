@@ -23,8 +23,8 @@ from typing import Any
 
 from workbench.core.databases import DatabaseStatus, classify, read_versions
 from workbench.core.scan import ScriptConfig
-from workbench.forking import ForkedJob, Send, fork_supported
 from workbench.project import DEFAULT_DIRECTORY, MigrationProject, load_project, read_folders
+from workbench.runtime.forking import ForkedJob, Send, fork_supported
 from workbench.tui.history import History, load_history
 
 FORK_VARIABLE = "WORKBENCH_TUI_FORK"

@@ -1,7 +1,7 @@
 """The child process that runs one env.py-driven operation and reports it as JSON lines.
 
-Run as ``python -m workbench.child`` in the project folder, with the operation as JSON on
-stdin (see ``workbench.core.runner``, which also documents the events). Everything env.py,
+Run as ``python -m workbench.runtime.child`` in the project folder, with the operation as JSON on
+stdin (see ``workbench.runtime.client``, which also documents the events). Everything env.py,
 the app or a driver writes to stdout or stderr and every logging record becomes an event, so
 nothing but events reaches the real stdout, and every text passes through the password mask.
 """
@@ -24,12 +24,14 @@ import traceback
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from workbench import commands, reviewing, verifying
 from workbench.core.databases import read_versions
 from workbench.core.secrets import mask_passwords, mask_url
 from workbench.core.verify import CheckResult
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import load_project
+from workbench.services import commands
+from workbench.services import review as reviewing
+from workbench.services import verify as verifying
 
 EXIT_STATUS = {"finished": 0, "failed": 1, "cancelled": 130}
 _PUMP_JOIN_SECONDS = 2.0

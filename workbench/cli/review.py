@@ -189,7 +189,7 @@ def review(
     Writes nothing: without REVISION, the script ``migrate`` would write is rendered and
     judged in memory.
     """
-    from workbench import reviewing
+    from workbench.services import review as reviewing
 
     folder, x_args = _group_directory(directory), _x_args(x_arg)
     if revision is None:
@@ -238,7 +238,7 @@ def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None
     The real databases are not touched: every check runs on databases created for it (a
     temporary SQLite file, or a new database on the same server) and dropped afterwards.
     """
-    from workbench import verifying
+    from workbench.services import verify as verifying
 
     folder, x_args = _group_directory(directory), _x_args(x_arg)
     report: VerifyReport = _quietly(lambda: verifying.verify(folder, x_arg=x_args))

@@ -6,11 +6,12 @@ and status commands never need.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic.config import Config as AlembicConfig
 
-from workbench.extension import TEMPLATES_DIR
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
 
 class Config(AlembicConfig):

@@ -1,4 +1,4 @@
-"""The ``flask db`` command group: click wiring over ``workbench.commands``, nothing more.
+"""The ``flask db`` command group: click wiring over ``workbench.services.commands``, nothing more.
 
 The group is registered twice: by ``Migrate.init_app`` under its ``command`` name, and as a
 Flask plugin command ``db`` so that it exists even when the app cannot be loaded, and for apps
@@ -21,7 +21,7 @@ import click
 from flask import current_app
 from flask.cli import NoAppException, ScriptInfo
 
-from workbench.console import preamble_held
+from workbench.cli.console import preamble_held
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -92,12 +92,12 @@ class MigrationGroup(click.Group):
 def _forks_for_workbench(group: click.Group, args: list[str]) -> bool:
     """True when the arguments open the workbench and it can start in two processes.
 
-    Then the app is loaded by the forked child (``workbench.prefork``), which also checks
+    Then the app is loaded by the forked child (``workbench.tui.prefork``), which also checks
     whether the app has a ``db`` command of its own; ``FORK_ARGS`` keeps the arguments for it.
     """
     if current_app or not _opens_workbench(group, args):
         return False
-    from workbench.prefork import fork_available
+    from workbench.tui.prefork import fork_available
 
     return fork_available()
 
@@ -240,7 +240,7 @@ def _push_app_context(ctx: click.Context) -> None:
 
 def _commands() -> Any:
     """The command functions, imported on use: they pull in Alembic's runtime."""
-    from workbench import commands
+    from workbench.services import commands
 
     return commands
 
@@ -389,8 +389,8 @@ def migrate(
     x_arg: tuple[str, ...],
 ) -> None:
     """Autogenerate a new revision file (Alias for 'revision --autogenerate')"""
-    from workbench.cli_review import echo_migrate_findings
-    from workbench.reviewing import migrate_reviewed
+    from workbench.cli.review import echo_migrate_findings
+    from workbench.services.review import migrate_reviewed
 
     folder = _group_directory(directory)
     _, review = migrate_reviewed(
@@ -443,7 +443,7 @@ def merge(
     revisions: tuple[str, ...],
 ) -> None:
     """Merge two revisions together, creating a new revision file"""
-    from workbench.cli_branches import show_merge_plan
+    from workbench.cli.branches import show_merge_plan
 
     planned = show_merge_plan(
         _group_directory(directory), revisions, message, branch_label, rev_id, dry_run
@@ -587,7 +587,7 @@ def tui(directory: str | None, read_only: bool) -> None:
     app_import_path = info.app_import_path if info else None
     directory = _group_directory(directory)
     if FORK_ARGS in ctx.meta:
-        from workbench import prefork
+        from workbench.tui import prefork
 
         job = functools.partial(_load_in_child, ctx, directory)
         loaded = prefork.load_in_child(job, directory)
@@ -612,7 +612,7 @@ def _load_in_child(
     ctx: click.Context, directory: str | None, send: Callable[[object], None]
 ) -> None:
     """The forked child's job: step aside for the app's own ``db``, or load the workbench."""
-    from workbench import prefork
+    from workbench.tui import prefork
 
     group = ctx.parent
     assert group is not None
@@ -742,5 +742,5 @@ def _report_history(graph: RevisionGraph) -> bool:
     return bool(broken)
 
 
-import workbench.cli_branches  # noqa: E402,F401  (registers linearize and doctor)
-from workbench import cli_review  # noqa: E402,F401  (registers review and verify)
+import workbench.cli.branches  # noqa: E402,F401  (registers linearize and doctor)
+from workbench.cli import review as cli_review  # noqa: E402,F401  (registers review and verify)

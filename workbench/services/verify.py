@@ -18,17 +18,6 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from workbench.commands import (
-    StepProgress,
-    XArg,
-    fresh_configure_args,
-    known_passwords,
-    migrate_extension,
-    migration_config,
-    migrations_dir_or_none,
-    reports_failures,
-    run_migration,
-)
 from workbench.core.preview import (
     describe_operations,
 )
@@ -41,7 +30,18 @@ from workbench.core.verify import (
     VerifyReport,
 )
 from workbench.errors import WorkbenchError, describe_failure
-from workbench.reviewing import no_bytecode
+from workbench.services.commands import (
+    StepProgress,
+    XArg,
+    fresh_configure_args,
+    known_passwords,
+    migrate_extension,
+    migration_config,
+    migrations_dir_or_none,
+    reports_failures,
+    run_migration,
+)
+from workbench.services.review import no_bytecode
 
 
 def _async_engine(url: Any, **options: Any) -> Any:

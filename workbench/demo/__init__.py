@@ -1379,7 +1379,7 @@ def _build(folder: Path) -> None:
     """Write the project into a folder, make its migrations and put its databases in place."""
     from alembic.script import ScriptDirectory
 
-    from workbench import commands
+    from workbench.services import commands
 
     _write(folder / "app.py", APP_PY)
     _write(folder / "models.py", MODELS_PY)

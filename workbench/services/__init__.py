@@ -1,0 +1,1 @@
+"""Use cases over a migration project: Flask-Migrate's verbs, review and verify."""
