@@ -243,4 +243,3 @@ def make_alembic_project(
         _set_ini_option(ini, "alembic", "sqlalchemy.url", _ini_escape(url))
     _wire_metadata(env_py, metadata)
     return AlembicProject(folder, template, {"default": url}, environment)
-
