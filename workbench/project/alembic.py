@@ -23,19 +23,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.databases import DatabaseTarget
-from workbench.core.secrets import mask_passwords
+from workbench.core.secrets import mask_passwords, mask_url
 from workbench.errors import WorkbenchError
+from workbench.project import LoadedProject, MigrationProject, VersionApplied, XArg, is_multidb
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-    from workbench.project import MigrationProject
+    from workbench.core.verify import ScratchDatabases, ScratchInfo
 
 URL_VARIABLE = "WORKBENCH_DATABASE_URL"
 """The environment variable that stands for ``--url``."""
 CACHE_VARIABLE = "WORKBENCH_PROJECT_CACHE"
 """``WORKBENCH_PROJECT_CACHE=0`` runs env.py's probe every time, keeping nothing."""
 PROBE_TIMEOUT_SECONDS = 120.0
+PROBE_FORMAT = 1
+"""Changes when what the probe answers changes, so that older kept answers are not read."""
 VOLATILE_VARIABLES = frozenset(
     {
         "_",
@@ -177,12 +180,25 @@ class ProbedProject:
         return all(file_identity(path) == (mtime, size) for path, mtime, size in self.watched)
 
 
-def probe_key(options: AlembicOptions, environ: Mapping[str, str]) -> str:
+def probe_key(
+    options: AlembicOptions, environ: Mapping[str, str], script_location: str | None = None
+) -> str:
     """What the probe's answer depends on besides files: the options, Python, the environment."""
     toml, ini = config_files(options, environ)
     stable = sorted((k, v) for k, v in environ.items() if k not in VOLATILE_VARIABLES)
     text = json.dumps(
-        [sys.executable, options.cwd, toml, ini, options.name, list(options.x), options.url, stable]
+        [
+            PROBE_FORMAT,
+            sys.executable,
+            options.cwd,
+            toml,
+            ini,
+            options.name,
+            list(options.x),
+            options.url,
+            script_location,
+            stable,
+        ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -222,7 +238,11 @@ def _write_cached(path: str | None, answer: Mapping[str, Any]) -> None:
         pass
 
 
-def run_probe(options: AlembicOptions, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def run_probe(
+    options: AlembicOptions,
+    environ: Mapping[str, str] | None = None,
+    script_location: str | None = None,
+) -> dict[str, Any]:
     """Run env.py in the probe child; its answer, or a one-line ``WorkbenchError``."""
     environ = dict(os.environ if environ is None else environ)
     toml, ini = config_files(options, environ)
@@ -232,6 +252,7 @@ def run_probe(options: AlembicOptions, environ: Mapping[str, str] | None = None)
     )
     request = {"toml": toml, "ini": ini, "name": options.name, "x": list(options.x)}
     request["url"] = options.url
+    request["script_location"] = script_location
     try:
         finished = subprocess.run(
             [sys.executable, "-m", "workbench.project.alembic_probe"],
@@ -292,50 +313,56 @@ def _url_passwords(urls: Sequence[Any]) -> list[str]:
 
 
 def learn_project(
-    options: AlembicOptions, environ: Mapping[str, str] | None = None
+    options: AlembicOptions,
+    environ: Mapping[str, str] | None = None,
+    script_location: str | None = None,
 ) -> ProbedProject:
     """The project's folders and databases: kept from an earlier probe, else probed now."""
     environ = os.environ if environ is None else environ
-    path = cache_path(probe_key(options, environ), environ)
+    path = cache_path(probe_key(options, environ, script_location), environ)
     cached = _read_cached(path)
     if cached is not None:
         return cached
-    answer = run_probe(options, environ)
+    answer = run_probe(options, environ, script_location)
     _write_cached(path, answer)
     return ProbedProject.from_json(answer)
 
 
-class AlembicProject:
-    """A plain Alembic project, as the ``alembic`` command sees it from the same options."""
+class AlembicProject(LoadedProject):
+    """A plain Alembic project, as the ``alembic`` command sees it from the same options.
 
-    def __init__(self, options: AlembicOptions | None = None) -> None:
+    ``directory``, when given (``-d``), replaces the configuration's ``script_location``.
+    """
+
+    def __init__(self, options: AlembicOptions | None = None, directory: str | None = None) -> None:
         self.options = options or AlembicOptions()
         self.toml_file, self.ini_file = config_files(self.options)
+        self.script_location = (
+            os.path.join(self.options.cwd, directory) if directory is not None else None
+        )
         self._probed: ProbedProject | None = None
 
     @property
     def probed(self) -> ProbedProject:
         """What env.py says, learned once per project object."""
         if self._probed is None:
-            self._probed = learn_project(self.options)
+            self._probed = learn_project(self.options, script_location=self.script_location)
         return self._probed
 
     @property
-    def directory(self) -> str:
+    def directory(self) -> str:  # type: ignore[override]
         """The migrations folder (Alembic's ``script_location``)."""
-        return self.probed.script_location
+        return self.script_location or self.probed.script_location
 
     @property
     def multidb(self) -> bool:
         """True when the revision template has one upgrade function per database."""
-        from workbench.project import is_multidb
-
         return is_multidb(self.directory)
 
     def describe(self) -> MigrationProject:
         """The folders and databases env.py names; no revision file imported."""
-        from workbench.project import MigrationProject
-
+        if self.script_location is not None and not os.path.isdir(self.script_location):
+            raise WorkbenchError(f"no migrations folder at {self.script_location!r}")
         probed = self.probed
         return MigrationProject(
             directory=probed.script_location,
@@ -346,7 +373,7 @@ class AlembicProject:
             targets=probed.targets,
         )
 
-    def alembic_config(self, x_arg: Any = None, opts: Sequence[str] = ()) -> AlembicConfig:
+    def alembic_config(self, x_arg: XArg = None, opts: Sequence[str] = ()) -> AlembicConfig:
         """Alembic's Config from the same files, section and ``-x`` values as ``alembic``.
 
         ``x_arg`` replaces the options' ``-x`` values when given; ``opts`` names flags set
@@ -373,10 +400,24 @@ class AlembicProject:
         )
         if self.options.url:
             config.set_main_option("sqlalchemy.url", self.options.url.replace("%", "%%"))
+        if self.script_location is not None:
+            config.set_main_option("script_location", self.script_location)
+        return config
+
+    def init_config(self, template_directory: str | None) -> AlembicConfig:
+        """The Config ``alembic init`` would make the folder with (Alembic's templates)."""
+        from alembic.config import Config
+
+        class TemplatesConfig(Config):
+            def get_template_directory(self) -> str:
+                return template_directory or super().get_template_directory()
+
+        config = TemplatesConfig(file_=self.ini_file, ini_section=self.options.name)
+        config.set_main_option("script_location", self.directory)
         return config
 
     @contextmanager
-    def version_apply_hook(self, callback: Callable[..., None]) -> Iterator[None]:
+    def version_apply_hook(self, callback: VersionApplied) -> Iterator[None]:
         """While the block runs, every ``context.configure`` of env.py gets ``callback`` too.
 
         env.py passes its own configure arguments; the callback joins whatever
@@ -411,31 +452,85 @@ class AlembicProject:
         return [(target.name, make_url(target.url).get_dialect()()) for target in targets]
 
     @contextmanager
-    def engines_redirected(self, urls: Mapping[str, Any]) -> Iterator[None]:
-        """Every engine env.py creates on one of these URLs is created on its replacement.
+    def on_scratch(
+        self, scratch: ScratchDatabases, multidb: bool
+    ) -> Iterator[Callable[[], list[ScratchInfo]]]:
+        """Every engine env.py creates on a database it names is made on a scratch one.
 
-        Keyed by the URL as env.py names it (password included); an engine on a URL not
-        listed fails, so that nothing reaches a database the caller did not mean.
+        Each call of the yielded function creates a fresh set and says which.
         """
-        from sqlalchemy.engine import URL, make_url
+        from workbench.core.verify import ScratchInfo
 
-        replacements = {
-            make_url(original).render_as_string(hide_password=False): make_url(new)
-            for original, new in urls.items()
-        }
-        original_plugins = URL._instantiate_plugins
+        targets = self.probed.targets if multidb else self.probed.targets[:1]
+        redirect = EngineRedirect()
 
-        def instantiate_plugins(url: URL, kwargs: Mapping[str, Any]) -> Any:
-            key = url.render_as_string(hide_password=False)
-            if key not in replacements:
-                raise WorkbenchError(
-                    f"env.py created an engine on {url.render_as_string(hide_password=True)},"
-                    " which the workbench did not learn from it: nothing was run"
-                )
-            return original_plugins(replacements[key], kwargs)
+        def fresh() -> list[ScratchInfo]:
+            infos = []
+            with redirect.paused():
+                for target in targets:
+                    url = scratch.create(target.url, target.name)
+                    redirect.point(target.url, url)
+                    infos.append(
+                        ScratchInfo(
+                            name=target.name, dialect=url.get_backend_name(), url=mask_url(url)
+                        )
+                    )
+            return infos
 
-        URL._instantiate_plugins = instantiate_plugins  # type: ignore[method-assign]
+        with redirect:
+            yield fresh
+
+
+class EngineRedirect:
+    """While active, an engine created on a known URL is created on its replacement instead.
+
+    Every engine env.py makes goes through SQLAlchemy's ``create_engine`` however it was
+    imported (``engine_from_config``, ``create_async_engine``), which resolves the URL first:
+    that one step is replaced. An engine on a URL not pointed anywhere fails, so nothing
+    reaches a database the caller did not mean; ``paused()`` lets the caller's own through.
+    """
+
+    def __init__(self) -> None:
+        self.replacements: dict[str, Any] = {}
+        self.active = True
+
+    def point(self, original: Any, replacement: Any) -> None:
+        """Create engines meant for ``original`` on ``replacement`` from now on."""
+        from sqlalchemy.engine import make_url
+
+        key = make_url(original).render_as_string(hide_password=False)
+        self.replacements[key] = make_url(replacement)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Let engines be created on their own URLs while the block runs."""
+        self.active = False
         try:
             yield
         finally:
-            URL._instantiate_plugins = original_plugins  # type: ignore[method-assign]
+            self.active = True
+
+    def __enter__(self) -> EngineRedirect:
+        from sqlalchemy.engine import URL
+
+        self._original = URL._instantiate_plugins
+        redirect = self
+
+        def instantiate_plugins(url: URL, kwargs: Mapping[str, Any]) -> Any:
+            if not redirect.active:
+                return redirect._original(url, kwargs)
+            key = url.render_as_string(hide_password=False)
+            if key not in redirect.replacements:
+                raise WorkbenchError(
+                    f"env.py created an engine on {url.render_as_string(hide_password=True)},"
+                    " a database the workbench did not learn from it: nothing was run there"
+                )
+            return redirect._original(redirect.replacements[key], kwargs)
+
+        URL._instantiate_plugins = instantiate_plugins  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        from sqlalchemy.engine import URL
+
+        URL._instantiate_plugins = self._original  # type: ignore[method-assign]

@@ -22,8 +22,6 @@ from argparse import Namespace
 from collections.abc import Iterator
 from typing import Any
 
-PROBE_FORMAT = 1
-
 
 class StandInConnection:
     """What an engine hands env.py instead of connecting: it records, runs nothing.
@@ -126,6 +124,8 @@ def make_config(request: dict[str, Any]) -> Any:
     url = request.get("url")
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if request.get("script_location"):
+        config.set_main_option("script_location", request["script_location"])
     return config
 
 
@@ -151,7 +151,6 @@ def probe(request: dict[str, Any]) -> dict[str, Any]:
         name = database["name"] or ("default" if number == 0 else f"database{number + 1}")
         databases.append({**database, "name": name})
     return {
-        "format": PROBE_FORMAT,
         "script_location": os.path.abspath(script.dir),
         "version_locations": [str(path) for path in script._version_locations],
         "recursive_version_locations": bool(script.recursive_version_locations),

@@ -1,0 +1,142 @@
+"""The ``workbench`` command: the migration commands on a plain Alembic project, no Flask.
+
+It takes ``alembic``'s own options (``-c/--config``, ``-n/--name``, ``-x``) and ``--url``, makes
+the project they name (``workbench.project.alembic``) and composes the same families of
+commands as ``flask db``: the everyday Alembic verbs, the inspecting ones, the branch ones
+and the review ones, with the same options and output. ``demo`` is the one command of its
+own: it makes a project to try the workbench on.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import click
+
+from workbench.cli.branches import COMMANDS as BRANCH_COMMANDS
+from workbench.cli.inspection import COMMANDS as INSPECTING_COMMANDS
+from workbench.cli.options import (
+    DIRECTORY_KEY,
+    SOURCE_KEY,
+    X_ARG_HELP,
+    X_ARG_KEY,
+    MigrationCommand,
+    interactive_command,
+)
+from workbench.cli.review import COMMANDS as REVIEW_COMMANDS
+from workbench.cli.verbs import COMMANDS as FLASK_MIGRATE_COMMANDS
+
+if TYPE_CHECKING:
+    from workbench.project import LoadedProject
+    from workbench.project.alembic import AlembicOptions
+
+OPTIONS_KEY = "workbench.alembic_options"
+"""Context meta key: the group's options, as ``AlembicOptions``."""
+NOT_FOR_ALEMBIC = frozenset({"init", "list-templates"})
+"""Flask-Migrate's verbs a plain Alembic project makes with ``alembic`` itself."""
+
+
+class AlembicProjectSource:
+    """The commands' project: the one ``alembic`` would work on from the same options."""
+
+    def __init__(self, options: AlembicOptions) -> None:
+        self.options = options
+        self._projects: dict[str | None, LoadedProject] = {}
+
+    def enter(self, ctx: click.Context) -> None:
+        """Nothing to load: the project is read when a command asks for it."""
+
+    def project(self, directory: str | None) -> LoadedProject:
+        """The project, its ``script_location`` replaced by ``-d`` when given; made once."""
+        from workbench.project.alembic import AlembicProject
+
+        if directory not in self._projects:
+            self._projects[directory] = AlembicProject(self.options, directory)
+        return self._projects[directory]
+
+    def open_workbench(self, ctx: click.Context, directory: str | None, read_only: bool) -> None:
+        """Describe the project here and run the workbench on it."""
+        _open_workbench(self.project(directory), self.options, read_only)
+
+
+@interactive_command
+def _open_workbench(project: LoadedProject, options: AlembicOptions, read_only: bool) -> None:
+    """Run the workbench; its operations' child processes work on the same options."""
+    from workbench.tui.app import run_workbench
+
+    run_workbench(project.describe(), app_import_path=None, read_only=read_only)
+
+
+class WorkbenchGroup(click.Group):
+    """The ``workbench`` group, listing its commands in the order they are added."""
+
+    command_class = MigrationCommand
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=WorkbenchGroup)
+@click.option(
+    "-c",
+    "--config",
+    multiple=True,
+    help="Alternate config file; defaults to value of ALEMBIC_CONFIG environment variable, "
+    'or "alembic.ini". May also refer to pyproject.toml file. May be specified twice to '
+    "reference both files separately",
+)
+@click.option(
+    "-n",
+    "--name",
+    default="alembic",
+    show_default=True,
+    help="Name of section in .ini file to use for Alembic config "
+    "(only applies to configparser config, not toml)",
+)
+@click.option("-x", "x_arg", multiple=True, help=X_ARG_HELP)
+@click.option(
+    "--url",
+    envvar="WORKBENCH_DATABASE_URL",
+    default=None,
+    help="Database URL, given to env.py as sqlalchemy.url (env: WORKBENCH_DATABASE_URL)",
+)
+@click.pass_context
+def workbench(
+    ctx: click.Context,
+    config: tuple[str, ...],
+    name: str,
+    x_arg: tuple[str, ...],
+    url: str | None,
+) -> None:
+    """Migration Workbench for Alembic projects: the revision graph, where each database
+    stands, reviews, merges and the everyday Alembic commands, in the terminal."""
+    from workbench.project.alembic import AlembicOptions
+
+    options = AlembicOptions(config=config, name=name, x=x_arg, url=url or None, cwd=os.getcwd())
+    ctx.meta[OPTIONS_KEY] = options
+    ctx.meta[DIRECTORY_KEY] = None
+    ctx.meta[X_ARG_KEY] = x_arg
+    ctx.meta[SOURCE_KEY] = AlembicProjectSource(options)
+
+
+for family_command in (
+    *INSPECTING_COMMANDS,
+    *FLASK_MIGRATE_COMMANDS,
+    *BRANCH_COMMANDS,
+    *REVIEW_COMMANDS,
+):
+    if family_command.name not in NOT_FOR_ALEMBIC:
+        workbench.add_command(family_command)
+
+
+@workbench.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Create a demo project (a small shop) and open the workbench on it."""
+    from workbench.cli.demo_command import demo_main
+
+    ctx.exit(demo_main(["demo", *ctx.args], ctx.find_root().info_name or "workbench"))
