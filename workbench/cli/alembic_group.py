@@ -63,8 +63,10 @@ class AlembicProjectSource:
 @interactive_command
 def _open_workbench(project: LoadedProject, options: AlembicOptions, read_only: bool) -> None:
     """Run the workbench; its operations' child processes work on the same options."""
+    from workbench.project.alembic import OPTIONS_VARIABLE
     from workbench.tui.app import run_workbench
 
+    os.environ[OPTIONS_VARIABLE] = options.to_environment()
     run_workbench(project.describe(), app_import_path=None, read_only=read_only)
 
 

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 URL_VARIABLE = "WORKBENCH_DATABASE_URL"
 """The environment variable that stands for ``--url``."""
+OPTIONS_VARIABLE = "WORKBENCH_ALEMBIC_OPTIONS"
+"""Set for the workbench's child processes: the project's options as JSON, in place of an app."""
 CACHE_VARIABLE = "WORKBENCH_PROJECT_CACHE"
 """``WORKBENCH_PROJECT_CACHE=0`` runs env.py's probe every time, keeping nothing."""
 PROBE_TIMEOUT_SECONDS = 120.0
@@ -93,6 +95,16 @@ class AlembicOptions:
             "cwd": self.cwd,
         }
 
+    def to_environment(self) -> str:
+        """The options as the value of ``WORKBENCH_ALEMBIC_OPTIONS``."""
+        return json.dumps(self.to_json())
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> AlembicOptions | None:
+        """The options a parent workbench left in ``WORKBENCH_ALEMBIC_OPTIONS``, if any."""
+        value = (os.environ if environ is None else environ).get(OPTIONS_VARIABLE)
+        return cls.from_json(json.loads(value)) if value else None
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AlembicOptions:
         """Options sent by ``to_json``."""
@@ -131,8 +143,7 @@ def config_files(
             if named_ini is not None:
                 raise WorkbenchError("only one ini file may be indicated")
             named_ini = name
-    if options.config:
-        toml, ini = named_toml or "pyproject.toml", named_ini or "alembic.ini"
+    toml, ini = named_toml or toml, named_ini or ini
     return (
         os.path.normpath(os.path.join(options.cwd, toml)),
         os.path.normpath(os.path.join(options.cwd, ini)),
