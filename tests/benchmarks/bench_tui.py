@@ -283,11 +283,11 @@ async def pilot_keys(project: Path, presses: int, warm: int) -> dict[str, Any]:
     flask_app = importlib.import_module("wb_app").app
     from textual import events
 
-    from workbench.project import load_project
+    from workbench.project.flask import FlaskProject
     from workbench.tui.app import make_app
 
     with flask_app.app_context():
-        migration_project = load_project(flask_app, str(project / "migrations"))
+        migration_project = FlaskProject(flask_app, str(project / "migrations")).describe()
     app = make_app(migration_project, app_import_path="wb_app", project_folder=str(project))
     loop = asyncio.get_running_loop()
     waiting: dict[str, Any] = {}

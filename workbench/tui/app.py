@@ -1,17 +1,17 @@
 """The migration workbench app, and the ways in: ``make_app``, ``run_workbench``, ``run_preloaded``.
 
 ``make_app`` is the one factory the CLI and the tests use; ``run_workbench`` is what
-``flask db tui`` calls inside the Flask app's context, and ``run_preloaded`` what it calls
+``flask db tui`` calls on the project it described, and ``run_preloaded`` what it calls
 with what its forked child loaded (``workbench.tui.prefork``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from workbench.core.databases import DatabaseStatus
-from workbench.project import MigrationProject, load_project
+from workbench.project import MigrationProject
 from workbench.tui.crash import run_app
 from workbench.tui.history import History
 from workbench.tui.operations import WorkbenchOperations
@@ -55,13 +55,12 @@ def make_app(
 
 
 def run_workbench(
-    app: Any, *, app_import_path: str | None, directory: str | None, read_only: bool
+    project: MigrationProject, *, app_import_path: str | None, read_only: bool
 ) -> None:
-    """Describe the Flask app's project (inside its app context) and run the workbench on it.
+    """Run the workbench on a project described in this process.
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
     """
-    project = load_project(app, directory)
     run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
 
 
