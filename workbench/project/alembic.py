@@ -323,6 +323,14 @@ def _url_passwords(urls: Sequence[Any]) -> list[str]:
     return passwords
 
 
+def kept_answer(
+    options: AlembicOptions, environ: Mapping[str, str] | None = None
+) -> ProbedProject | None:
+    """What an earlier probe with the same options learned, if it still holds; no probe run."""
+    environ = os.environ if environ is None else environ
+    return _read_cached(cache_path(probe_key(options, environ), environ))
+
+
 def learn_project(
     options: AlembicOptions,
     environ: Mapping[str, str] | None = None,
@@ -355,7 +363,17 @@ class AlembicProject(LoadedProject):
 
     @property
     def probed(self) -> ProbedProject:
-        """What env.py says, learned once per project object."""
+        """What env.py says, learned once per project object.
+
+        A ``-d`` that names the configuration's own folder (as the workbench's child
+        processes are told) reuses what was learned without it.
+        """
+        if self._probed is None and self.script_location is not None:
+            plain = kept_answer(self.options)
+            if plain is not None and os.path.abspath(plain.script_location) == os.path.abspath(
+                self.script_location
+            ):
+                self._probed = plain
         if self._probed is None:
             self._probed = learn_project(self.options, script_location=self.script_location)
         return self._probed

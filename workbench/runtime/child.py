@@ -29,6 +29,7 @@ from workbench.core.secrets import mask_passwords, mask_url
 from workbench.core.verify import CheckResult
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import LoadedProject
+from workbench.project.alembic import AlembicOptions, AlembicProject
 from workbench.project.flask import FlaskProject
 from workbench.services import commands
 from workbench.services import review as reviewing
@@ -313,10 +314,14 @@ def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
             )
             if command not in OPERATIONS:
                 raise WorkbenchError(f"unknown operation {command!r}")
-            app = load_app(request.get("app_import_path"))
-            gc.freeze()  # the app's objects live until the child ends: not walked again
-            stack.enter_context(app.app_context())
-            project = FlaskProject(app, directory)
+            alembic_options = AlembicOptions.from_environment()
+            if alembic_options is not None:
+                project: LoadedProject = AlembicProject(alembic_options, directory)
+            else:
+                app = load_app(request.get("app_import_path"))
+                gc.freeze()  # the app's objects live until the child ends: not walked again
+                stack.enter_context(app.app_context())
+                project = FlaskProject(app, directory)
             events.secrets = project.passwords()
             passed = {name: value for name, value in arguments.items() if name != "directory"}
             return "finished", {"result": OPERATIONS[command](events, project, passed)}
@@ -333,10 +338,14 @@ def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
 
 def _where_databases_stand(app: Any, directory: str | None) -> list[dict[str, Any]]:
     """Each migrated database's version rows as read now, or why they cannot be read."""
-    if app is None:
+    alembic_options = AlembicOptions.from_environment()
+    if app is None and alembic_options is None:
         return []
     try:
-        targets = FlaskProject(app, directory).describe().migrated_targets
+        if alembic_options is not None:
+            targets = AlembicProject(alembic_options, directory).describe().migrated_targets
+        else:
+            targets = FlaskProject(app, directory).describe().migrated_targets
     except Exception:
         return []
     return [
