@@ -113,10 +113,8 @@ class AlembicProject:
 
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The process environment for running commands on the project."""
-        environment = {**os.environ, **self.env, **(extra or {})}
-        environment.pop("ALEMBIC_CONFIG", None)
-        environment.setdefault("WORKBENCH_PROJECT_CACHE", "0")
-        return environment
+        inherited = {k: v for k, v in os.environ.items() if k != "ALEMBIC_CONFIG"}
+        return {"WORKBENCH_PROJECT_CACHE": "0", **inherited, **self.env, **(extra or {})}
 
     def run(
         self,

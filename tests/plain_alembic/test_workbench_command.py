@@ -1,0 +1,209 @@
+"""``workbench`` on real ``alembic init`` projects: it agrees with ``alembic`` itself.
+
+The same project, the same options: ``alembic`` and ``workbench`` print the same heads,
+current revisions and history, whichever of the two wrote the revisions or ran the upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+TEMPLATES = ["generic", "async", "multidb", "pyproject", "pyproject_async"]
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+IMPORT_MARKER = "revision-file-was-imported"
+
+
+def ok(result):
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def agree(project, *args):
+    """Run ``alembic ARGS`` and ``workbench ARGS``; both succeed with the same stdout."""
+    alembic = ok(project.alembic(*args))
+    workbench = ok(project.workbench(*args))
+    assert workbench.stdout == alembic.stdout, args
+    return workbench.stdout
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_alembic_and_workbench_agree_on_heads_current_and_history(make_alembic, template):
+    project = make_alembic(template)
+    ok(project.workbench("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
+    ok(project.alembic("revision", "-m", "second", "--rev-id", "b2"))
+    assert project.revision_files() == {"a1_users.py", "b2_second.py"}
+
+    ok(project.workbench("upgrade", "a1"))
+    assert agree(project, "current").splitlines()[0] == "a1"
+    assert agree(project, "heads") == "b2 (head)\n"
+    agree(project, "history")
+    if template == "generic":
+        agree(project, "history", "--verbose")
+        agree(project, "history", "-r", "a1:b2")
+        agree(project, "show", "a1")
+
+    ok(project.alembic("upgrade", "head"))
+    assert agree(project, "current").splitlines()[0] == "b2 (head)"
+    if template == "generic":
+        agree(project, "current", "--verbose")
+        agree(project, "history", "--indicate-current")
+
+    status = ok(project.workbench("status", "--json"))
+    assert {item["name"]: item["state"] for item in json.loads(status.stdout)} == {
+        name: "at head" for name in project.urls
+    }
+
+
+@SQLITE_ONLY
+def test_upgrade_downgrade_and_stamp_move_the_database_as_alembic_sees_it(make_alembic):
+    project = make_alembic()
+    ok(project.workbench("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
+    ok(project.workbench("revision", "-m", "empty", "--rev-id", "b2"))
+
+    ok(project.workbench("upgrade"))
+    assert ok(project.alembic("current")).stdout == "b2 (head)\n"
+    ok(project.workbench("downgrade"))
+    assert ok(project.alembic("current")).stdout == "a1\n"
+    ok(project.workbench("stamp", "base"))
+    assert ok(project.alembic("current")).stdout == ""
+
+
+@SQLITE_ONLY
+def test_the_settings_app_works_from_its_environment(make_alembic):
+    project = make_alembic(settings_app=True)
+    ok(project.workbench("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
+    ok(project.workbench("upgrade"))
+
+    assert agree(project, "current") == "a1 (head)\n"
+    graph = ok(project.workbench("graph"))
+    assert "[default]" in graph.stdout and "a1" in graph.stdout
+    status = ok(project.workbench("status"))
+    assert "at head" in status.stdout
+
+
+@SQLITE_ONLY
+def test_a_password_never_shows_in_status(make_alembic):
+    project = make_alembic(settings_app=True)
+    url = "postgresql+psycopg://shop:s3cret-pw@127.0.0.1:9/shop"
+
+    result = project.workbench("status", "--timeout", "2", env={"SHOP_DATABASE_URL": url})
+
+    assert result.returncode == 1
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    assert "shop:***@127.0.0.1:9/shop" in result.stdout
+
+
+@SQLITE_ONLY
+def test_x_arguments_name_and_pyproject_are_read_as_alembic_reads_them(make_alembic, tmp_path):
+    project = make_alembic()
+    ok(project.workbench("revision", "-m", "one", "--rev-id", "a1"))
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    text = project.env_py.read_text().replace(
+        'url = config.get_main_option("sqlalchemy.url")',
+        'url = context.get_x_argument(as_dictionary=True).get("db")',
+    )
+    text = text.replace(
+        "connectable = engine_from_config(",
+        'config.set_main_option("sqlalchemy.url", '
+        'context.get_x_argument(as_dictionary=True).get("db") '
+        'or config.get_main_option("sqlalchemy.url"))\n'
+        "    connectable = engine_from_config(",
+    )
+    project.env_py.write_text(text)
+
+    ok(project.workbench("-x", f"db={elsewhere}", "upgrade"))
+
+    assert agree(project, "-x", f"db={elsewhere}", "current") == "a1 (head)\n"
+    assert agree(project, "current") == ""
+    status = json.loads(ok(project.workbench("-x", f"db={elsewhere}", "status", "--json")).stdout)
+    assert [item["url"] for item in status] == [elsewhere]
+
+    ini = project.path / "alembic.ini"
+    ini.write_text(
+        ini.read_text()
+        + textwrap.dedent(
+            f"""
+            [other]
+            script_location = %(here)s/migrations
+            sqlalchemy.url = {elsewhere}
+            """
+        )
+    )
+    assert agree(project, "-n", "other", "current") == "a1 (head)\n"
+    moved = project.path / "conf.ini"
+    ini.rename(moved)
+    assert agree(project, "-c", "conf.ini", "-n", "other", "current") == "a1 (head)\n"
+    assert (
+        ok(project.workbench("current", env={"ALEMBIC_CONFIG": str(moved)})).stdout
+        == ok(project.alembic("current", env={"ALEMBIC_CONFIG": str(moved)})).stdout
+    )
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("frobnicate",),
+        ("heads", "--bogus"),
+        ("-c", "missing.ini", "heads"),
+        ("upgrade", "nosuchrevision"),
+        ("graph", "--format", "bogus"),
+        ("show", "nosuchrevision"),
+    ],
+    ids=[
+        "no-command",
+        "unknown-command",
+        "unknown-option",
+        "missing-config",
+        "bad-revision",
+        "bad-choice",
+        "unknown-revision",
+    ],
+)
+def test_bad_input_is_one_error_line(make_alembic, assert_one_line_error, args):
+    project = make_alembic()
+    before = project.revision_files()
+
+    result = project.workbench(*args)
+
+    assert_one_line_error(result)
+    assert project.revision_files() == before
+
+
+def test_a_folder_without_alembic_is_one_error_line(tmp_path, assert_one_line_error):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "status"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    line = assert_one_line_error(result)
+    assert "alembic.ini" in line
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("cache", ["0", "1"], ids=["probed", "kept"])
+def test_graph_and_status_never_import_a_revision_file(make_alembic, tmp_path, cache):
+    project = make_alembic()
+    ok(project.workbench("revision", "-m", "one", "--rev-id", "a1"))
+    revision = project.migrations / "versions" / "a1_one.py"
+    marker = project.path / IMPORT_MARKER
+    revision.write_text(f"open({str(marker)!r}, 'w').close()\n" + revision.read_text())
+    env = {"WORKBENCH_PROJECT_CACHE": cache, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    for _ in range(2):
+        assert "a1" in ok(project.workbench("graph", env=env)).stdout
+        assert "1 revision to apply" in project.workbench("status", env=env).stdout
+    assert not marker.exists()
+
+    ok(project.alembic("heads"))
+    assert marker.exists()
