@@ -1,0 +1,106 @@
+"""The workbench opened on a plain Alembic project: graph, databases, and an upgrade run by
+the child process on the same options (no Flask app anywhere)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import pytest
+from textual.screen import Screen
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from workbench.core.databases import database_status
+from workbench.project.alembic import OPTIONS_VARIABLE, AlembicOptions, AlembicProject
+from workbench.tui.app import make_app
+from workbench.tui.history import load_history
+from workbench.tui.screens.confirm import ConfirmScreen
+
+SIZE = (160, 48)
+
+
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def settle(app, pilot) -> None:
+    for _ in range(3):
+        for worker in list(app.workers):
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+        await pilot.pause()
+
+
+async def wait_for(pilot, condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.1)
+
+
+def ok(result):
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture
+def two_revisions(make_alembic, monkeypatch):
+    """A settings-object project with two revisions, its database at the first."""
+    project = make_alembic(settings_app=True)
+    ok(project.alembic("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
+    ok(project.alembic("upgrade", "a1"))
+    project.add_model(
+        """
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+        """
+    )
+    ok(project.alembic("revision", "--autogenerate", "-m", "orders", "--rev-id", "b2"))
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WORKBENCH_PROJECT_CACHE", "0")
+    monkeypatch.chdir(project.path)
+    return project
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
+)
+def test_the_workbench_shows_the_graph_and_upgrades_through_the_child(two_revisions, monkeypatch):
+    project = two_revisions
+    options = AlembicOptions(cwd=str(project.path))
+    monkeypatch.setenv(OPTIONS_VARIABLE, options.to_environment())
+    described = AlembicProject(options).describe()
+    history = load_history(described)
+    statuses = database_status(described.targets, history.graph)
+    app = make_app(
+        described,
+        project_folder=str(project.path),
+        history=history,
+        statuses=statuses,
+        poll_seconds=60,
+    )
+
+    asyncio.run(upgrade_in_the_workbench(app))
+
+    assert ok(project.alembic("current")).stdout == "b2 (head)\n"
+
+
+async def upgrade_in_the_workbench(app) -> None:
+    """Check the first screen, then upgrade to the selected head and wait for its marker."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Revisions: 2" in text
+        assert "behind 1" in text
+        assert app.graph_view.markers == {"a1": ["default"]}
+
+        app.graph_view.select_revision("b2")
+        await pilot.press("u")
+        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: "orders" in screen_text(app).lower())
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen) is Screen and not app.operation_running)
+        await wait_for(pilot, lambda: app.graph_view.markers == {"b2": ["default"]})
