@@ -131,6 +131,8 @@ def one_line(text: str) -> str:
     Messages and labels come from files anyone can write; a newline, NUL or terminal escape
     in one must not break a listing, a graph export or a row of the workbench.
     """
+    if text.isprintable():  # no line break, control, format or separator character in it
+        return text
     text = _LINE_BREAKS.sub(LINE_BREAK_MARK, text)
     if all(unicodedata.category(char) not in _ESCAPED_CATEGORIES for char in text):
         return text

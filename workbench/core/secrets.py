@@ -15,7 +15,13 @@ _URL_PASSWORD = re.compile(
 
 
 def mask_url(url: str | URL) -> str:
-    """Render a database URL with its password replaced by ``***``."""
+    """Render a database URL with its password replaced by ``***``.
+
+    A URL text with no user part has no password: it is shown as it is, without importing
+    SQLAlchemy to render it.
+    """
+    if isinstance(url, str) and "@" not in url and "?" not in url:
+        return url
     from sqlalchemy.engine import make_url
 
     try:
