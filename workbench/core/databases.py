@@ -193,6 +193,8 @@ def _read_sqlite_file(
         return VersionReading(target, error=_one_line(exc), seconds=time.monotonic() - started)
     finally:
         connection.close()
+    if revisions:  # a stamped database, read as the driver's SELECT reads it elsewhere
+        return _reading(target, (revisions, True, 0), started)
     others = sum(1 for name in names if name != target.version_table)
     return _reading(target, (revisions, exists, others), started)
 
