@@ -9,7 +9,9 @@ own: it makes a project to try the workbench on.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -26,6 +28,7 @@ from workbench.cli.options import (
 )
 from workbench.cli.review import COMMANDS as REVIEW_COMMANDS
 from workbench.cli.verbs import COMMANDS as FLASK_MIGRATE_COMMANDS
+from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.project import LoadedProject
@@ -56,18 +59,45 @@ class AlembicProjectSource:
         return self._projects[directory]
 
     def open_workbench(self, ctx: click.Context, directory: str | None, read_only: bool) -> None:
-        """Describe the project here and run the workbench on it."""
-        _open_workbench(self.project(directory), self.options, read_only)
+        """Run the workbench on the project; its child processes work on the same options.
+
+        Where it can, a forked child describes the project and reads the databases while
+        this process imports Textual, as ``flask db tui`` does with the app.
+        """
+        _run_workbench(self, directory, read_only)
 
 
 @interactive_command
-def _open_workbench(project: LoadedProject, options: AlembicOptions, read_only: bool) -> None:
-    """Run the workbench; its operations' child processes work on the same options."""
+def _run_workbench(source: AlembicProjectSource, directory: str | None, read_only: bool) -> None:
+    """The workbench on the source's project; a failure to open it is one ``Error:`` line."""
     from workbench.project.alembic import OPTIONS_VARIABLE
+    from workbench.tui import prefork
+
+    os.environ[OPTIONS_VARIABLE] = source.options.to_environment()
+    project = source.project(directory)
+    if prefork.fork_available():
+        job = functools.partial(_describe_in_child, project)
+        loaded = prefork.load_in_child(job, directory or "migrations")
+        if isinstance(loaded, prefork.Failed):
+            raise WorkbenchError(loaded.error)
+        if isinstance(loaded, prefork.Preloaded):
+            from workbench.tui.app import run_preloaded
+
+            run_preloaded(loaded, app_import_path=None, read_only=read_only)
+            return
     from workbench.tui.app import run_workbench
 
-    os.environ[OPTIONS_VARIABLE] = options.to_environment()
     run_workbench(project.describe(), app_import_path=None, read_only=read_only)
+
+
+def _describe_in_child(project: LoadedProject, send: Callable[[object], None]) -> None:
+    """The forked child's job: describe the project and read its databases, or say why not."""
+    from workbench.tui import prefork
+
+    try:
+        prefork.describe_project(project, send)
+    except WorkbenchError as exc:
+        send(prefork.Failed(str(exc)))
 
 
 class WorkbenchGroup(click.Group):
