@@ -33,8 +33,9 @@ def run_workbench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_help_shows_a_usage_line_and_the_demo_command(tmp_path):
     result = run_workbench("--help", cwd=tmp_path)
     assert result.returncode == 0
-    assert result.stdout.startswith("usage: python -m workbench ")
+    assert result.stdout.startswith("Usage: python -m workbench ")
     assert "demo" in result.stdout
+    assert "tui" in result.stdout
 
     demo_help = run_workbench("demo", "--help", cwd=tmp_path)
     assert demo_help.returncode == 0
