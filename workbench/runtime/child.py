@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import gc
 import io
 import json
 import logging
@@ -181,17 +180,6 @@ def _writes_to_console(handler: logging.Handler) -> bool:
     )
 
 
-def load_app(app_import_path: str | None) -> Any:
-    """Load the Flask app as the ``flask`` command does: --app path, FLASK_APP, wsgi.py/app.py."""
-    from flask.cli import NoAppException, ScriptInfo
-
-    info = ScriptInfo(app_import_path=app_import_path or os.environ.get("FLASK_APP") or None)
-    try:
-        return info.load_app()
-    except NoAppException as exc:
-        raise WorkbenchError(exc.format_message()) from exc
-
-
 def _step_fields(step: commands.MigrationStep) -> dict[str, Any]:
     """A step as event fields."""
     return {
@@ -301,8 +289,8 @@ OPERATIONS: dict[str, Runner] = {
 
 
 def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
-    """Load the app, run the operation in its context; the final event's kind and fields."""
-    app = None
+    """Load the project, run the operation on it; the final event's kind and fields."""
+    project = None
     arguments = dict(request.get("arguments") or {})
     directory = arguments.get("directory")
     with contextlib.ExitStack() as stack:
@@ -313,30 +301,29 @@ def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
             )
             if command not in OPERATIONS:
                 raise WorkbenchError(f"unknown operation {command!r}")
-            app = load_app(request.get("app_import_path"))
-            gc.freeze()  # the app's objects live until the child ends: not walked again
-            stack.enter_context(app.app_context())
-            project = FlaskProject(app, directory)
+            project = stack.enter_context(
+                FlaskProject.loaded(request.get("app_import_path"), directory)
+            )
             events.secrets = project.passwords()
             passed = {name: value for name, value in arguments.items() if name != "directory"}
             return "finished", {"result": OPERATIONS[command](events, project, passed)}
         except KeyboardInterrupt:
-            databases = _where_databases_stand(app, directory)
+            databases = _where_databases_stand(project)
             return "cancelled", {"message": "cancelled", "databases": databases}
         except BaseException as exc:
             return "failed", {
                 "message": describe_failure(exc),
                 "traceback": "".join(traceback.format_exception(exc)),
-                "databases": _where_databases_stand(app, directory),
+                "databases": _where_databases_stand(project),
             }
 
 
-def _where_databases_stand(app: Any, directory: str | None) -> list[dict[str, Any]]:
+def _where_databases_stand(project: LoadedProject | None) -> list[dict[str, Any]]:
     """Each migrated database's version rows as read now, or why they cannot be read."""
-    if app is None:
+    if project is None:
         return []
     try:
-        targets = FlaskProject(app, directory).describe().migrated_targets
+        targets = project.describe().migrated_targets
     except Exception:
         return []
     return [
