@@ -29,8 +29,7 @@ from workbench.extension import (
     stamp,
     upgrade,
 )
-
-__version__ = "0.1.0"
+from workbench.version import __version__
 
 __all__ = [
     "Config",

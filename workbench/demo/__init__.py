@@ -1379,7 +1379,7 @@ def _build(folder: Path) -> None:
     """Write the project into a folder, make its migrations and put its databases in place."""
     from alembic.script import ScriptDirectory
 
-    from workbench.services import commands
+    from workbench import init
 
     _write(folder / "app.py", APP_PY)
     _write(folder / "models.py", MODELS_PY)
@@ -1389,7 +1389,7 @@ def _build(folder: Path) -> None:
         migrations = str(folder / "migrations")
         # Alembic's init reports every file it writes; the demo prints its own summary.
         with contextlib.redirect_stdout(io.StringIO()):
-            commands.init(directory=migrations, multidb=True)
+            init(directory=migrations, multidb=True)
         _write_revisions(Path(migrations))
         config = app.extensions["migrate"].migrate.get_config(migrations)
         script = ScriptDirectory.from_config(config)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import gc
 import io
 import json
 import logging
@@ -182,17 +181,6 @@ def _writes_to_console(handler: logging.Handler) -> bool:
     )
 
 
-def load_app(app_import_path: str | None) -> Any:
-    """Load the Flask app as the ``flask`` command does: --app path, FLASK_APP, wsgi.py/app.py."""
-    from flask.cli import NoAppException, ScriptInfo
-
-    info = ScriptInfo(app_import_path=app_import_path or os.environ.get("FLASK_APP") or None)
-    try:
-        return info.load_app()
-    except NoAppException as exc:
-        raise WorkbenchError(exc.format_message()) from exc
-
-
 def _step_fields(step: commands.MigrationStep) -> dict[str, Any]:
     """A step as event fields."""
     return {
@@ -302,8 +290,8 @@ OPERATIONS: dict[str, Runner] = {
 
 
 def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
-    """Load the app, run the operation in its context; the final event's kind and fields."""
-    app = None
+    """Load the project, run the operation on it; the final event's kind and fields."""
+    project: LoadedProject | None = None
     arguments = dict(request.get("arguments") or {})
     directory = arguments.get("directory")
     with contextlib.ExitStack() as stack:
@@ -316,36 +304,31 @@ def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
                 raise WorkbenchError(f"unknown operation {command!r}")
             alembic_options = AlembicOptions.from_environment()
             if alembic_options is not None:
-                project: LoadedProject = AlembicProject(alembic_options, directory)
+                project = AlembicProject(alembic_options, directory)
             else:
-                app = load_app(request.get("app_import_path"))
-                gc.freeze()  # the app's objects live until the child ends: not walked again
-                stack.enter_context(app.app_context())
-                project = FlaskProject(app, directory)
+                project = stack.enter_context(
+                    FlaskProject.loaded(request.get("app_import_path"), directory)
+                )
             events.secrets = project.passwords()
             passed = {name: value for name, value in arguments.items() if name != "directory"}
             return "finished", {"result": OPERATIONS[command](events, project, passed)}
         except KeyboardInterrupt:
-            databases = _where_databases_stand(app, directory)
+            databases = _where_databases_stand(project)
             return "cancelled", {"message": "cancelled", "databases": databases}
         except BaseException as exc:
             return "failed", {
                 "message": describe_failure(exc),
                 "traceback": "".join(traceback.format_exception(exc)),
-                "databases": _where_databases_stand(app, directory),
+                "databases": _where_databases_stand(project),
             }
 
 
-def _where_databases_stand(app: Any, directory: str | None) -> list[dict[str, Any]]:
+def _where_databases_stand(project: LoadedProject | None) -> list[dict[str, Any]]:
     """Each migrated database's version rows as read now, or why they cannot be read."""
-    alembic_options = AlembicOptions.from_environment()
-    if app is None and alembic_options is None:
+    if project is None:
         return []
     try:
-        if alembic_options is not None:
-            targets = AlembicProject(alembic_options, directory).describe().migrated_targets
-        else:
-            targets = FlaskProject(app, directory).describe().migrated_targets
+        targets = project.describe().migrated_targets
     except Exception:
         return []
     return [

@@ -143,7 +143,7 @@ def scripts_list(result: Script | Sequence[Script | None] | None) -> list[Script
 
 
 def _current_revisions(config: AlembicConfig, script: ScriptDirectory) -> tuple[str, ...]:
-    """The revisions the app's database(s) stand on, read through env.py without changing them."""
+    """The revisions the project's databases stand on, read through env.py, changing nothing."""
     found: list[str] = []
 
     def collect(rev: Any, context: Any) -> list[Any]:

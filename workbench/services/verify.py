@@ -165,7 +165,7 @@ def verify(
     *,
     on_check: Callable[[CheckResult], None] | None = None,
 ) -> VerifyReport:
-    """Run the verify checks on scratch databases standing in for the app's; return the report.
+    """Run the verify checks on scratch databases standing in for the project's; return the report.
 
     Checks after a failed upgrade are skipped; up/down/up runs on a second, fresh set of
     scratch databases. ``on_check`` hears of each check as it ends. Every scratch database
