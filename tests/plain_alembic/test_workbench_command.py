@@ -207,3 +207,21 @@ def test_graph_and_status_never_import_a_revision_file(make_alembic, tmp_path, c
 
     ok(project.alembic("heads"))
     assert marker.exists()
+
+
+@SQLITE_ONLY
+def test_graph_and_status_import_no_flask_sqlalchemy_alembic_or_textual(make_alembic, tmp_path):
+    project = make_alembic()
+    ok(project.workbench("revision", "-m", "one", "--rev-id", "a1"))
+    env = {"WORKBENCH_PROJECT_CACHE": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    ok(project.workbench("graph", env=env))  # learns the database once, in a child
+
+    for command in ("graph", "status"):
+        result = project.run("-X", "importtime", "-m", "workbench", command, env=env)
+        loaded = {
+            line.rsplit("|", 1)[1].strip().split(".")[0]
+            for line in result.stderr.splitlines()
+            if line.startswith("import time:") and "imported package" not in line
+        }
+        assert "workbench" in loaded, result.stderr[-500:]
+        assert not loaded & {"flask", "sqlalchemy", "alembic", "textual"}, command
