@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +226,19 @@ def test_graph_and_status_import_no_flask_sqlalchemy_alembic_or_textual(make_ale
         }
         assert "workbench" in loaded, result.stderr[-500:]
         assert not loaded & {"flask", "sqlalchemy", "alembic", "textual"}, command
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("template", ["generic", "async", "multidb"])
+def test_verify_runs_env_py_on_scratch_databases_only(make_alembic, template):
+    project = make_alembic(template)
+    ok(project.workbench("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
+    files = [url.split(":///", 1)[1] for url in project.urls.values()]
+    for path in files:
+        Path(path).unlink(missing_ok=True)
+
+    result = ok(project.workbench("verify"))
+
+    assert "PASS models-match" in result.stdout
+    assert "Ran on scratch databases, now dropped" in result.stdout
+    assert not [path for path in files if Path(path).exists()]
