@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
 import time
 
 import pytest
@@ -104,3 +109,46 @@ async def upgrade_in_the_workbench(app) -> None:
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: type(app.screen) is Screen and not app.operation_running)
         await wait_for(pilot, lambda: app.graph_view.markers == {"b2": ["default"]})
+
+
+DONE = "WORKBENCH-EXITED"
+
+
+def tmux(socket: str, *args: str) -> str:
+    return subprocess.run(
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def wait_for_screen(socket: str, text: str, seconds: float = 120.0) -> str:
+    deadline = time.monotonic() + seconds
+    while True:
+        screen = tmux(socket, "capture-pane", "-p", "-t", "main")
+        if text in screen:
+            return screen
+        assert time.monotonic() < deadline, f"{text!r} did not appear:\n{screen}"
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "one-process"])
+def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
+    project = two_revisions
+    socket = f"workbench-alembic-{os.getpid()}-{time.monotonic_ns()}"
+    environment = {**project.env, "WORKBENCH_TUI_FORK": fork, "TERM": "xterm-256color"}
+    exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items())
+    command = f"env -u COLUMNS -u LINES {exports} {shlex.quote(sys.executable)} -m workbench tui"
+    shell = f"cd {shlex.quote(str(project.path))} && {command}; echo {DONE} $?; sleep 600"
+    tmux(socket, "new-session", "-d", "-s", "main", "-x", "160", "-y", "48", shell)
+    try:
+        wait_for_screen(socket, "Revisions: 2")
+        wait_for_screen(socket, "behind 1")
+        screen = wait_for_screen(socket, "u Upgrade")
+        assert "[default] users" in screen
+        tmux(socket, "send-keys", "-t", "main", "q")
+        screen = wait_for_screen(socket, DONE)
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+    assert f"{DONE} 0" in screen
+    assert "Traceback" not in screen
