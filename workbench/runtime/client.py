@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.core.secrets import mask_passwords
-from workbench.runtime.events import Cancelled, Ending, Event, Failed, Finished, Output
+from workbench.runtime.events import Cancelled, Ending, Event, Failed, Output
 from workbench.runtime.requests import Request
 from workbench.runtime.wire import decode_event, encode_request
 
@@ -64,7 +64,7 @@ class RunningOperation:
             event = _parse(line)
             if event is None:
                 continue
-            if isinstance(event, (Finished, Failed, Cancelled)):
+            if isinstance(event, Ending):
                 final = event
             yield event
         returncode = self._process.wait()
@@ -77,12 +77,13 @@ class RunningOperation:
 
         ``on_event`` hears of every event as it arrives, the last one included.
         """
-        final: Ending = Failed("the child sent no result")
+        final: Ending | None = None
         for event in self.events():
             if on_event is not None:
                 on_event(event)
-            if isinstance(event, (Finished, Failed, Cancelled)):
+            if isinstance(event, Ending):
                 final = event
+        assert final is not None, "events() always ends with an Ending"
         return final
 
     def cancel(self, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> None:

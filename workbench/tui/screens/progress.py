@@ -19,7 +19,7 @@ from textual.widgets import Footer, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.runtime.client import RunningOperation
-from workbench.runtime.events import Cancelled, Event, Failed, Finished, Log, Output, Step
+from workbench.runtime.events import Cancelled, Ending, Event, Failed, Finished, Log, Output, Step
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import Outcome
 
@@ -133,7 +133,7 @@ class ProgressScreen(ModalScreen[Outcome]):
             self._lines.append(text)
             self.query_one(RichLog).write(Text(text, style=style))
             self.post_message(self.LogLine(text, style))
-        if isinstance(event, (Finished, Failed, Cancelled)):
+        if isinstance(event, Ending):
             self.dismiss(Outcome.from_event(event, self._lines))
 
     def _show_step(self, event: Step) -> None:
