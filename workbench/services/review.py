@@ -7,7 +7,6 @@ data and raises ``WorkbenchError``; nothing here writes into the project.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 
+from workbench.core.collector import collector_paused
 from workbench.core.findings import Finding, Severity
 from workbench.core.preview import DatabasePreview, Preview, describe_operations, render_sql
 from workbench.errors import WorkbenchError, describe_failure
@@ -346,22 +346,6 @@ def _destination(script: ScriptDirectory, migration_script: Any, locations: list
         if isinstance(head, Script):
             return os.path.dirname(os.path.abspath(head.path))
     raise WorkbenchError("Multiple version locations present, please specify --version-path")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one autogenerate run, then resume it.
-
-    Comparing and rendering allocate many short-lived objects and few cycles; the collector
-    walking them over and over costs more than the little memory it would free meanwhile.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager
