@@ -93,6 +93,7 @@ def test_verify_child_reports_each_check_and_a_failing_upgrade(make_project):
     before = project.snapshot()
     heard = []
 
+    # as the workbench runs it: a verify child started, its checks heard as they end
     report = verify_result(start(VerifyRequest(), launch(project)), on_check=heard.append)
 
     assert [check.name for check in heard] == [check.name for check in report.checks]
