@@ -7,7 +7,6 @@ stay free of Flask.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
@@ -56,28 +55,6 @@ class FlaskProject(LoadedProject):
         from flask import current_app
 
         return cls(current_app._get_current_object(), directory)
-
-    @classmethod
-    @contextmanager
-    def loaded(
-        cls, app_import_path: str | None, directory: str | None = None
-    ) -> Iterator[FlaskProject]:
-        """Load the app as ``flask`` does and hold its context: how a child process opens it.
-
-        The app comes from ``app_import_path`` (``--app``), else ``FLASK_APP``, else
-        ``wsgi.py``/``app.py`` in the current folder. Its objects live as long as the process:
-        frozen, the garbage collector no longer walks them.
-        """
-        from flask.cli import NoAppException, ScriptInfo
-
-        info = ScriptInfo(app_import_path=app_import_path or os.environ.get("FLASK_APP") or None)
-        try:
-            app = info.load_app()
-        except NoAppException as exc:
-            raise WorkbenchError(exc.format_message()) from exc
-        gc.freeze()
-        with app.app_context():
-            yield cls(app, directory)
 
     def describe(self) -> MigrationProject:
         """The folders from ``alembic.ini`` and the app's databases; no revision file imported."""
@@ -222,6 +199,20 @@ class FlaskProject(LoadedProject):
             config.update(original_urls)
             for engine in made:
                 getattr(engine, "sync_engine", engine).dispose()
+
+
+def load_app(app_import_path: str | None) -> Any:
+    """Load the app as the ``flask`` command does: ``--app``, ``FLASK_APP``, ``wsgi.py``/``app.py``.
+
+    How a child process, started in the project folder, finds the app it runs env.py in.
+    """
+    from flask.cli import NoAppException, ScriptInfo
+
+    info = ScriptInfo(app_import_path=app_import_path or os.environ.get("FLASK_APP") or None)
+    try:
+        return info.load_app()
+    except NoAppException as exc:
+        raise WorkbenchError(exc.format_message()) from exc
 
 
 def _async_engine(url: Any, **options: Any) -> Any:

@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.core.databases import DatabaseStatus, database_status
 from workbench.core.export import database_markers
+from workbench.core.identifiers import SHORT_ID
 from workbench.errors import describe_failure
 from workbench.project import MigrationProject
 from workbench.runtime.client import Launch
@@ -45,7 +46,7 @@ from workbench.tui.messages import (
     SqlRendered,
     StatusesRead,
 )
-from workbench.tui.runs import database_section, revision_sql_operation, run_to_end
+from workbench.tui.runs import database_section, revision_sql_request, run_to_end
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.widgets.code_view import code_lines
@@ -196,8 +197,8 @@ class WorkbenchViewer(App[None]):
     @work(thread=True, exclusive=True, group="sql", exit_on_error=False)
     def render_sql(self, history: History, revision: str, database: str) -> None:
         """Render a revision's SQL offline in a child process (env.py picks the dialect)."""
-        operation = revision_sql_operation(history.graph, revision, self.project.directory)
-        outcome = run_to_end(self.launcher, operation)
+        request = revision_sql_request(history.graph, revision, self.project.directory)
+        outcome = run_to_end(self.launcher, request)
         if outcome.kind == "finished":
             sql = database_section("\n".join(outcome.lines), database)
             rendered = SqlRendered(revision, database, code_lines(sql), None)
@@ -339,7 +340,7 @@ class WorkbenchViewer(App[None]):
         if message.lines is not None:
             self._keep_sql(message)
         if message.revision == self.graph_view.revision and message.database == self.target:
-            title = f"SQL of {message.revision[:12]} on {message.database}"
+            title = f"SQL of {message.revision[:SHORT_ID]} on {message.database}"
             self.detail.show_sql(title, message.lines, message.error)
 
     def _keep_sql(self, rendered: SqlRendered) -> None:
@@ -366,11 +367,11 @@ class WorkbenchViewer(App[None]):
         self.database_panel.border_subtitle = f"target: {status.name}" if status else ""
 
     def _show_selected_revision(self) -> None:
-        """Header now, script from a worker, SQL from the runner when the pane shows SQL."""
+        """Header now, script from a worker, SQL from a child process when the pane shows SQL."""
         history, revision = self.history, self.graph_view.revision
         if history is None or revision is None:
             return
-        self.detail.border_title = f"Revision {revision[:12]}"
+        self.detail.border_title = f"Revision {revision[:SHORT_ID]}"
         self.read_script(revision, history.graph.revisions[revision].path)
         if self.detail.mode == "sql":
             self._request_sql()
@@ -385,7 +386,7 @@ class WorkbenchViewer(App[None]):
         if cached is not None:
             self.on_sql_rendered(cached)
             return
-        self.detail.show_sql(f"SQL of {revision[:12]} on {target}", None)
+        self.detail.show_sql(f"SQL of {revision[:SHORT_ID]} on {target}", None)
         self.render_sql(history, revision, target)
 
     def action_help(self) -> None:
