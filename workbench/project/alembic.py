@@ -288,11 +288,14 @@ def run_probe(
             mask_passwords(f"running env.py to learn its databases failed: {last}", passwords)
         ) from None
     if "error" in answer:
-        raise WorkbenchError(mask_passwords(_error_text(answer["error"], ini, toml), passwords))
+        error = answer["error"]
+        if answer.get("in_env_py"):
+            error = f"env.py failed while the workbench learned its databases: {error}"
+        raise WorkbenchError(mask_passwords(_error_text(error, ini, toml, options.name), passwords))
     return answer
 
 
-def _error_text(error: str, ini: str, toml: str) -> str:
+def _error_text(error: str, ini: str, toml: str, section: str) -> str:
     """The probe's failure, told like ``alembic`` tells it, with the config files it read."""
     if error.startswith("No 'script_location' key found"):
         shown = [path for path in (ini, toml) if os.path.exists(path)]
@@ -302,7 +305,7 @@ def _error_text(error: str, ini: str, toml: str) -> str:
                 f"no Alembic configuration: neither {os.path.relpath(ini)} nor "
                 f"{os.path.relpath(toml)} exists (give one with -c, or run `alembic init`)"
             )
-        return f"no script_location in {where}"
+        return f"no script_location in [{section}] of {where}"
     return error
 
 
@@ -380,8 +383,16 @@ class AlembicProject(LoadedProject):
 
     @property
     def directory(self) -> str:  # type: ignore[override]
-        """The migrations folder (Alembic's ``script_location``)."""
-        return self.script_location or self.probed.script_location
+        """The migrations folder (Alembic's ``script_location``).
+
+        When env.py cannot tell (it fails), the working folder: failures are located in it.
+        """
+        if self.script_location is not None:
+            return self.script_location
+        try:
+            return self.probed.script_location
+        except WorkbenchError:
+            return self.options.cwd
 
     @property
     def multidb(self) -> bool:
@@ -470,8 +481,15 @@ class AlembicProject(LoadedProject):
             EnvironmentContext.configure = original  # type: ignore[method-assign]
 
     def passwords(self) -> list[str]:
-        """The passwords of the URLs env.py names (and of ``--url``)."""
-        return _url_passwords([self.options.url, *(t.url for t in self.probed.targets)])
+        """The passwords of the URLs env.py names (and of ``--url``).
+
+        Only ``--url``'s when env.py fails: the failure itself is the one to report.
+        """
+        try:
+            learned = [target.url for target in self.probed.targets]
+        except WorkbenchError:
+            learned = []
+        return _url_passwords([self.options.url, *learned])
 
     def dialects(self, multidb: bool) -> list[tuple[str, Any]]:
         """(name, SQLAlchemy dialect) of each database env.py names, without connecting."""

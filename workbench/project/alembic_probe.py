@@ -23,6 +23,14 @@ from collections.abc import Iterator
 from typing import Any
 
 
+class EnvPyFailed(Exception):
+    """env.py itself failed (not the configuration before it): what it raised."""
+
+    def __init__(self, raised: BaseException) -> None:
+        super().__init__(str(raised))
+        self.raised = raised
+
+
 class StandInConnection:
     """What an engine hands env.py instead of connecting: it records, runs nothing.
 
@@ -142,8 +150,11 @@ def probe(request: dict[str, Any]) -> dict[str, Any]:
     environment.run_migrations = recorder.run_migrations  # type: ignore[method-assign]
     environment.begin_transaction = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     env_py = os.path.join(script.dir, "env.py")
-    with engines_not_connecting(), environment:
-        script.run_env()
+    try:
+        with engines_not_connecting(), environment:
+            script.run_env()
+    except BaseException as exc:
+        raise EnvPyFailed(exc) from exc
     databases = []
     for number, database in enumerate(recorder.databases):
         if database["url"] is None:
@@ -210,7 +221,10 @@ def main() -> int:
         from workbench.errors import describe_failure
 
         traceback.print_exc()
-        result = {"error": describe_failure(exc)}
+        if isinstance(exc, EnvPyFailed):
+            result = {"error": describe_failure(exc.raised), "in_env_py": True}
+        else:
+            result = {"error": describe_failure(exc)}
         status = 1
     output.write(json.dumps(result))
     output.flush()
