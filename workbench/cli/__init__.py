@@ -595,8 +595,10 @@ def tui(directory: str | None, read_only: bool) -> None:
             click.echo(f"Error: {loaded.error}", err=True)
             ctx.exit(1)
         if isinstance(loaded, prefork.Preloaded):
+            from workbench.tui.app import run_preloaded
+
             try:
-                prefork.run_preloaded(loaded, app_import_path=app_import_path, read_only=read_only)
+                run_preloaded(loaded, app_import_path=app_import_path, read_only=read_only)
             except WorkbenchError as exc:
                 click.echo(f"Error: {exc}", err=True)
                 ctx.exit(1)
@@ -642,7 +644,7 @@ def _workbench_in_process(
     app_import_path: str | None, directory: str | None, read_only: bool
 ) -> None:
     """The workbench with the app loaded in this process (no fork, or the child said nothing)."""
-    from workbench.tui.prefork import run_workbench
+    from workbench.tui.app import run_workbench
 
     run_workbench(
         current_app._get_current_object(),

@@ -1511,7 +1511,7 @@ def open_workbench(folder: Path) -> None:
     from flask.cli import NoAppException, ScriptInfo
 
     try:
-        from workbench.tui.prefork import run_workbench
+        from workbench.tui.app import run_workbench
     except ImportError as exc:
         raise WorkbenchError(f"cannot open the workbench: {exc}") from exc
     os.chdir(folder)

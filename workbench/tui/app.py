@@ -1,9 +1,12 @@
-"""The migration workbench app, and ``make_app``, the one factory the CLI and the tests use.
+"""The migration workbench app, and the ways in: ``make_app``, ``run_workbench``, ``run_preloaded``.
 
 The app composes the screen and holds three controllers: the ``Viewer`` (what is shown, and
 the reading that feeds it), ``Search`` and ``Operations`` (everything that writes). Every
 message and every key's action is handled here, in one place, by handing it to them.
-``flask db tui`` starts the app through ``workbench.tui.prefork``.
+
+``make_app`` is the one factory the CLI and the tests use; ``run_workbench`` is what
+``flask db tui`` calls inside the Flask app's context, and ``run_preloaded`` what it calls
+with what its forked child loaded (``workbench.tui.prefork``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -23,10 +26,11 @@ from textual.worker import Worker, WorkerState
 
 from workbench.core.databases import DatabaseStatus
 from workbench.errors import describe_failure
-from workbench.project import MigrationProject
+from workbench.project import MigrationProject, load_project
 from workbench.runtime.client import Launch
 from workbench.tui.context import STICKY
-from workbench.tui.history import History
+from workbench.tui.crash import run_app
+from workbench.tui.history import History, Preloaded
 from workbench.tui.keys import Scope, WorkbenchAction, bindings_for
 from workbench.tui.messages import (
     ActionChosen,
@@ -334,4 +338,31 @@ def make_app(
         poll_seconds=poll_seconds,
         history=history,
         statuses=statuses,
+    )
+
+
+def run_workbench(
+    app: Any, *, app_import_path: str | None, directory: str | None, read_only: bool
+) -> None:
+    """Describe the Flask app's project (inside its app context) and run the workbench on it.
+
+    A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
+    """
+    project = load_project(app, directory)
+    run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
+
+
+def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_only: bool) -> None:
+    """Run the workbench on the project, history and statuses a forked child loaded.
+
+    A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
+    """
+    run_app(
+        lambda: make_app(
+            preloaded.project,
+            app_import_path=app_import_path,
+            read_only=read_only,
+            history=preloaded.history,
+            statuses=preloaded.statuses,
+        )
     )

@@ -7,10 +7,6 @@ migrations folder the app most likely uses; the child sends back a few small obj
 and the workbench's first frame shows the graph and the databases. The parent never imports the
 app, nor SQLAlchemy, to draw it. Only on Linux, where forking while no thread runs is safe; with
 ``WORKBENCH_TUI_FORK=0``, or elsewhere, everything happens in one process as before.
-
-This is the one module of the workbench that is handed the Flask app: ``run_workbench`` (one
-process) and ``describe_project`` (the forked child) describe it through ``workbench.project``;
-the workbench itself only ever sees the ``MigrationProject``.
 """
 
 from __future__ import annotations
@@ -25,29 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.core.databases import DatabaseStatus, classify, read_versions
+from workbench.core.databases import classify, read_versions
 from workbench.core.scan import ScriptConfig
 from workbench.project import DEFAULT_DIRECTORY, MigrationProject, load_project, read_folders
 from workbench.runtime.forking import ForkedJob, Send, fork_supported
-from workbench.tui.history import History, load_history
+from workbench.tui.history import History, Preloaded, load_history
 
 FORK_VARIABLE = "WORKBENCH_TUI_FORK"
 """``0`` starts the workbench in one process, as on platforms without a safe ``fork``."""
 STATUS_WAIT = 0.25
 """Seconds to wait for the version tables once the graph is ready; later, the app reads them."""
-
-
-@dataclass(frozen=True)
-class Preloaded:
-    """What the workbench shows first: the project, its history and where the databases stand.
-
-    ``history`` is None when the revision files could not be scanned (the workbench scans
-    again, and says why); ``statuses`` is None when the databases did not answer in time.
-    """
-
-    project: MigrationProject
-    history: History | None
-    statuses: list[DatabaseStatus] | None
 
 
 @dataclass(frozen=True)
@@ -152,46 +135,3 @@ def describe_project(app: Any, directory: str | None, send: Send) -> None:
 def _url_text(url: Any) -> str:
     """A URL as a string that parses back to it, its password included."""
     return url if isinstance(url, str) else url.render_as_string(hide_password=False)
-
-
-def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_only: bool) -> None:
-    """Run the workbench on the project, history and statuses a forked child loaded.
-
-    A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
-    """
-    from workbench.tui.app import make_app
-    from workbench.tui.crash import run_app
-
-    run_app(
-        lambda: make_app(
-            preloaded.project,
-            app_import_path=app_import_path,
-            read_only=read_only,
-            history=preloaded.history,
-            statuses=preloaded.statuses,
-        )
-    )
-
-
-def run_workbench(
-    app: Any, *, app_import_path: str | None, directory: str | None, read_only: bool
-) -> None:
-    """Describe the Flask app's project (inside its app context) and run the workbench on it.
-
-    This is the start-up in one process. A crash raises ``WorkbenchError`` naming the log file
-    that holds its traceback.
-    """
-    from workbench.tui.app import make_app
-    from workbench.tui.crash import run_app
-
-    project = load_project(app, directory)
-    run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
-
-
-def load_app_project(app_import_path: str) -> MigrationProject:
-    """Load a Flask app as ``flask`` loads ``FLASK_APP`` and describe its project."""
-    from flask.cli import ScriptInfo
-
-    app = ScriptInfo(app_import_path=app_import_path).load_app()
-    with app.app_context():
-        return load_project(app)

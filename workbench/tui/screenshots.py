@@ -109,12 +109,16 @@ async def upgrade_every_database(app: WorkbenchApp, pilot: Pilot[None]) -> None:
 
 def load_demo(folder: Path) -> WorkbenchApp:
     """The workbench on a demo project, loaded as ``cd FOLDER && flask db tui`` loads it."""
-    from workbench.tui.prefork import load_app_project
+    from flask.cli import ScriptInfo
+
+    from workbench.project import load_project
 
     os.chdir(folder)
     os.environ["FLASK_APP"] = "app"
     sys.path.insert(0, str(folder))
-    project = load_app_project("app")
+    flask_app = ScriptInfo(app_import_path="app").load_app()
+    with flask_app.app_context():
+        project = load_project(flask_app)
     return make_app(project, app_import_path="app", project_folder=str(folder))
 
 
