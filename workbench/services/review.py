@@ -7,7 +7,6 @@ data and raises ``WorkbenchError``; nothing here writes into the project.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import sys
 import tempfile
@@ -23,10 +22,12 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 
+from workbench.core.collector import collector_paused
+from workbench.core.findings import Finding, Severity
 from workbench.core.preview import (
     DatabasePreview,
+    FixRequest,
     Preview,
-    ReviewFinding,
     describe_operations,
     render_sql,
 )
@@ -210,25 +211,14 @@ def _findings(
     script: str,
     function: str,
     database: str,
-) -> tuple[ReviewFinding, ...]:
+) -> tuple[Finding, ...]:
     """The review of one database's operations, acknowledged findings left out, with lines."""
     from workbench.core.review import locate_lines, review_operations, unacknowledged
 
     found = unacknowledged(review_operations(upgrade_ops, context, downgrade_ops), script)
     lines = locate_lines(found, upgrade_ops, script, function)
     return tuple(
-        ReviewFinding(
-            rule=finding.rule,
-            severity=finding.severity.value,
-            message=finding.message,
-            fix=finding.fix,
-            table=finding.table,
-            column=finding.column,
-            line=lines.get(finding),
-            database=database,
-            op_index=tuple(finding.op_index),
-            rewrite_available=finding.rewrite_available,
-        )
+        dataclasses.replace(finding, line=lines.get(finding), database=database)
         for finding in found
     )
 
@@ -295,7 +285,7 @@ def _database_previews(
 
 
 def _apply_fixes(
-    migration_script: Any, watch: _AutogenerateWatch, fixes: Sequence[Mapping[str, Any]]
+    migration_script: Any, watch: _AutogenerateWatch, fixes: Sequence[FixRequest]
 ) -> None:
     """Rewrite the op trees with each requested fix in turn, before the script is rendered.
 
@@ -311,27 +301,27 @@ def _apply_fixes(
             (
                 number
                 for number, upgrade_ops in enumerate(upgrades)
-                if _database_name(upgrade_ops.upgrade_token) == fix["database"]
+                if _database_name(upgrade_ops.upgrade_token) == fix.database
             ),
             None,
         )
         seen = watch.databases.get(upgrades[index].upgrade_token) if index is not None else None
         if index is None or seen is None:
-            raise WorkbenchError(f"no changes for database {fix['database']!r} to fix")
+            raise WorkbenchError(f"no changes for database {fix.database!r} to fix")
         found = review_operations(upgrades[index], seen.review_context, downgrades[index])
         finding = next(
             (
                 finding
                 for finding in found
-                if finding.rule == fix["rule"]
-                and tuple(finding.op_index) == tuple(fix["op_index"])
+                if finding.rule == fix.rule
+                and tuple(finding.op_index) == fix.op_index
                 and finding.rewrite_available
             ),
             None,
         )
         if finding is None:
             raise WorkbenchError(
-                f"the {fix['rule']} fix no longer applies: the models or the database changed"
+                f"the {fix.rule} fix no longer applies: the models or the database changed"
             )
         upgrades[index], downgrades[index] = apply_rewrite(
             upgrades[index], downgrades[index], finding
@@ -365,22 +355,6 @@ def _destination(script: ScriptDirectory, migration_script: Any, locations: list
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one autogenerate run, then resume it.
-
-    Comparing and rendering allocate many short-lived objects and few cycles; the collector
-    walking them over and over costs more than the little memory it would free meanwhile.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@contextmanager
 def no_bytecode() -> Iterator[None]:
     """Import revision files without writing ``__pycache__`` into the project."""
     previous = sys.dont_write_bytecode
@@ -403,14 +377,14 @@ def preview(
     x_arg: XArg = None,
     *,
     with_sql: bool = True,
-    fixes: Sequence[Mapping[str, Any]] = (),
+    fixes: Sequence[FixRequest] = (),
 ) -> Preview:
     """Autogenerate what ``migrate`` would write, through env.py and its hooks; write nothing.
 
     Alembic renders the script into a throwaway version folder added to the project's (so
     the template, the post-write hooks and the parent revision are the real ones) and the
     text is read back; the op tree is then reviewed and its SQL rendered for each database.
-    ``fixes`` ({``database``, ``rule``, ``op_index``} of findings offering a rewrite) are
+    ``fixes`` (findings offering a rewrite, named by database, rule and ``op_index``) are
     applied first, in order. Returns a preview without script when autogenerate finds no
     change.
     """
@@ -522,9 +496,9 @@ def migrate_reviewed(
         watch.raise_failure()
         databases = _database_previews(watch, watch.directives[0], text, with_sql=False)
     except Exception as exc:
-        failure = ReviewFinding(
+        failure = Finding(
             rule="review-failed",
-            severity="info",
+            severity=Severity.INFO,
             message=f"the review could not run: {describe_failure(exc, migrations_dir_or_none())}",
         )
         databases = (DatabasePreview(name="default", dialect="", findings=(failure,)),)

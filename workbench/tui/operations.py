@@ -2,13 +2,14 @@
 
 Upgrade, downgrade, stamp, edit, merge, linearize, new revision, verify: each asks first (the
 plan from ``core.plan`` or ``core.branches``, a preview, a message prompt or where verify's
-scratch databases go), then runs in the runner's child process behind a progress screen;
+scratch databases go), then runs in a child process behind a progress screen;
 afterwards the databases are read again and the user is told exactly where each one stands.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -24,6 +25,7 @@ from workbench.core.doctor import Problem, diagnose, examine
 from workbench.core.editor import EditorError, configured_editor, open_in_editor
 from workbench.core.files import FileChangedError, create_file, open_file
 from workbench.core.graph import GraphError
+from workbench.core.identifiers import SHORT_ID
 from workbench.core.layout import layout_graph
 from workbench.core.linearize import (
     LinearizePlan,
@@ -32,9 +34,18 @@ from workbench.core.linearize import (
     plan_linearize,
 )
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
-from workbench.core.preview import FixRequest, Preview, preview_migration, review_script
+from workbench.core.preview import FixRequest, Preview
 from workbench.core.touches import BodyCache
-from workbench.runtime.client import Operation
+from workbench.runtime.client import start
+from workbench.runtime.requests import (
+    MergeRequest,
+    PreviewRequest,
+    Request,
+    ReviewScriptRequest,
+    RevisionRequest,
+    VerifyRequest,
+)
+from workbench.services.running import plan_request, preview_result
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
@@ -55,7 +66,6 @@ if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start
     from workbench.tui.screens.new_revision import NewRevisionAnswer
     from workbench.tui.screens.review import ReviewDecision
 
-SHORT_ID = 12
 DATABASE_ACTIONS = frozenset(
     {"upgrade_selected", "upgrade_heads", "downgrade_selected", "stamp_selected"}
 )
@@ -197,18 +207,17 @@ class Operations(Controller):
         if plan is None:
             return
         total = sum(len(database.revisions) for database in plan.databases)
-        self._run(
-            title, plan.operation(self.app.project.directory), total, self._after_database_run
-        )
+        request = plan_request(plan, self.app.project.directory)
+        self._run(title, request, total, self._after_database_run)
 
     def _run(
         self,
         title: str,
-        operation: Operation,
+        request: Request,
         total: int,
         after: Callable[[str, Outcome], None],
     ) -> None:
-        """Run an operation behind the progress screen, then hand its outcome to ``after``."""
+        """Run a request behind the progress screen, then hand its outcome to ``after``."""
         self.app.operation_running = True
         self.app.log_pane.add_line(f"── {title}", "bold")
 
@@ -221,7 +230,7 @@ class Operations(Controller):
 
         from workbench.tui.screens.progress import ProgressScreen
 
-        screen = ProgressScreen(title, total, lambda: self.app.launcher.start(operation))
+        screen = ProgressScreen(title, total, lambda: start(request, self.app.launcher))
         self.app.push_screen(screen, callback=ended)
 
     def _after_database_run(self, title: str, outcome: Outcome) -> None:
@@ -369,17 +378,17 @@ class Operations(Controller):
         self.app.push_screen(screen, callback=lambda chosen: self._write_merge(names, chosen))
 
     def _write_merge(self, names: str, plan: MergePlan | None) -> None:
-        """Write an accepted merge plan's revision in the runner's child, then re-scan."""
+        """Write an accepted merge plan's revision in a child process, then re-scan."""
         if plan is None:
             return
-        arguments = {
-            "directory": self.app.project.directory,
-            "revisions": list(plan.parents),
-            "message": plan.message,
-            "rev_id": None if plan.revision == NEW_MERGE else plan.revision,
-            "branch_label": plan.branch_label,
-        }
-        self._run(f"Merge {names}", Operation("merge", arguments), 0, self._after_writing)
+        request = MergeRequest(
+            directory=self.app.project.directory,
+            revisions=tuple(plan.parents),
+            message=plan.message,
+            rev_id=None if plan.revision == NEW_MERGE else plan.revision,
+            branch_label=plan.branch_label,
+        )
+        self._run(f"Merge {names}", request, 0, self._after_writing)
 
     def _marked_in_row_order(self) -> list[str]:
         """The marked heads, newest first, as the graph shows them."""
@@ -417,17 +426,17 @@ class Operations(Controller):
             if answer.autogenerate:
                 self._review_new_revision(answer, head)
                 return
-            arguments = {
-                "directory": self.app.project.directory,
-                "message": answer.message,
-                "autogenerate": False,
-                "head": head,
-                "rev_id": answer.rev_id,
-                "branch_label": answer.branch_label,
-                "splice": answer.splice,
-            }
+            request = RevisionRequest(
+                directory=self.app.project.directory,
+                message=answer.message,
+                autogenerate=False,
+                head=head,
+                rev_id=answer.rev_id,
+                branch_label=answer.branch_label,
+                splice=answer.splice,
+            )
             title = f"New revision {answer.message!r}"
-            self._run(title, Operation("revision", arguments), 0, self._after_writing)
+            self._run(title, request, 0, self._after_writing)
 
         self.app.push_screen(form, callback=answered)
 
@@ -435,20 +444,21 @@ class Operations(Controller):
         """Open the review of what autogenerate would write; write it once the user says so."""
         launch = self.app.launcher
         directory = self.app.project.directory
-        options = {
-            "directory": directory,
-            "message": answer.message,
-            "head": head,
-            "splice": answer.splice,
-            "branch_label": answer.branch_label,
-            "rev_id": answer.rev_id,
-        }
+        request = PreviewRequest(
+            directory=directory,
+            message=answer.message,
+            head=head,
+            splice=answer.splice,
+            branch_label=answer.branch_label,
+            rev_id=answer.rev_id,
+        )
 
         def generate(fixes: tuple[FixRequest, ...]) -> Preview:
-            return preview_migration(launch, **options, fixes=fixes)
+            return preview_result(start(dataclasses.replace(request, fixes=fixes), launch))
 
         def review_text(text: str, path: str | None) -> Preview:
-            return review_script(launch, text, path=path, directory=directory)
+            review = ReviewScriptRequest(directory=directory, script=text, path=path)
+            return preview_result(start(review, launch))
 
         title = f"Review of the new revision {answer.message!r}: nothing is written until w"
         from workbench.tui.screens.review import ReviewScreen, ReviewSource
@@ -458,7 +468,6 @@ class Operations(Controller):
 
     def verify_history(self) -> None:
         """Open the verify checks; where the scratch databases go is shown before anything runs."""
-        from workbench.core.verify import verify_operation
         from workbench.tui.screens.verify import VerifyScreen
 
         project = self.app.project
@@ -467,8 +476,8 @@ class Operations(Controller):
             for target in project.targets
             if not target.read_only and (project.multidb or target.name == "default")
         ]
-        launch, operation = self.app.launcher, verify_operation(directory=project.directory)
-        self.app.push_screen(VerifyScreen(targets, lambda: launch.start(operation)))
+        launch, request = self.app.launcher, VerifyRequest(directory=project.directory)
+        self.app.push_screen(VerifyScreen(targets, lambda: start(request, launch)))
 
     def _write_reviewed(self, decision: ReviewDecision | None) -> None:
         """Write the reviewed script as a new file (never over an existing one), then re-scan."""

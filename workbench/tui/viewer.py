@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from workbench.core.databases import DatabaseStatus, database_status
 from workbench.core.export import database_markers
+from workbench.core.identifiers import SHORT_ID
 from workbench.errors import describe_failure
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import (
@@ -35,7 +36,7 @@ from workbench.tui.messages import (
     SqlRendered,
     StatusesRead,
 )
-from workbench.tui.runs import database_section, revision_sql_operation, run_to_end
+from workbench.tui.runs import database_section, revision_sql_request, run_to_end
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.widgets.code_view import code_lines
 
@@ -116,8 +117,8 @@ class Viewer(Controller):
     @thread_work("sql")
     def render_sql(self, history: History, revision: str, database: str) -> None:
         """Render a revision's SQL offline in a child process (env.py picks the dialect)."""
-        operation = revision_sql_operation(history.graph, revision, self.app.project.directory)
-        outcome = run_to_end(self.app.launcher, operation)
+        request = revision_sql_request(history.graph, revision, self.app.project.directory)
+        outcome = run_to_end(self.app.launcher, request)
         if outcome.kind == "finished":
             sql = database_section("\n".join(outcome.lines), database)
             rendered = SqlRendered(revision, database, code_lines(sql), None)
@@ -225,7 +226,7 @@ class Viewer(Controller):
         if message.lines is not None:
             self._keep_sql(message)
         if message.revision == app.graph_view.revision and message.database == app.target:
-            title = f"SQL of {message.revision[:12]} on {message.database}"
+            title = f"SQL of {message.revision[:SHORT_ID]} on {message.database}"
             app.detail.show_sql(title, message.lines, message.error)
 
     def _keep_sql(self, rendered: SqlRendered) -> None:
@@ -245,12 +246,12 @@ class Viewer(Controller):
         app.database_panel.border_subtitle = f"target: {status.name}" if status else ""
 
     def show_selected_revision(self) -> None:
-        """Header now, script from a worker, SQL from the runner when the pane shows SQL."""
+        """Header now, script from a worker, SQL from a child process when the pane shows SQL."""
         app = self.app
         history, revision = app.history, app.graph_view.revision
         if history is None or revision is None:
             return
-        app.detail.border_title = f"Revision {revision[:12]}"
+        app.detail.border_title = f"Revision {revision[:SHORT_ID]}"
         self.read_script(revision, history.graph.revisions[revision].path)
         if app.detail.mode == "sql":
             self._request_sql()
@@ -266,7 +267,7 @@ class Viewer(Controller):
         if cached is not None:
             self.sql_rendered(cached)
             return
-        app.detail.show_sql(f"SQL of {revision[:12]} on {target}", None)
+        app.detail.show_sql(f"SQL of {revision[:SHORT_ID]} on {target}", None)
         self.render_sql(history, revision, target)
 
     def show_help(self) -> None:
