@@ -41,7 +41,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench_cli import flask, make_project
+from bench_cli import GENERATOR, flask, make_project
 from flask_migrate_env import make_flask_migrate_python
 
 WIDTH, HEIGHT = 160, 48
@@ -367,6 +367,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="revisions for start-up")
     parser.add_argument("--keys-count", type=int, default=10000, help="revisions for keys")
+    parser.add_argument("--generator", type=Path, default=GENERATOR, help="gen_revisions.py")
     parser.add_argument("--presses", type=int, default=60, help="timed presses per key (Pilot)")
     parser.add_argument("--terminal-presses", type=int, default=50, help="per key, in tmux")
     arguments = parser.parse_args()
@@ -391,8 +392,8 @@ def main() -> None:
         start_root, keys_root = root / "start", root / "keys"
         start_root.mkdir()
         keys_root.mkdir()
-        project = make_project(start_root, arguments.count)
-        keys_project = make_project(keys_root, arguments.keys_count)
+        project = make_project(start_root, arguments.count, arguments.generator)
+        keys_project = make_project(keys_root, arguments.keys_count, arguments.generator)
         summary = json.loads((start_root / "generated" / "graph_summary.json").read_text())
         head = summary["head"][:12]
         progress("timing Flask-Migrate `flask db heads`")

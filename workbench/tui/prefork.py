@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from workbench.core.databases import DatabaseStatus, classify, read_versions
+from workbench.core.databases import classify, read_versions
 from workbench.core.scan import ScriptConfig
 from workbench.project import MigrationProject, read_folders
 from workbench.runtime.forking import ForkedJob, Send, fork_supported
-from workbench.tui.history import History, load_history
+from workbench.tui.history import History, Preloaded, load_history
 
 if TYPE_CHECKING:
     from workbench.project import LoadedProject
@@ -34,19 +34,6 @@ FORK_VARIABLE = "WORKBENCH_TUI_FORK"
 """``0`` starts the workbench in one process, as on platforms without a safe ``fork``."""
 STATUS_WAIT = 0.25
 """Seconds to wait for the version tables once the graph is ready; later, the app reads them."""
-
-
-@dataclass(frozen=True)
-class Preloaded:
-    """What the workbench shows first: the project, its history and where the databases stand.
-
-    ``history`` is None when the revision files could not be scanned (the workbench scans
-    again, and says why); ``statuses`` is None when the databases did not answer in time.
-    """
-
-    project: MigrationProject
-    history: History | None
-    statuses: list[DatabaseStatus] | None
 
 
 @dataclass(frozen=True)
