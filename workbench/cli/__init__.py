@@ -22,6 +22,7 @@ from flask import current_app
 from flask.cli import NoAppException, ScriptInfo
 
 from workbench.cli.console import preamble_held
+from workbench.cli.safety import safety_arguments, safety_options
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -466,13 +467,26 @@ def merge(
 @sql_option
 @tag_option
 @x_arg_option
+@safety_options
 @click.argument("revision", default="head")
 @_migration_command
 def upgrade(
-    directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
+    directory: str | None,
+    sql: bool,
+    tag: str | None,
+    x_arg: tuple[str, ...],
+    revision: str,
+    **safety: Any,
 ) -> None:
     """Upgrade to a later version"""
-    _commands().upgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
+    _commands().upgrade(
+        _group_directory(directory),
+        revision,
+        sql,
+        tag,
+        x_arg=_x_args(x_arg),
+        **safety_arguments(safety),
+    )
 
 
 @db.command()
@@ -480,13 +494,26 @@ def upgrade(
 @sql_option
 @tag_option
 @x_arg_option
+@safety_options
 @click.argument("revision", default="-1")
 @_migration_command
 def downgrade(
-    directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
+    directory: str | None,
+    sql: bool,
+    tag: str | None,
+    x_arg: tuple[str, ...],
+    revision: str,
+    **safety: Any,
 ) -> None:
     """Revert to a previous version"""
-    _commands().downgrade(_group_directory(directory), revision, sql, tag, x_arg=_x_args(x_arg))
+    _commands().downgrade(
+        _group_directory(directory),
+        revision,
+        sql,
+        tag,
+        x_arg=_x_args(x_arg),
+        **safety_arguments(safety),
+    )
 
 
 @db.command()
@@ -560,11 +587,22 @@ def current(directory: str | None, verbose: bool) -> None:
 @click.option(
     "--purge", is_flag=True, help="Delete the version in the alembic_version table before stamping"
 )
+@safety_options
 @click.argument("revision", default="head")
 @_migration_command
-def stamp(directory: str | None, sql: bool, tag: str | None, purge: bool, revision: str) -> None:
+def stamp(
+    directory: str | None, sql: bool, tag: str | None, purge: bool, revision: str, **safety: Any
+) -> None:
     """'stamp' the revision table with the given revision; don't run any migrations"""
-    _commands().stamp(_group_directory(directory), revision, sql, tag, purge, x_arg=_x_args())
+    _commands().stamp(
+        _group_directory(directory),
+        revision,
+        sql,
+        tag,
+        purge,
+        x_arg=_x_args(),
+        **safety_arguments(safety),
+    )
 
 
 @db.command()

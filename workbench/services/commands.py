@@ -7,6 +7,7 @@ can both call it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -24,6 +25,7 @@ from flask import current_app
 
 from workbench.core.editor import EditorError, open_in_editor
 from workbench.core.identifiers import UnsafeValue, check_new_revision, docstring_text
+from workbench.core.locks import MigrationSafety, resolve_safety
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import migration_extension, require_migrations_folder
@@ -429,12 +431,19 @@ def run_migration(
     tag: str | None,
     purge: bool = False,
     on_step: StepCallback | None = None,
+    safety: MigrationSafety | None = None,
 ) -> list[MigrationStep]:
     """Run env.py once with a step function and return the steps it applied.
 
+    Unless ``safety`` turns it off, the migration lock of every database the project migrates
+    is taken first (a second run waits for the first, then finds nothing left to do), and on
+    PostgreSQL its lock and statement timeouts are set on the migration's transactions.
     A failure once a step has begun says where it happened and, read from every database's
     version table after it, where each database now stands.
     """
+    from workbench.services.locks import TimeoutWatch, migration_locks
+
+    safety = MigrationSafety() if safety is None else safety
     counter = _StepCounter(on_step)
 
     def work(rev: Any, context: Any) -> Any:
@@ -452,8 +461,15 @@ def run_migration(
             purge=purge,
         )
         counter.watch(environment)
+        if not sql:
+            TimeoutWatch(safety).watch(environment)
+        locks = (
+            migration_locks(_lock_targets(config), safety.lock_wait)
+            if safety.lock and not sql
+            else contextlib.nullcontext()
+        )
         try:
-            with environment:
+            with locks, environment:
                 script.run_env()
         except Exception as exc:
             if sql or counter.started is None:
@@ -462,6 +478,40 @@ def run_migration(
             standing = standing_after_failure(config, steps, counter.started)
             raise WorkbenchError(f"{failure}. {standing}") from exc
     return steps
+
+
+def _lock_targets(config: AlembicConfig) -> list[Any]:
+    """The databases a run migrates (the default, and the binds of a multi-database project)."""
+    from workbench.project import load_project
+
+    directory = config.get_main_option("script_location")
+    project = load_project(current_app, directory)
+    return [target for target in project.targets if not target.read_only]
+
+
+def migration_safety(
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
+) -> MigrationSafety:
+    """The lock and timeouts of one run: these arguments, else the environment, else ``Migrate``.
+
+    The environment variables are ``WORKBENCH_MIGRATION_LOCK`` (0 turns the lock off),
+    ``WORKBENCH_LOCK_WAIT``, ``WORKBENCH_LOCK_TIMEOUT`` and ``WORKBENCH_STATEMENT_TIMEOUT``.
+    """
+    migrate = getattr(migrate_extension(), "migrate", None)
+    configured = dict(getattr(migrate, "migration_safety", None) or {})
+    explicit = {
+        "lock": migration_lock,
+        "lock_wait": lock_wait,
+        "lock_timeout": lock_timeout,
+        "statement_timeout": statement_timeout,
+    }
+    try:
+        return resolve_safety(explicit, os.environ, configured)
+    except ValueError as exc:
+        raise WorkbenchError(str(exc)) from exc
 
 
 def standing_after_failure(
@@ -549,10 +599,16 @@ def upgrade(
     x_arg: XArg = None,
     *,
     on_step: StepCallback | None = None,
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
 ) -> list[MigrationStep]:
     """Upgrade the database(s) to a later revision; returns the steps applied.
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
+    ``migration_lock``, ``lock_wait``, ``lock_timeout`` and ``statement_timeout`` override
+    the environment and ``Migrate``'s settings (see ``migration_safety``).
     """
     config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
@@ -567,6 +623,7 @@ def upgrade(
         destination=target,
         tag=tag,
         on_step=on_step,
+        safety=migration_safety(migration_lock, lock_wait, lock_timeout, statement_timeout),
     )
 
 
@@ -579,10 +636,16 @@ def downgrade(
     x_arg: XArg = None,
     *,
     on_step: StepCallback | None = None,
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
 ) -> list[MigrationStep]:
     """Revert the database(s) to an earlier revision; returns the steps reverted.
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
+    ``migration_lock``, ``lock_wait``, ``lock_timeout`` and ``statement_timeout`` override
+    the environment and ``Migrate``'s settings (see ``migration_safety``).
     """
     config = migration_config(directory, x_arg)
     if sql and revision == "-1":
@@ -601,6 +664,7 @@ def downgrade(
         destination=target,
         tag=tag,
         on_step=on_step,
+        safety=migration_safety(migration_lock, lock_wait, lock_timeout, statement_timeout),
     )
 
 
@@ -614,10 +678,15 @@ def stamp(
     x_arg: XArg = None,
     *,
     on_step: StepCallback | None = None,
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
 ) -> list[MigrationStep]:
     """Set the version table to the given revision(s) without running migrations.
 
     ``on_step`` hears of every version-table change as it starts and once applied.
+    The lock settings are those of ``upgrade``.
     """
     config = migration_config(directory, x_arg)
     script = ScriptDirectory.from_config(config)
@@ -643,6 +712,7 @@ def stamp(
         tag=tag,
         purge=purge,
         on_step=on_step,
+        safety=migration_safety(migration_lock, lock_wait, lock_timeout, statement_timeout),
     )
 
 
