@@ -21,6 +21,7 @@ import click
 from flask import current_app
 from flask.cli import NoAppException, ScriptInfo
 
+from workbench.cli.ci import format_option
 from workbench.cli.console import preamble_held
 from workbench.cli.safety import safety_arguments, safety_options
 from workbench.errors import WorkbenchError
@@ -175,6 +176,11 @@ def _migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
                 ctx.exit(1)
         if _wants_json(ctx):
             click.echo(json_error(message))
+        elif ctx.params.get("output_format") == "github":
+            from workbench.cli.ci import echo_error_annotation
+
+            echo_error_annotation(message)
+            click.echo(f"Error: {message}", err=True)
         else:
             click.echo(f"Error: {message}", err=True)
         ctx.exit(1)
@@ -739,9 +745,10 @@ def graph(directory: str | None, output_format: str, limit: int | None, timeout:
 @db.command()
 @directory_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per database")
+@format_option("json", "github")
 @timeout_option
 @_migration_command
-def status(directory: str | None, as_json: bool, timeout: float) -> None:
+def status(directory: str | None, as_json: bool, output_format: str, timeout: float) -> None:
     """Show where each database stands; exit 1 unless every one is at head."""
     from workbench.core import export
     from workbench.core.databases import database_status
@@ -750,7 +757,12 @@ def status(directory: str | None, as_json: bool, timeout: float) -> None:
     project = load_project(current_app, _group_directory(directory))
     revision_graph = project.load_graph()
     statuses = database_status(project.targets, revision_graph, timeout)
-    if as_json:
+    if output_format == "github":
+        from workbench.cli.ci import echo_github
+        from workbench.core.annotations import status_annotations
+
+        echo_github(status_annotations(statuses, revision_graph))
+    elif as_json or output_format == "json":
         click.echo(json.dumps([export.status_dict(item) for item in statuses], indent=2))
     else:
         click.echo(export.status_table(statuses), nl=False)

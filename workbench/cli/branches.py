@@ -22,6 +22,7 @@ from workbench.cli import (
     directory_option,
     timeout_option,
 )
+from workbench.cli.ci import echo_github, format_option
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -150,9 +151,10 @@ def _one_revision(graph: RevisionGraph, name: str) -> str:
 @db.command()
 @directory_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per problem")
+@format_option("json", "github")
 @timeout_option
 @_migration_command
-def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
+def doctor(directory: str | None, as_json: bool, output_format: str, timeout: float) -> None:
     """Find every broken state (heads, databases, revision files) and the command fixing each.
 
     Exits 1 when an error or a warning is found (information alone exits 0). Changes nothing.
@@ -167,7 +169,11 @@ def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
     context = click.get_current_context()
     group = context.parent.info_name if context.parent is not None else "db"
     problems = examine(graph, statuses, project.directory, command=f"flask {group}")
-    if as_json:
+    if output_format == "github":
+        from workbench.core.annotations import doctor_annotations
+
+        echo_github(doctor_annotations(problems, graph))
+    elif as_json or output_format == "json":
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
     else:
         click.echo(describe_problems(problems), nl=False)

@@ -24,6 +24,7 @@ from workbench.cli import (
     directory_option,
     x_arg_option,
 )
+from workbench.cli.ci import echo_github, echo_sarif, format_option
 from workbench.core.preview import SEVERITIES, Preview, ReviewFinding
 from workbench.core.verify import CheckResult, VerifyReport
 
@@ -165,6 +166,7 @@ def _fails(review: Preview, strict: bool) -> bool:
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
+@format_option("json", "github", "sarif")
 @click.option("--sql", "with_sql", is_flag=True, help="Also show the SQL of every database")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on blocks")
 @click.option(
@@ -179,6 +181,7 @@ def review(
     directory: str | None,
     x_arg: tuple[str, ...],
     as_json: bool,
+    output_format: str,
     with_sql: bool,
     strict: bool,
     head: str,
@@ -201,7 +204,12 @@ def review(
             lambda: reviewing.review_revision(folder, revision, x_arg=x_args, with_sql=with_sql)
         )
     failed = _fails(result, strict)
-    if as_json:
+    if output_format in ("github", "sarif"):
+        from workbench.core.annotations import review_annotations
+
+        annotations = review_annotations(result)
+        (echo_github if output_format == "github" else echo_sarif)(annotations)
+    elif as_json or output_format == "json":
         click.echo(json.dumps(_review_json(result, with_sql=with_sql, failed=failed), indent=2))
     elif result.script is None:
         click.echo("No changes in schema detected.")
@@ -231,8 +239,11 @@ def _check_lines(check: CheckResult) -> Iterator[str]:
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
+@format_option("json", "github")
 @_migration_command
-def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None:
+def verify(
+    directory: str | None, x_arg: tuple[str, ...], as_json: bool, output_format: str
+) -> None:
     """Check the history on scratch databases: one head, upgrade, models match, up/down/up.
 
     The real databases are not touched: every check runs on databases created for it (a
@@ -242,7 +253,15 @@ def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None
 
     folder, x_args = _group_directory(directory), _x_args(x_arg)
     report: VerifyReport = _quietly(lambda: verifying.verify(folder, x_arg=x_args))
-    if as_json:
+    if output_format == "github":
+        from flask import current_app
+
+        from workbench.core.annotations import verify_annotations
+        from workbench.project import load_project
+
+        graph = load_project(current_app, folder).load_graph()
+        echo_github(verify_annotations(report, graph))
+    elif as_json or output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         for check in report.checks:
