@@ -175,6 +175,12 @@ def _fails(review: Preview, strict: bool) -> bool:
     show_default=True,
     help="The head the new revision would build on (as `migrate --head`)",
 )
+@click.option(
+    "--added",
+    is_flag=True,
+    help="Review the revision files the commit adds (staged in git; in CI the files added "
+    "between PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF), as a pre-commit hook does",
+)
 @click.argument("revision", required=False)
 @_migration_command
 def review(
@@ -185,6 +191,7 @@ def review(
     with_sql: bool,
     strict: bool,
     head: str,
+    added: bool,
     revision: str | None,
 ) -> None:
     """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
@@ -195,6 +202,11 @@ def review(
     from workbench.services import review as reviewing
 
     folder, x_args = _group_directory(directory), _x_args(x_arg)
+    if added:
+        if revision is not None:
+            raise click.UsageError("--added reviews the added files: give no REVISION")
+        _review_added(folder, x_args, output_format, as_json, with_sql, strict)
+        return
     if revision is None:
         result = _quietly(
             lambda: reviewing.preview(folder, head=head, x_arg=x_args, with_sql=with_sql)
@@ -205,22 +217,92 @@ def review(
         )
     failed = _fails(result, strict)
     if output_format in ("github", "sarif"):
-        from workbench.core.annotations import review_annotations
-
-        annotations = review_annotations(result)
-        (echo_github if output_format == "github" else echo_sarif)(annotations)
+        _echo_annotations([result], output_format)
     elif as_json or output_format == "json":
         click.echo(json.dumps(_review_json(result, with_sql=with_sql, failed=failed), indent=2))
     elif result.script is None:
         click.echo("No changes in schema detected.")
     else:
         what = f"revision {result.revision}" if revision else f"the pending change ({result.path})"
-        findings = result.findings
-        click.echo(f"Reviewed {what}: {_counts(findings) or 'no findings'}.")
-        for finding in findings:
-            click.echo(finding_line(finding))
-        if with_sql:
-            _echo_sql(result)
+        _echo_review(result, what, with_sql)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _echo_review(result: Preview, what: str, with_sql: bool) -> None:
+    """A review as text: the counts, one line per finding, the SQL when asked."""
+    findings = result.findings
+    click.echo(f"Reviewed {what}: {_counts(findings) or 'no findings'}.")
+    for finding in findings:
+        click.echo(finding_line(finding))
+    if with_sql:
+        _echo_sql(result)
+
+
+def _echo_annotations(results: Sequence[Preview], output_format: str) -> None:
+    """Reviews as GitHub workflow annotations or one SARIF log."""
+    from workbench.core.annotations import review_annotations
+
+    annotations = [annotation for result in results for annotation in review_annotations(result)]
+    (echo_github if output_format == "github" else echo_sarif)(annotations)
+
+
+def _review_added(
+    folder: str | None,
+    x_args: list[str],
+    output_format: str,
+    as_json: bool,
+    with_sql: bool,
+    strict: bool,
+) -> None:
+    """Review every revision file the commit adds; exit 1 when any review fails."""
+    from flask import current_app
+
+    from workbench.core.gitinfo import added_files
+    from workbench.errors import WorkbenchError
+    from workbench.project import load_project
+    from workbench.services import review as reviewing
+
+    project = load_project(current_app, folder)
+    graph = project.load_graph()
+    try:
+        paths = added_files(
+            project.directory,
+            os.environ.get("PRE_COMMIT_FROM_REF"),
+            os.environ.get("PRE_COMMIT_TO_REF"),
+        )
+    except ValueError as exc:
+        raise WorkbenchError(f"cannot list the added revision files: {exc}") from exc
+    added = {os.path.realpath(path) for path in paths}
+    revisions = [
+        revision
+        for revision, scanned in graph.revisions.items()
+        if scanned.path and os.path.realpath(scanned.path) in added
+    ]
+    results = [
+        _quietly(
+            lambda revision=revision: reviewing.review_revision(
+                folder, revision, x_arg=x_args, with_sql=with_sql
+            )
+        )
+        for revision in revisions
+    ]
+    failed = any(_fails(result, strict) for result in results)
+    if output_format in ("github", "sarif"):
+        _echo_annotations(results, output_format)
+    elif as_json or output_format == "json":
+        documents = [
+            _review_json(result, with_sql=with_sql, failed=_fails(result, strict))
+            for result in results
+        ]
+        click.echo(json.dumps(documents, indent=2))
+    elif not results:
+        click.echo("No revision file added.")
+    else:
+        for result in results:
+            _echo_review(
+                result, f"revision {result.revision} ({_shown_path(result.path or '')})", with_sql
+            )
     if failed:
         click.get_current_context().exit(1)
 
