@@ -24,7 +24,7 @@ Level = Literal["error", "warning", "notice"]
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "migration-workbench"
-TOOL_URI = "https://pypi.org/project/migration-workbench/"
+TOOL_URI = "https://pypi.org/project/flask-migrate-workbench/"
 
 _FINDING_LEVELS: Mapping[str, Level] = {"block": "error", "warn": "warning", "info": "notice"}
 _PROBLEM_LEVELS: Mapping[str, Level] = {"error": "error", "warning": "warning", "info": "notice"}
