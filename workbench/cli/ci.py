@@ -10,6 +10,7 @@ import click
 
 from workbench.core.annotations import Annotation, github_commands, sarif_log
 
+DISTRIBUTION = "flask-migrate-workbench"
 FORMAT_HELP = {
     "text": "text for a person",
     "json": "JSON",
@@ -38,9 +39,17 @@ def echo_github(annotations: Sequence[Annotation]) -> None:
 
 def echo_sarif(annotations: Sequence[Annotation]) -> None:
     """Print a SARIF log of the annotations on stdout."""
-    from workbench import __version__
+    click.echo(json.dumps(sarif_log(annotations, _version()), indent=2))
 
-    click.echo(json.dumps(sarif_log(annotations, __version__), indent=2))
+
+def _version() -> str:
+    """The installed package's version, for the SARIF log's tool."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "0"
 
 
 def echo_error_annotation(message: str) -> None:
