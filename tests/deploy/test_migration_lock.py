@@ -241,3 +241,30 @@ def test_downgrade_and_stamp_wait_too(make_project):
         assert result.returncode == 1, describe(result)
         assert "Error: gave up after 0.3 s" in result.stderr
     assert project.state().versions == {"r1"}
+
+
+def test_the_python_api_waits_and_gives_up_like_the_command(make_project, backend):
+    if backend != "sqlite":
+        pytest.skip("the API shares the command's code; one backend is enough")
+    project = make_project(
+        app_code="""
+        @app.cli.command("api-upgrade")
+        def api_upgrade():
+            from workbench import WorkbenchError, upgrade
+            try:
+                upgrade(lock_wait=0.3)
+            except WorkbenchError as error:
+                print("failed:", error)
+        """
+    )
+    project.db("init", in_process=True)
+    project.db("revision", "-m", "empty", "--rev-id", "r1", in_process=True)
+    target = DatabaseTarget("default", project.url())
+    with migration_locks([target], wait=5, on_wait=None):
+        result = project.flask("api-upgrade", in_process=False)
+    assert result.stdout.startswith(
+        "failed: gave up after 0.3 s waiting for another migration of database default"
+    ), describe(result)
+    assert project.state().versions is None
+    assert project.flask("api-upgrade", in_process=False).stdout == ""
+    assert project.state().versions == {"r1"}
