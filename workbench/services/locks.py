@@ -173,6 +173,13 @@ def _file_holder(descriptor: int) -> str | None:
     return f"pid {text}" if text.isdigit() else None
 
 
+def _application_name() -> str:
+    """The lock session's name in ``pg_stat_activity``: which process on which host holds it."""
+    import socket
+
+    return f"{APPLICATION_NAME}, pid {os.getpid()}@{socket.gethostname()}"[:63]
+
+
 def _sync_url(url: Any, backend: str) -> Any:
     """The URL with a synchronous driver, for projects whose engines are async."""
     if not getattr(url.get_dialect(), "is_async", False):
@@ -205,7 +212,7 @@ def _acquire_server(
 
     connect_args: dict[str, Any] = {"connect_timeout": CONNECT_SECONDS}
     if backend == "postgresql":
-        connect_args["application_name"] = APPLICATION_NAME
+        connect_args["application_name"] = _application_name()
     engine = create_engine(
         _sync_url(url, backend),
         poolclass=NullPool,
