@@ -261,3 +261,13 @@ def validate_against_official_schema(log: dict) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(Path(schema_path).read_text())
     jsonschema.validate(log, schema)
+
+
+def test_status_github_marks_a_broken_history_on_its_file(project):
+    write_revision(project, "r3", "missing")
+    result = project.db("status", "--format", "github", expect=1)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        "::error file=migrations/versions/r3_rev.py,line=10,title=history%3A missing_parent::"
+    ), result.stdout
+    assert "missing" in lines[0]

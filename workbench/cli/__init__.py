@@ -759,9 +759,15 @@ def status(directory: str | None, as_json: bool, output_format: str, timeout: fl
     statuses = database_status(project.targets, revision_graph, timeout)
     if output_format == "github":
         from workbench.cli.ci import echo_github
-        from workbench.core.annotations import status_annotations
+        from workbench.core import verdict
+        from workbench.core.annotations import history_annotations, status_annotations
 
-        echo_github(status_annotations(statuses, revision_graph))
+        diagnostics = revision_graph.diagnostics
+        refused = verdict.refusals(diagnostics)
+        echo_github(
+            history_annotations(verdict.worth_a_line(diagnostics), refused)
+            + status_annotations(statuses, revision_graph)
+        )
     elif as_json or output_format == "json":
         click.echo(json.dumps([export.status_dict(item) for item in statuses], indent=2))
     else:

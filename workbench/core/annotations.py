@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from workbench.core.doctor import Problem
     from workbench.core.graph import RevisionGraph
     from workbench.core.preview import Preview, ReviewFinding
+    from workbench.core.scan import Diagnostic
     from workbench.core.verify import VerifyReport
 
 Level = Literal["error", "warning", "notice"]
@@ -187,6 +188,28 @@ def status_annotations(
                 file=file,
                 line=line,
                 rule=f"status-{status.state.value}",
+            )
+        )
+    return annotations
+
+
+def history_annotations(
+    diagnostics: Sequence[Diagnostic], refused: Sequence[Diagnostic], root: str | None = None
+) -> list[Annotation]:
+    """One annotation per diagnostic worth a line: an error where Alembic refuses the history."""
+    annotations = []
+    for diagnostic in diagnostics:
+        header = "down_revision" if diagnostic.kind in _PARENT_KINDS else "revision"
+        file = shown_path(diagnostic.path, root)
+        line = (header_line(diagnostic.path, header) or 1) if file else None
+        annotations.append(
+            Annotation(
+                level="error" if diagnostic in refused else "warning",
+                message=diagnostic.message,
+                title=f"history: {diagnostic.kind}",
+                file=file,
+                line=line,
+                rule=diagnostic.kind,
             )
         )
     return annotations
