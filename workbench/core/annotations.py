@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from workbench.core.doctor import Problem
+    from workbench.core.findings import Finding
     from workbench.core.graph import RevisionGraph
-    from workbench.core.preview import Preview, ReviewFinding
-    from workbench.core.scan import Diagnostic
+    from workbench.core.preview import Preview
+    from workbench.core.scanned import Diagnostic
     from workbench.core.verify import VerifyReport
 
 Level = Literal["error", "warning", "notice"]
@@ -102,13 +103,13 @@ def header_line(path: str | None, name: str = "revision") -> int | None:
     return source.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _finding_message(finding: ReviewFinding) -> str:
+def _finding_message(finding: Finding) -> str:
     database = f"[database {finding.database}] " if finding.database != "default" else ""
     fix = f" Fix: {finding.fix}" if finding.fix else ""
     return f"{database}{finding.message}{fix}"
 
 
-def _finding_title(finding: ReviewFinding) -> str:
+def _finding_title(finding: Finding) -> str:
     target = ".".join(part for part in (finding.table, finding.column) if part)
     return f"{finding.rule} ({target})" if target else finding.rule
 
