@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 
 import click
 
-from workbench.cli import (
-    _group_directory,
-    _migration_command,
-    _x_args,
-    db,
-    directory_option,
-    x_arg_option,
-)
 from workbench.cli.ci import echo_github, echo_sarif, format_option
+from workbench.cli.options import (
+    command,
+    directory_option,
+    loaded_project,
+    migration_command,
+    x_arg_option,
+    x_args,
+)
 from workbench.core.findings import Finding, Severity
 from workbench.core.preview import Preview
 from workbench.core.verify import CheckResult, VerifyReport
@@ -154,7 +154,7 @@ def _fails(review: Preview, strict: bool) -> bool:
     return worst == "block" or (strict and worst == "warn")
 
 
-@db.command()
+@command()
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
@@ -174,7 +174,7 @@ def _fails(review: Preview, strict: bool) -> bool:
     "between PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF), as a pre-commit hook does",
 )
 @click.argument("revision", required=False)
-@_migration_command
+@migration_command
 def review(
     directory: str | None,
     x_arg: tuple[str, ...],
@@ -193,19 +193,19 @@ def review(
     """
     from workbench.services import review as reviewing
 
-    folder, x_args = _group_directory(directory), _x_args(x_arg)
+    project, values = loaded_project(directory), x_args(x_arg)
     if added:
         if revision is not None:
             raise click.UsageError("--added reviews the added files: give no REVISION")
-        _review_added(folder, x_args, output_format, as_json, with_sql, strict)
+        _review_added(project, values, output_format, as_json, with_sql, strict)
         return
     if revision is None:
         result = _quietly(
-            lambda: reviewing.preview(folder, head=head, x_arg=x_args, with_sql=with_sql)
+            lambda: reviewing.preview(project, head=head, x_arg=values, with_sql=with_sql)
         )
     else:
         result = _quietly(
-            lambda: reviewing.review_revision(folder, revision, x_arg=x_args, with_sql=with_sql)
+            lambda: reviewing.review_revision(project, revision, x_arg=values, with_sql=with_sql)
         )
     failed = _fails(result, strict)
     if output_format in ("github", "sarif"):
@@ -240,26 +240,23 @@ def _echo_annotations(results: Sequence[Preview], output_format: str) -> None:
 
 
 def _review_added(
-    folder: str | None,
-    x_args: list[str],
+    project: Any,
+    values: list[str],
     output_format: str,
     as_json: bool,
     with_sql: bool,
     strict: bool,
 ) -> None:
     """Review every revision file the commit adds; exit 1 when any review fails."""
-    from flask import current_app
-
     from workbench.core.gitinfo import added_files
     from workbench.errors import WorkbenchError
-    from workbench.project import load_project
     from workbench.services import review as reviewing
 
-    project = load_project(current_app, folder)
-    graph = project.load_graph()
+    described = project.describe()
+    graph = described.load_graph()
     try:
         paths = added_files(
-            project.directory,
+            described.directory,
             os.environ.get("PRE_COMMIT_FROM_REF"),
             os.environ.get("PRE_COMMIT_TO_REF"),
         )
@@ -274,7 +271,7 @@ def _review_added(
     results = [
         _quietly(
             lambda revision=revision: reviewing.review_revision(
-                folder, revision, x_arg=x_args, with_sql=with_sql
+                project, revision, x_arg=values, with_sql=with_sql
             )
         )
         for revision in revisions
@@ -292,9 +289,8 @@ def _review_added(
         click.echo("No revision file added.")
     else:
         for result in results:
-            _echo_review(
-                result, f"revision {result.revision} ({_shown_path(result.path or '')})", with_sql
-            )
+            shown = _shown_path(result.path or "")
+            _echo_review(result, f"revision {result.revision} ({shown})", with_sql)
     if failed:
         click.get_current_context().exit(1)
 
@@ -309,12 +305,12 @@ def _check_lines(check: CheckResult) -> Iterator[str]:
             yield f"  FAIL {revision.revision}: {revision.message}"
 
 
-@db.command()
+@command()
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
 @format_option("json", "github")
-@_migration_command
+@migration_command
 def verify(
     directory: str | None, x_arg: tuple[str, ...], as_json: bool, output_format: str
 ) -> None:
@@ -325,16 +321,12 @@ def verify(
     """
     from workbench.services import verify as verifying
 
-    folder, x_args = _group_directory(directory), _x_args(x_arg)
-    report: VerifyReport = _quietly(lambda: verifying.verify(folder, x_arg=x_args))
+    project, values = loaded_project(directory), x_args(x_arg)
+    report: VerifyReport = _quietly(lambda: verifying.verify(project, x_arg=values))
     if output_format == "github":
-        from flask import current_app
-
         from workbench.core.annotations import verify_annotations
-        from workbench.project import load_project
 
-        graph = load_project(current_app, folder).load_graph()
-        echo_github(verify_annotations(report, graph))
+        echo_github(verify_annotations(report, project.describe().load_graph()))
     elif as_json or output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -345,3 +337,6 @@ def verify(
         click.echo(f"Ran on scratch databases, now dropped: {scratch}.")
     if not report.passed:
         click.get_current_context().exit(1)
+
+
+COMMANDS = (review, verify)

@@ -1,8 +1,9 @@
-"""The Python functions behind the ``flask db`` commands, with Flask-Migrate's names and arguments.
+"""The use cases behind Flask-Migrate's verbs, over a loaded migration project.
 
-Each runs inside a Flask app context, prints what Alembic's command prints, returns its result
-as data and raises ``WorkbenchError`` on failure (never exits), so the CLI and the workbench
-can both call it.
+Each takes the project first (``workbench.project.LoadedProject``), prints what Alembic's
+command prints, returns its result as data and raises ``WorkbenchError`` on failure (never
+exits), so the CLI, the workbench's child process and Flask-Migrate's module functions
+(``workbench.extension``) can all call it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import contextlib
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -21,20 +22,17 @@ from alembic import util as alembic_util
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
-from flask import current_app
 
 from workbench.core.editor import EditorError, open_in_editor
 from workbench.core.identifiers import UnsafeValue, check_new_revision, docstring_text
 from workbench.core.locks import MigrationSafety, resolve_safety
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
-from workbench.project import migration_extension, require_migrations_folder
+from workbench.project import LoadedProject, XArg
 from workbench.project.config import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-XArg = str | Iterable[str] | None
 
 _RELATIVE_TARGET = re.compile(r"(^|@)[+-]\d+$")
 
@@ -67,69 +65,34 @@ StepCallback = Callable[[StepProgress], None]
 
 
 def reports_failures(function: Callable[P, R]) -> Callable[P, R]:
-    """Turn any failure inside a command into a ``WorkbenchError`` with a one-line message."""
+    """Turn any failure inside a command into a ``WorkbenchError`` with a one-line message.
+
+    The command's project, its first argument, tells which passwords no message may show.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        project = args[0] if args else kwargs.get("project")
+        if not isinstance(project, LoadedProject):
+            project = None
         try:
             return function(*args, **kwargs)
         except WorkbenchError as exc:
-            raise WorkbenchError(mask_passwords(str(exc), known_passwords())) from exc
+            passwords = project.passwords() if project is not None else []
+            raise WorkbenchError(mask_passwords(str(exc), passwords)) from exc
         except BrokenPipeError:
             raise
         except Exception as exc:
-            message = describe_failure(exc, migrations_dir_or_none())
-            raise WorkbenchError(mask_passwords(message, known_passwords())) from exc
+            raise WorkbenchError(failure_line(project, exc)) from exc
 
     return wrapper
 
 
-def migrate_extension() -> Any:
-    """The current app's ``Migrate`` state."""
-    return migration_extension(current_app)
-
-
-def migrations_dir_or_none() -> str | None:
-    """The app's migrations folder, if an app with Migrate is active."""
-    try:
-        return str(current_app.extensions["migrate"].directory)
-    except (RuntimeError, KeyError, AttributeError):
-        return None
-
-
-def known_passwords() -> list[str]:
-    """Passwords of the app's configured database URLs, so no message can show them."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        config = current_app.config
-    except RuntimeError:
-        return []
-    urls: list[Any] = [config.get("SQLALCHEMY_DATABASE_URI")]
-    binds = config.get("SQLALCHEMY_BINDS") or {}
-    for bind in binds.values():
-        urls.append(bind.get("url") if isinstance(bind, dict) else bind)
-    passwords = []
-    for url in urls:
-        try:
-            password = make_url(url).password if url else None
-        except Exception:
-            password = None
-        if password:
-            passwords.append(str(password))
-    return passwords
-
-
-def migration_config(
-    directory: str | None, x_arg: XArg = None, opts: Sequence[str] = ()
-) -> AlembicConfig:
-    """The Alembic Config of the app's migrations folder, which must exist."""
-    extension = migrate_extension()
-    config = extension.migrate.get_config(directory, x_arg=x_arg, opts=list(opts) or None)
-    location = config.get_main_option("script_location")
-    if location and ":" not in location:
-        require_migrations_folder(location)
-    return config
+def failure_line(project: LoadedProject | None, exc: BaseException) -> str:
+    """A failure in one line, located in the migrations folder, with no password in it."""
+    if project is None:
+        return mask_passwords(describe_failure(exc))
+    return mask_passwords(describe_failure(exc, project.directory), project.passwords())
 
 
 def _migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
@@ -149,15 +112,9 @@ def _migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
 
 @contextmanager
 def fresh_configure_args(
-    on_applied: Callable[[MigrationStep], None] | None = None,
+    project: LoadedProject, on_applied: Callable[[MigrationStep], None] | None = None
 ) -> Iterator[list[MigrationStep]]:
-    """Give env.py a private copy of the configure args for one command, recording each step.
-
-    env.py files may store hooks in the dict they receive; a copy keeps one command's hooks
-    from leaking into the next one run in the same process.
-    """
-    extension = migrate_extension()
-    shared: dict[str, Any] = extension.configure_args
+    """Run one command's env.py with its own configure args, recording each step applied."""
     steps: list[MigrationStep] = []
 
     def record_step(ctx: Any, step: Any, heads: set[str], run_args: dict[str, Any]) -> None:
@@ -165,14 +122,8 @@ def fresh_configure_args(
         if on_applied is not None:
             on_applied(steps[-1])
 
-    user_callbacks = shared.get("on_version_apply") or ()
-    if callable(user_callbacks):
-        user_callbacks = (user_callbacks,)
-    extension.configure_args = {**shared, "on_version_apply": [*user_callbacks, record_step]}
-    try:
+    with project.version_apply_hook(record_step):
         yield steps
-    finally:
-        extension.configure_args = shared
 
 
 def _check_target(script: ScriptDirectory, target: str | Sequence[str]) -> None:
@@ -194,7 +145,7 @@ def scripts_list(result: Script | Sequence[Script | None] | None) -> list[Script
 
 
 def _current_revisions(config: AlembicConfig, script: ScriptDirectory) -> tuple[str, ...]:
-    """The revisions the app's database(s) stand on, read through env.py without changing them."""
+    """The revisions the project's databases stand on, read through env.py, changing nothing."""
     found: list[str] = []
 
     def collect(rev: Any, context: Any) -> list[Any]:
@@ -254,30 +205,25 @@ def list_templates() -> list[tuple[str, str]]:
 
 @reports_failures
 def init(
-    directory: str | None = None,
+    project: LoadedProject,
     multidb: bool = False,
     template: str | None = None,
     package: bool = False,
 ) -> str:
     """Create a new migrations folder from a template; returns its path."""
-    extension = migrate_extension()
-    directory = str(directory or extension.directory)
     template_directory = None
     if template is not None and ("/" in template or "\\" in template):
         template_directory, template = os.path.split(template)
-    config = Config(template_directory=template_directory)
-    config.set_main_option("script_location", directory)
-    config.config_file_name = os.path.join(directory, "alembic.ini")
-    config = extension.migrate.call_configure_callbacks(config)
+    config = project.init_config(template_directory)
     if template is None:
         template = "flask-multidb" if multidb else "flask"
-    alembic_command.init(config, directory, template=template, package=package)
-    return directory
+    alembic_command.init(config, project.directory, template=template, package=package)
+    return project.directory
 
 
 @reports_failures
 def revision(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     autogenerate: bool = False,
     sql: bool = False,
@@ -289,9 +235,9 @@ def revision(
     x_arg: XArg = None,
 ) -> list[Script]:
     """Create a new revision file; returns the scripts written (none if nothing changed)."""
-    config = migration_config(directory, x_arg, ["autogenerate"] if autogenerate else ())
+    config = project.alembic_config(x_arg, ["autogenerate"] if autogenerate else ())
     message = new_revision_values(config, message, rev_id, branch_label)
-    with fresh_configure_args():
+    with fresh_configure_args(project):
         result = alembic_command.revision(
             config,
             message,
@@ -307,7 +253,7 @@ def revision(
 
 
 def migrate(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     sql: bool = False,
     head: str = "head",
@@ -319,7 +265,7 @@ def migrate(
 ) -> list[Script]:
     """Autogenerate a revision from the models (``revision`` with autogenerate)."""
     return revision(
-        directory,
+        project,
         message,
         autogenerate=True,
         sql=sql,
@@ -333,14 +279,12 @@ def migrate(
 
 
 @reports_failures
-def edit(
-    directory: str | None = None, revision: str = "current", x_arg: XArg = None
-) -> list[Script]:
+def edit(project: LoadedProject, revision: str = "current", x_arg: XArg = None) -> list[Script]:
     """Open the revision's file in the user's editor; returns the scripts opened."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if revision == "current":
-        with fresh_configure_args():
+        with fresh_configure_args(project):
             current = _current_revisions(config, script)
         if not current:
             raise WorkbenchError("No current revisions")
@@ -359,7 +303,7 @@ def edit(
 
 @reports_failures
 def merge(
-    directory: str | None = None,
+    project: LoadedProject,
     revisions: str | Sequence[str] = "",
     message: str | None = None,
     branch_label: str | None = None,
@@ -367,9 +311,9 @@ def merge(
     x_arg: XArg = None,
 ) -> Script:
     """Create a revision that merges the given revisions; returns it."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     message = new_revision_values(config, message, rev_id, branch_label)
-    with fresh_configure_args():
+    with fresh_configure_args(project):
         result = alembic_command.merge(
             config, revisions, message=message, branch_label=branch_label, rev_id=rev_id
         )
@@ -421,6 +365,7 @@ class _StepCounter:
 
 
 def run_migration(
+    project: LoadedProject,
     config: AlembicConfig,
     script: ScriptDirectory,
     steps_of: Callable[[Any], Any],
@@ -449,7 +394,7 @@ def run_migration(
     def work(rev: Any, context: Any) -> Any:
         return counter.announce(steps_of(rev))
 
-    with fresh_configure_args(counter.applied) as steps:
+    with fresh_configure_args(project, counter.applied) as steps:
         environment = EnvironmentContext(
             config,
             script,
@@ -464,7 +409,7 @@ def run_migration(
         if not sql:
             TimeoutWatch(safety).watch(environment)
         locks = (
-            migration_locks(_lock_targets(config), safety.lock_wait)
+            migration_locks(project.describe().migrated_targets, safety.lock_wait)
             if safety.lock and not sql
             else contextlib.nullcontext()
         )
@@ -474,22 +419,14 @@ def run_migration(
         except Exception as exc:
             if sql or counter.started is None:
                 raise
-            failure = describe_failure(exc, migrations_dir_or_none())
-            standing = standing_after_failure(config, steps, counter.started)
+            failure = failure_line(project, exc)
+            standing = standing_after_failure(project, steps, counter.started)
             raise WorkbenchError(f"{failure}. {standing}") from exc
     return steps
 
 
-def _lock_targets(config: AlembicConfig) -> list[Any]:
-    """The databases a run migrates (the default, and the binds of a multi-database project)."""
-    from workbench.project import load_project
-
-    directory = config.get_main_option("script_location")
-    project = load_project(current_app, directory)
-    return [target for target in project.targets if not target.read_only]
-
-
 def migration_safety(
+    project: LoadedProject,
     migration_lock: bool | None = None,
     lock_wait: float | str | None = None,
     lock_timeout: float | str | None = None,
@@ -500,8 +437,7 @@ def migration_safety(
     The environment variables are ``WORKBENCH_MIGRATION_LOCK`` (0 turns the lock off),
     ``WORKBENCH_LOCK_WAIT``, ``WORKBENCH_LOCK_TIMEOUT`` and ``WORKBENCH_STATEMENT_TIMEOUT``.
     """
-    migrate = getattr(migrate_extension(), "migrate", None)
-    configured = dict(getattr(migrate, "migration_safety", None) or {})
+    configured = project.migration_settings()
     explicit = {
         "lock": migration_lock,
         "lock_wait": lock_wait,
@@ -515,7 +451,7 @@ def migration_safety(
 
 
 def standing_after_failure(
-    config: AlembicConfig, applied: Sequence[MigrationStep], failed: MigrationStep
+    project: LoadedProject, applied: Sequence[MigrationStep], failed: MigrationStep
 ) -> str:
     """Where each migrated database stands after a failed run, as its version table says.
 
@@ -525,12 +461,8 @@ def standing_after_failure(
     commit DDL as it runs).
     """
     from workbench.core.databases import read_versions
-    from workbench.project import load_project
 
-    directory = config.get_main_option("script_location")
-    targets = [
-        target for target in load_project(current_app, directory).targets if not target.read_only
-    ]
+    targets = project.describe().migrated_targets
     parts = []
     for reading in read_versions(targets):
         name = reading.target.name
@@ -592,7 +524,7 @@ def _split_range(revision: str, sql: bool) -> tuple[str | tuple[str, ...] | None
 
 @reports_failures
 def upgrade(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str = "head",
     sql: bool = False,
     tag: str | None = None,
@@ -610,11 +542,12 @@ def upgrade(
     ``migration_lock``, ``lock_wait``, ``lock_timeout`` and ``statement_timeout`` override
     the environment and ``Migrate``'s settings (see ``migration_safety``).
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev, target = _split_range(revision, sql)
     _check_target(script, target)
     return run_migration(
+        project,
         config,
         script,
         lambda rev: script._upgrade_revs(target, rev),
@@ -623,13 +556,15 @@ def upgrade(
         destination=target,
         tag=tag,
         on_step=on_step,
-        safety=migration_safety(migration_lock, lock_wait, lock_timeout, statement_timeout),
+        safety=migration_safety(
+            project, migration_lock, lock_wait, lock_timeout, statement_timeout
+        ),
     )
 
 
 @reports_failures
 def downgrade(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str = "-1",
     sql: bool = False,
     tag: str | None = None,
@@ -647,7 +582,7 @@ def downgrade(
     ``migration_lock``, ``lock_wait``, ``lock_timeout`` and ``statement_timeout`` override
     the environment and ``Migrate``'s settings (see ``migration_safety``).
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     if sql and revision == "-1":
         revision = "head:-1"
     script = ScriptDirectory.from_config(config)
@@ -656,6 +591,7 @@ def downgrade(
         raise WorkbenchError("downgrade with --sql requires <fromrev>:<torev>")
     _check_target(script, target)
     return run_migration(
+        project,
         config,
         script,
         lambda rev: script._downgrade_revs(target, rev),
@@ -664,13 +600,15 @@ def downgrade(
         destination=target,
         tag=tag,
         on_step=on_step,
-        safety=migration_safety(migration_lock, lock_wait, lock_timeout, statement_timeout),
+        safety=migration_safety(
+            project, migration_lock, lock_wait, lock_timeout, statement_timeout
+        ),
     )
 
 
 @reports_failures
 def stamp(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str | Sequence[str] = "head",
     sql: bool = False,
     tag: str | None = None,
@@ -688,7 +626,7 @@ def stamp(
     ``on_step`` hears of every version-table change as it starts and once applied.
     The lock settings are those of ``upgrade``.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev = None
     destinations = []
@@ -703,6 +641,7 @@ def stamp(
         destinations.append(target)
     _check_target(script, destinations)
     return run_migration(
+        project,
         config,
         script,
         lambda rev: script._stamp_revs(tuple(destinations), rev),
@@ -712,17 +651,19 @@ def stamp(
         tag=tag,
         purge=purge,
         on_step=on_step,
-        safety=migration_safety(migration_lock, lock_wait, lock_timeout, statement_timeout),
+        safety=migration_safety(
+            project, migration_lock, lock_wait, lock_timeout, statement_timeout
+        ),
     )
 
 
 @reports_failures
-def show(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> list[Script]:
+def show(project: LoadedProject, revision: str = "head", x_arg: XArg = None) -> list[Script]:
     """Print and return the revision(s) a symbol denotes (``current`` reads the database)."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if revision == "current":
-        with fresh_configure_args():
+        with fresh_configure_args(project):
             names: Any = _current_revisions(config, script)
     else:
         names = revision
@@ -734,14 +675,14 @@ def show(directory: str | None = None, revision: str = "head", x_arg: XArg = Non
 
 @reports_failures
 def history(
-    directory: str | None = None,
+    project: LoadedProject,
     rev_range: str | None = None,
     verbose: bool = False,
     indicate_current: bool = False,
     x_arg: XArg = None,
 ) -> list[Script]:
     """Print and return the revisions in a range, newest first."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if rev_range is not None:
         if ":" not in rev_range:
@@ -756,7 +697,7 @@ def history(
         or alembic_util.asbool(config.get_alembic_option("revision_environment"))
     )
     if needs_database:
-        with fresh_configure_args():
+        with fresh_configure_args(project):
             current = _current_revisions(config, script)
     lower: str | tuple[str, ...] = current if base == "current" else base
     upper: str | tuple[str, ...] = current if head == "current" else head
@@ -775,13 +716,13 @@ def history(
 
 @reports_failures
 def heads(
-    directory: str | None = None,
+    project: LoadedProject,
     verbose: bool = False,
     resolve_dependencies: bool = False,
     x_arg: XArg = None,
 ) -> list[Script]:
     """Print and return the head revisions of the migrations folder."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if resolve_dependencies:
         found = script.get_revisions("heads")
@@ -794,11 +735,9 @@ def heads(
 
 
 @reports_failures
-def branches(
-    directory: str | None = None, verbose: bool = False, x_arg: XArg = None
-) -> list[Script]:
+def branches(project: LoadedProject, verbose: bool = False, x_arg: XArg = None) -> list[Script]:
     """Print and return the branch points: revisions with more than one child."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     points = []
     for sc in script.walk_revisions():
@@ -818,9 +757,9 @@ def branches(
 
 
 @reports_failures
-def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = None) -> list[str]:
+def current(project: LoadedProject, verbose: bool = False, x_arg: XArg = None) -> list[str]:
     """Print and return the revision(s) each database stands on."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     found: list[str] = []
 
@@ -836,14 +775,17 @@ def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = N
                 found.append(sc.revision)
         return []
 
-    with fresh_configure_args(), EnvironmentContext(config, script, fn=display, dont_mutate=True):
+    with (
+        fresh_configure_args(project),
+        EnvironmentContext(config, script, fn=display, dont_mutate=True),
+    ):
         script.run_env()
     return found
 
 
 @reports_failures
-def check(directory: str | None = None, x_arg: XArg = None) -> None:
+def check(project: LoadedProject, x_arg: XArg = None) -> None:
     """Raise when the models differ from what the migrations build; print a line when they match."""
-    config = migration_config(directory, x_arg)
-    with fresh_configure_args():
+    config = project.alembic_config(x_arg)
+    with fresh_configure_args(project):
         alembic_command.check(config)

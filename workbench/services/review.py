@@ -1,7 +1,7 @@
 """Reviewing a migration before it runs: the autogenerate preview and the review of a script.
 
-Like ``commands``, each function runs inside a Flask app context (the child process), returns
-data and raises ``WorkbenchError``; nothing here writes into the project.
+Like ``commands``, each function takes the loaded project first (in the child process, or in
+the CLI's), returns data and raises ``WorkbenchError``; nothing here writes into the project.
 """
 
 from __future__ import annotations
@@ -24,15 +24,19 @@ from alembic.script import Script, ScriptDirectory
 
 from workbench.core.collector import collector_paused
 from workbench.core.findings import Finding, Severity
-from workbench.core.preview import DatabasePreview, Preview, describe_operations, render_sql
-from workbench.errors import WorkbenchError, describe_failure
+from workbench.core.preview import (
+    DatabasePreview,
+    FixRequest,
+    Preview,
+    describe_operations,
+    render_sql,
+)
+from workbench.errors import WorkbenchError
+from workbench.project import LoadedProject, XArg, is_multidb
 from workbench.runtime.forking import Aside
 from workbench.services.commands import (
-    XArg,
+    failure_line,
     fresh_configure_args,
-    migrate_extension,
-    migration_config,
-    migrations_dir_or_none,
     new_revision_values,
     reports_failures,
     scripts_list,
@@ -279,7 +283,7 @@ def _database_previews(
 
 
 def _apply_fixes(
-    migration_script: Any, watch: _AutogenerateWatch, fixes: Sequence[Mapping[str, Any]]
+    migration_script: Any, watch: _AutogenerateWatch, fixes: Sequence[FixRequest]
 ) -> None:
     """Rewrite the op trees with each requested fix in turn, before the script is rendered.
 
@@ -295,27 +299,27 @@ def _apply_fixes(
             (
                 number
                 for number, upgrade_ops in enumerate(upgrades)
-                if _database_name(upgrade_ops.upgrade_token) == fix["database"]
+                if _database_name(upgrade_ops.upgrade_token) == fix.database
             ),
             None,
         )
         seen = watch.databases.get(upgrades[index].upgrade_token) if index is not None else None
         if index is None or seen is None:
-            raise WorkbenchError(f"no changes for database {fix['database']!r} to fix")
+            raise WorkbenchError(f"no changes for database {fix.database!r} to fix")
         found = review_operations(upgrades[index], seen.review_context, downgrades[index])
         finding = next(
             (
                 finding
                 for finding in found
-                if finding.rule == fix["rule"]
-                and tuple(finding.op_index) == tuple(fix["op_index"])
+                if finding.rule == fix.rule
+                and tuple(finding.op_index) == fix.op_index
                 and finding.rewrite_available
             ),
             None,
         )
         if finding is None:
             raise WorkbenchError(
-                f"the {fix['rule']} fix no longer applies: the models or the database changed"
+                f"the {fix.rule} fix no longer applies: the models or the database changed"
             )
         upgrades[index], downgrades[index] = apply_rewrite(
             upgrades[index], downgrades[index], finding
@@ -361,7 +365,7 @@ def no_bytecode() -> Iterator[None]:
 
 @reports_failures
 def preview(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     head: str = "head",
     splice: bool = False,
@@ -371,20 +375,20 @@ def preview(
     x_arg: XArg = None,
     *,
     with_sql: bool = True,
-    fixes: Sequence[Mapping[str, Any]] = (),
+    fixes: Sequence[FixRequest] = (),
 ) -> Preview:
     """Autogenerate what ``migrate`` would write, through env.py and its hooks; write nothing.
 
     Alembic renders the script into a throwaway version folder added to the project's (so
     the template, the post-write hooks and the parent revision are the real ones) and the
     text is read back; the op tree is then reviewed and its SQL rendered for each database.
-    ``fixes`` ({``database``, ``rule``, ``op_index``} of findings offering a rewrite) are
+    ``fixes`` (findings offering a rewrite, named by database, rule and ``op_index``) are
     applied first, in order. Returns a preview without script when autogenerate finds no
     change.
     """
     from alembic.autogenerate import RevisionContext
 
-    config = migration_config(directory, x_arg, ["autogenerate"])
+    config = project.alembic_config(x_arg, ["autogenerate"])
     template_message = new_revision_values(config, message, rev_id, branch_label)
     script = ScriptDirectory.from_config(config)
     locations = _version_locations(config, script)
@@ -412,7 +416,7 @@ def preview(
         collector_paused(),
         tempfile.TemporaryDirectory(prefix="workbench-preview-") as scratch,
         no_bytecode(),
-        fresh_configure_args(),
+        fresh_configure_args(project),
     ):
         script.version_locations = [*locations, scratch]
         with (
@@ -449,7 +453,7 @@ def preview(
 
 @reports_failures
 def migrate_reviewed(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     sql: bool = False,
     head: str = "head",
@@ -464,10 +468,10 @@ def migrate_reviewed(
     The review reads the op tree autogenerate built for the file, so nothing is compared
     twice; a review that fails says so in a finding rather than failing the written migration.
     """
-    config = migration_config(directory, x_arg, ["autogenerate"])
+    config = project.alembic_config(x_arg, ["autogenerate"])
     template_message = new_revision_values(config, message, rev_id, branch_label)
     watch = _AutogenerateWatch(with_sql=False)
-    with collector_paused(), fresh_configure_args():
+    with collector_paused(), fresh_configure_args(project):
         result = alembic_command.revision(
             config,
             template_message,
@@ -493,7 +497,7 @@ def migrate_reviewed(
         failure = Finding(
             rule="review-failed",
             severity=Severity.INFO,
-            message=f"the review could not run: {describe_failure(exc, migrations_dir_or_none())}",
+            message=f"the review could not run: {failure_line(project, exc)}",
         )
         databases = (DatabasePreview(name="default", dialect="", findings=(failure,)),)
     review = Preview(
@@ -506,19 +510,9 @@ def migrate_reviewed(
     return scripts, review
 
 
-def _engine_dialects(multidb: bool) -> list[tuple[str, Any]]:
-    """(name, dialect) of each migrated database, read from its engine without connecting."""
-    engines = getattr(migrate_extension().db, "engines", None)
-    if engines is None:
-        engines = {None: migrate_extension().db.get_engine()}
-    return [
-        (key or "default", engine.dialect)
-        for key, engine in engines.items()
-        if key is None or multidb
-    ]
-
-
-def _record(module: Any, function: str, dialect: str, *, required: bool) -> Any:
+def _record(
+    project: LoadedProject, module: Any, function: str, dialect: str, *, required: bool
+) -> Any:
     """The ops a script function issues, recorded offline; None when it is missing.
 
     A required function (the upgrade) that cannot be recorded is a one-line error; another
@@ -534,25 +528,24 @@ def _record(module: Any, function: str, dialect: str, *, required: bool) -> Any:
     except Exception as exc:
         if not required:
             return None
-        reason = describe_failure(exc, migrations_dir_or_none())
+        reason = failure_line(project, exc)
         raise WorkbenchError(f"cannot record {function}() offline: {reason}") from exc
 
 
 def _review_module(
-    config: AlembicConfig, module: Any, text: str, *, with_sql: bool
+    project: LoadedProject, config: AlembicConfig, module: Any, text: str, *, with_sql: bool
 ) -> tuple[DatabasePreview, ...]:
     """Each database's review of a loaded revision script, its ops recorded offline."""
     from workbench.core.review import ReviewContext
-    from workbench.project import is_multidb
 
     multidb = is_multidb(ScriptDirectory.from_config(config).dir)
     databases = []
-    for name, dialect in _engine_dialects(multidb):
+    for name, dialect in project.dialects(multidb):
         suffix = f"_{'' if name == 'default' else name}" if multidb else ""
-        upgrade_ops = _record(module, f"upgrade{suffix}", dialect.name, required=True)
+        upgrade_ops = _record(project, module, f"upgrade{suffix}", dialect.name, required=True)
         if upgrade_ops is None:
             continue
-        downgrade_ops = _record(module, f"downgrade{suffix}", dialect.name, required=False)
+        downgrade_ops = _record(project, module, f"downgrade{suffix}", dialect.name, required=False)
         databases.append(
             DatabasePreview(
                 name=name,
@@ -577,7 +570,7 @@ def _review_module(
 
 @reports_failures
 def review_revision(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str = "head",
     x_arg: XArg = None,
     *,
@@ -590,7 +583,7 @@ def review_revision(
     database before the revision is unknown, so every table it does not create counts as
     existing.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     with no_bytecode():
         found = script.get_revision(revision)
@@ -602,13 +595,13 @@ def review_revision(
         message=found.doc,
         script=text,
         path=os.path.abspath(found.path),
-        databases=_review_module(config, found.module, text, with_sql=with_sql),
+        databases=_review_module(project, config, found.module, text, with_sql=with_sql),
     )
 
 
 @reports_failures
 def review_script(
-    directory: str | None = None,
+    project: LoadedProject,
     script: str = "",
     path: str | None = None,
     x_arg: XArg = None,
@@ -619,7 +612,7 @@ def review_script(
 
     ``path`` is where the script is or would be written; it is only reported back.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     module = types.ModuleType("workbench_reviewed_script")
     module.__file__ = path or "<script>"
     exec(compile(script, module.__file__, "exec"), module.__dict__)
@@ -629,5 +622,5 @@ def review_script(
         message=docstring.splitlines()[0] if docstring else None,
         script=script,
         path=path,
-        databases=_review_module(config, module, script, with_sql=with_sql),
+        databases=_review_module(project, config, module, script, with_sql=with_sql),
     )

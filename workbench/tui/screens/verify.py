@@ -2,7 +2,7 @@
 
 The screen first says where the scratch databases will be made (a temporary SQLite file, or a
 new database on the same server, dropped afterwards) and runs nothing until enter. The checks
-then run in the child process (``core.verify``); a thread worker reads them and the screen shows
+then run in a child process (a ``VerifyRequest``); a thread worker reads them and the screen shows
 each one the moment it ends, with the failing revision and SQL of a failure.
 """
 
@@ -21,9 +21,10 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from workbench.core.databases import DatabaseTarget
-from workbench.core.verify import CHECKS, CheckResult, VerifyError, VerifyReport, verify_result
+from workbench.core.verify import CHECKS, CheckResult, VerifyError, VerifyReport
 from workbench.errors import describe_failure
 from workbench.runtime.client import RunningOperation
+from workbench.services.running import verify_result
 from workbench.tui.keys import Scope, bindings_for
 
 CANCEL_GRACE_SECONDS = 15.0
@@ -100,26 +101,6 @@ class VerifyScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar = bindings_for(Scope.VERIFY)
 
-    DEFAULT_CSS = """
-    VerifyScreen {
-        align: center middle;
-    }
-    VerifyScreen > Vertical {
-        width: 90%;
-        height: 80%;
-        border: thick $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    VerifyScreen #verify-checks-box {
-        height: 1fr;
-        margin: 1 0;
-    }
-    VerifyScreen #verify-verdict {
-        height: auto;
-    }
-    """
-
     def __init__(
         self, targets: Sequence[DatabaseTarget], start: Callable[[], RunningOperation]
     ) -> None:
@@ -134,7 +115,7 @@ class VerifyScreen(ModalScreen[None]):
         self.closed = False
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="dialog"):
             yield Static(self._intro(), id="verify-intro")
             with VerticalScroll(id="verify-checks-box"):
                 yield Static(checks_table((), running=False), id="verify-checks")
