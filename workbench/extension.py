@@ -252,9 +252,14 @@ def upgrade(
     sql: bool = False,
     tag: str | None = None,
     x_arg: XArg = None,
+    **lock_settings: Any,
 ) -> list[Any]:
-    """Upgrade the database(s) to a later revision; returns the steps applied."""
-    return _commands().upgrade(_project(directory), revision, sql, tag, x_arg)
+    """Upgrade the database(s) to a later revision; returns the steps applied.
+
+    ``lock_settings``: ``migration_lock``, ``lock_wait``, ``lock_timeout``,
+    ``statement_timeout``, as the command's options (over the environment and ``Migrate``).
+    """
+    return _commands().upgrade(_project(directory), revision, sql, tag, x_arg, **lock_settings)
 
 
 def downgrade(
@@ -263,9 +268,10 @@ def downgrade(
     sql: bool = False,
     tag: str | None = None,
     x_arg: XArg = None,
+    **lock_settings: Any,
 ) -> list[Any]:
     """Revert the database(s) to an earlier revision; returns the steps reverted."""
-    return _commands().downgrade(_project(directory), revision, sql, tag, x_arg)
+    return _commands().downgrade(_project(directory), revision, sql, tag, x_arg, **lock_settings)
 
 
 def stamp(
@@ -275,9 +281,10 @@ def stamp(
     tag: str | None = None,
     purge: bool = False,
     x_arg: XArg = None,
+    **lock_settings: Any,
 ) -> list[Any]:
     """Set the version table to the given revision(s) without running migrations."""
-    return _commands().stamp(_project(directory), revision, sql, tag, purge, x_arg)
+    return _commands().stamp(_project(directory), revision, sql, tag, purge, x_arg, **lock_settings)
 
 
 def show(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> list[Any]:
