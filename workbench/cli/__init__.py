@@ -742,5 +742,6 @@ def _report_history(graph: RevisionGraph) -> bool:
     return bool(broken)
 
 
-import workbench.cli.branches  # noqa: E402,F401  (registers linearize and doctor)
+import workbench.cli.branches  # noqa: E402  (registers linearize and doctor)
+import workbench.cli.squash  # noqa: E402,F401  (registers squash)
 from workbench.cli import review as cli_review  # noqa: E402,F401  (registers review and verify)

@@ -1,0 +1,143 @@
+"""``flask db squash``: click wiring over ``workbench.services.squash``.
+
+The plan comes first (what is removed, what stays, where every database stands, what the
+baseline cannot carry), then the proof on scratch databases; the files are written only when
+nothing refuses, the proof passes and the user says yes (or gave ``--yes``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+from workbench.cli import (
+    _group_directory,
+    _migration_command,
+    _x_args,
+    db,
+    directory_option,
+    x_arg_option,
+)
+from workbench.core.squash import Proof, SquashPlan
+from workbench.errors import WorkbenchError
+
+R = TypeVar("R")
+SHOWN_FILES = 10
+
+
+def _quietly(work: Callable[[], R]) -> R:
+    """Run work with what env.py and Alembic print held back."""
+    held = io.StringIO()
+    with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
+        return work()
+
+
+def plan_lines(plan: SquashPlan) -> list[str]:
+    """The plan as terminal lines."""
+    count = len(plan.squashed)
+    lines = [
+        f"Squash {count} revision(s) up to {plan.revision} into one baseline "
+        f"(keeps the id {plan.revision}, down_revision None):",
+        f"  baseline: {os.path.relpath(plan.baseline_path)} (rewritten)",
+    ]
+    removed = plan.removed_paths
+    lines.append(f"  removes {len(removed)} file(s):")
+    lines += [f"    {os.path.relpath(path)}" for path in removed[:SHOWN_FILES]]
+    if len(removed) > SHOWN_FILES:
+        lines.append(f"    ... and {len(removed) - SHOWN_FILES} more")
+    kept = ", ".join(plan.kept[:SHOWN_FILES]) + (" ..." if len(plan.kept) > SHOWN_FILES else "")
+    lines.append(f"  keeps {len(plan.kept)} revision(s) after it" + (f": {kept}" if kept else ""))
+    if plan.branch_labels:
+        lines.append(f"  branch labels carried: {', '.join(plan.branch_labels)}")
+    lines.append("Databases:")
+    lines += [f"  {position.describe()}" for position in plan.positions] or ["  (none)"]
+    if plan.uncarried:
+        lines.append("Not carried by the baseline (add by hand in its upgrade, or acknowledge):")
+        lines += [f"  {item.describe()}" for item in plan.uncarried]
+    lines += [f"Note: {note}" for note in plan.notes]
+    return lines
+
+
+def proof_lines(proof: Proof) -> list[str]:
+    """The proof's result as terminal lines, one per difference."""
+    databases = ", ".join(proof.databases)
+    if proof.error:
+        return [f"Proof FAILED ({databases}): {proof.error}"]
+    lines = []
+    if proof.passed:
+        lines.append(
+            f"Proof passed ({databases}): the baseline builds the schema the old revisions "
+            f"build ({proof.compared} objects compared) and its downgrade leaves it empty"
+        )
+    else:
+        lines.append(f"Proof FAILED ({databases}): {len(proof.blocking)} difference(s)")
+        lines += [f"  {difference.describe()}" for difference in proof.blocking]
+    if proof.expected:
+        lines.append("Missing through the baseline, as named above (not carried):")
+        lines += [f"  {difference.describe()}" for difference in proof.expected]
+    return lines
+
+
+@db.command()
+@directory_option
+@x_arg_option
+@click.option("-m", "--message", default=None, help="Message of the baseline revision")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the proof, write nothing")
+@click.option("--yes", is_flag=True, help="Write without asking (uncommitted changes still refuse)")
+@click.argument("revision")
+@_migration_command
+def squash(
+    directory: str | None,
+    x_arg: tuple[str, ...],
+    message: str | None,
+    dry_run: bool,
+    yes: bool,
+    revision: str,
+) -> None:
+    """Collapse REVISION and everything below it into one baseline revision, proven first.
+
+    The baseline keeps REVISION's id and creates the schema as it stands at REVISION,
+    rendered by autogenerate from a scratch database upgraded through the old revisions.
+    Before anything is written, a second scratch database is upgraded through the baseline
+    and both schemas are compared; any difference refuses the squash.
+    """
+    from workbench.services import squash as squashing
+
+    folder = _group_directory(directory)
+    prepared = _quietly(lambda: squashing.prepare(folder, revision))
+    plan = prepared.plan
+    if plan.squashed:
+        for line in plan_lines(plan):
+            click.echo(line)
+    if plan.refused:
+        for refusal in plan.refusals:
+            click.echo(f"Refused: {refusal.describe()}", err=True)
+        raise WorkbenchError(f"the squash of {revision} is refused; nothing was written")
+    baseline = _quietly(lambda: squashing.build_baseline(prepared, message, _x_args(x_arg)))
+    for line in proof_lines(baseline.proof):
+        click.echo(line)
+    if not baseline.proof.passed:
+        raise WorkbenchError("the baseline does not build the same schema; nothing was written")
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+        return
+    if not yes:
+        question = f"Write the baseline and remove {len(plan.removed_paths)} file(s)?"
+        if plan.uncarried:
+            question = (
+                f"Write the baseline without the {len(plan.uncarried)} step(s) it does not "
+                f"carry, and remove {len(plan.removed_paths)} file(s)?"
+            )
+        if not click.confirm(question, default=False):
+            click.echo("Nothing was written.")
+            return
+    outcome = squashing.write_squash(prepared, baseline)
+    click.echo(
+        f"Wrote the baseline {outcome.revision} to {os.path.relpath(outcome.baseline_path)}; "
+        f"removed {len(outcome.removed)} file(s)."
+    )
