@@ -311,3 +311,98 @@ def test_without_yes_it_asks_and_no_writes_nothing(make_project, backend):
 
     assert "Proof passed" in result.stdout and "Nothing was written." in result.stdout
     assert project.snapshot() == before
+
+
+MULTIDB_REVISION = '''\
+"""{revision}
+
+Revision ID: {revision}
+Revises: {down_revision}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = {revision!r}
+down_revision = {down_revision!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade(engine_name):
+    globals()["upgrade_%s" % engine_name]()
+
+
+def downgrade(engine_name):
+    globals()["downgrade_%s" % engine_name]()
+
+
+def upgrade_():
+    {default_upgrade}
+
+
+def downgrade_():
+    {default_downgrade}
+
+
+def upgrade_users():
+    {users_upgrade}
+
+
+def downgrade_users():
+    {users_downgrade}
+'''
+
+MULTIDB_HISTORY = [
+    (
+        "aaaa0001",
+        None,
+        "op.create_table('posts', sa.Column('id', sa.Integer(), primary_key=True))",
+        "op.drop_table('posts')",
+        "op.create_table('accounts', sa.Column('id', sa.Integer(), primary_key=True))",
+        "op.drop_table('accounts')",
+    ),
+    (
+        "bbbb0002",
+        "aaaa0001",
+        "op.add_column('posts', sa.Column('title', sa.String(80), server_default='t'))",
+        "op.drop_column('posts', 'title')",
+        "op.create_index('ix_accounts_id', 'accounts', ['id'])",
+        "op.drop_index('ix_accounts_id', 'accounts')",
+    ),
+    ("cccc0003", "bbbb0002", "pass", "pass", "pass", "pass"),
+]
+
+
+@SQLITE_ONLY
+def test_a_multidb_baseline_has_one_pair_of_functions_per_database(make_project, backend):
+    project = make_project(models=NO_MODELS, binds=["users"])
+    project.db("init", "--multidb")
+    versions = project.migrations / "versions"
+    for rid, down, default_up, default_down, users_up, users_down in MULTIDB_HISTORY:
+        (versions / f"{rid}_step.py").write_text(
+            MULTIDB_REVISION.format(
+                revision=rid,
+                down_revision=down,
+                default_upgrade=default_up,
+                default_downgrade=default_down,
+                users_upgrade=users_up,
+                users_downgrade=users_down,
+            )
+        )
+    git_init(project.path)
+    commit_all(project.path, "history")
+    project.db("upgrade")
+    schemas = {name: snapshot_of(project.url(name)) for name in (None, "users")}
+
+    result = project.db("squash", "bbbb0002", "--yes")
+
+    assert "Proof passed (default, users)" in result.stdout
+    baseline = (versions / "bbbb0002_step.py").read_text()
+    assert "def upgrade_users():" in baseline and "'accounts'" in baseline
+    project.db("downgrade", "base")
+    assert {name: project.state(name).tables for name in (None, "users")} == {
+        None: {"alembic_version"},
+        "users": {"alembic_version"},
+    }
+    project.db("upgrade")
+    assert {name: snapshot_of(project.url(name)) for name in (None, "users")} == schemas

@@ -180,7 +180,7 @@ def plan_squash(
                     revision=head,
                 )
             )
-    for item in kept:
+    for item in kept if not found else ():
         for below in (*graph.parents[item], *graph.dependencies[item]):
             if below in squashed_set and below != target:
                 found.append(

@@ -140,7 +140,7 @@ def build_baseline(
         ScratchDatabases(folder) as scratch,
         _engines_on_scratch(scratch, multidb) as fresh,
     ):
-        old_infos = fresh()
+        old_infos = sorted(fresh(), key=lambda info: info.name != "default")
         old_engines = {info.name: engines[_key(info.name)] for info in old_infos}
         try:
             _move(config, script, "upgrade", plan.revision)
