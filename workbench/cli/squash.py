@@ -23,11 +23,10 @@ from workbench.cli import (
     directory_option,
     x_arg_option,
 )
-from workbench.core.squash import Proof, SquashPlan
+from workbench.core.squash import plan_lines, proof_lines
 from workbench.errors import WorkbenchError
 
 R = TypeVar("R")
-SHOWN_FILES = 10
 
 
 def _quietly(work: Callable[[], R]) -> R:
@@ -35,52 +34,6 @@ def _quietly(work: Callable[[], R]) -> R:
     held = io.StringIO()
     with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
         return work()
-
-
-def plan_lines(plan: SquashPlan) -> list[str]:
-    """The plan as terminal lines."""
-    count = len(plan.squashed)
-    lines = [
-        f"Squash {count} revision(s) up to {plan.revision} into one baseline "
-        f"(keeps the id {plan.revision}, down_revision None):",
-        f"  baseline: {os.path.relpath(plan.baseline_path)} (rewritten)",
-    ]
-    removed = plan.removed_paths
-    lines.append(f"  removes {len(removed)} file(s):")
-    lines += [f"    {os.path.relpath(path)}" for path in removed[:SHOWN_FILES]]
-    if len(removed) > SHOWN_FILES:
-        lines.append(f"    ... and {len(removed) - SHOWN_FILES} more")
-    kept = ", ".join(plan.kept[:SHOWN_FILES]) + (" ..." if len(plan.kept) > SHOWN_FILES else "")
-    lines.append(f"  keeps {len(plan.kept)} revision(s) after it" + (f": {kept}" if kept else ""))
-    if plan.branch_labels:
-        lines.append(f"  branch labels carried: {', '.join(plan.branch_labels)}")
-    lines.append("Databases:")
-    lines += [f"  {position.describe()}" for position in plan.positions] or ["  (none)"]
-    if plan.uncarried:
-        lines.append("Not carried by the baseline (add by hand in its upgrade, or acknowledge):")
-        lines += [f"  {item.describe()}" for item in plan.uncarried]
-    lines += [f"Note: {note}" for note in plan.notes]
-    return lines
-
-
-def proof_lines(proof: Proof) -> list[str]:
-    """The proof's result as terminal lines, one per difference."""
-    databases = ", ".join(proof.databases)
-    if proof.error:
-        return [f"Proof FAILED ({databases}): {proof.error}"]
-    lines = []
-    if proof.passed:
-        lines.append(
-            f"Proof passed ({databases}): the baseline builds the schema the old revisions "
-            f"build ({proof.compared} objects compared) and its downgrade leaves it empty"
-        )
-    else:
-        lines.append(f"Proof FAILED ({databases}): {len(proof.blocking)} difference(s)")
-        lines += [f"  {difference.describe()}" for difference in proof.blocking]
-    if proof.expected:
-        lines.append("Missing through the baseline, as named above (not carried):")
-        lines += [f"  {difference.describe()}" for difference in proof.expected]
-    return lines
 
 
 @db.command()

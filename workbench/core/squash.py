@@ -11,6 +11,7 @@ proves the baseline builds what the old revisions built. Nothing here runs a mig
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,8 @@ from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.verdict import refusals as history_refusals
 from workbench.core.verdict import summary
 
+SHOWN_FILES = 10
+"""How many removed files and kept revisions a plan lists before "and N more"."""
 OBJECT_KINDS = frozenset({"view", "materialized view", "function", "procedure", "trigger"})
 """Objects that raw SQL makes and autogenerate cannot render."""
 
@@ -440,3 +443,82 @@ class SquashOutcome:
     revision: str
     baseline_path: str
     removed: tuple[str, ...] = field(default_factory=tuple)
+
+
+def plan_lines(plan: SquashPlan) -> list[str]:
+    """The plan as terminal lines."""
+    count = len(plan.squashed)
+    lines = [
+        f"Squash {count} revision(s) up to {plan.revision} into one baseline "
+        f"(keeps the id {plan.revision}, down_revision None):",
+        f"  baseline: {os.path.relpath(plan.baseline_path)} (rewritten)",
+    ]
+    removed = plan.removed_paths
+    lines.append(f"  removes {len(removed)} file(s):")
+    lines += [f"    {os.path.relpath(path)}" for path in removed[:SHOWN_FILES]]
+    if len(removed) > SHOWN_FILES:
+        lines.append(f"    ... and {len(removed) - SHOWN_FILES} more")
+    kept = ", ".join(plan.kept[:SHOWN_FILES]) + (" ..." if len(plan.kept) > SHOWN_FILES else "")
+    lines.append(f"  keeps {len(plan.kept)} revision(s) after it" + (f": {kept}" if kept else ""))
+    if plan.branch_labels:
+        lines.append(f"  branch labels carried: {', '.join(plan.branch_labels)}")
+    lines.append("Databases:")
+    lines += [f"  {position.describe()}" for position in plan.positions] or ["  (none)"]
+    if plan.uncarried:
+        lines.append("Not carried by the baseline (add by hand in its upgrade, or acknowledge):")
+        lines += [f"  {item.describe()}" for item in plan.uncarried]
+    lines += [f"Note: {note}" for note in plan.notes]
+    return lines
+
+
+def proof_lines(proof: Proof) -> list[str]:
+    """The proof's result as terminal lines, one per difference."""
+    databases = ", ".join(proof.databases)
+    if proof.error:
+        return [f"Proof FAILED ({databases}): {proof.error}"]
+    lines = []
+    if proof.passed:
+        lines.append(
+            f"Proof passed ({databases}): the baseline builds the schema the old revisions "
+            f"build ({proof.compared} objects compared) and its downgrade leaves it empty"
+        )
+    else:
+        lines.append(f"Proof FAILED ({databases}): {len(proof.blocking)} difference(s)")
+        lines += [f"  {difference.describe()}" for difference in proof.blocking]
+    if proof.expected:
+        lines.append("Missing through the baseline, as named above (not carried):")
+        lines += [f"  {difference.describe()}" for difference in proof.expected]
+    return lines
+
+
+@dataclass(frozen=True)
+class SquashReport:
+    """A squash as the workbench shows it: the plan's and the proof's lines, and what happened."""
+
+    revision: str
+    plan: tuple[str, ...]
+    refusals: tuple[str, ...] = ()
+    proof: tuple[str, ...] = ()
+    passed: bool = False
+    written: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """True when the plan refuses the squash."""
+        return bool(self.refusals)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (what the child sends)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SquashReport:
+        """The report a child sent."""
+        return cls(
+            revision=data["revision"],
+            plan=tuple(data.get("plan", ())),
+            refusals=tuple(data.get("refusals", ())),
+            proof=tuple(data.get("proof", ())),
+            passed=bool(data.get("passed")),
+            written=data.get("written"),
+        )

@@ -269,6 +269,13 @@ def _verify(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
     return {"verify": verifying.verify(**arguments, on_check=on_check).to_dict()}
 
 
+def _squash(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Plan and prove a squash on scratch databases; write it when ``write`` is true."""
+    from workbench.services import squash as squashing
+
+    return {"squash": squashing.squash_report(**arguments).to_dict()}
+
+
 OPERATIONS: dict[str, Callable[[EventWriter, dict[str, Any]], dict[str, Any]]] = {
     "upgrade": _migration("upgrade"),
     "downgrade": _migration("downgrade"),
@@ -279,6 +286,7 @@ OPERATIONS: dict[str, Callable[[EventWriter, dict[str, Any]], dict[str, Any]]] =
     "preview": _preview,
     "review": _review,
     "verify": _verify,
+    "squash": _squash,
 }
 
 

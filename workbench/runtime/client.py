@@ -18,7 +18,8 @@ dict whose ``"event"`` key names its kind; no text in any event holds a password
 - ``finished`` (last): ``result``: ``steps`` (a list of step dicts as above without phase,
   number, total) and/or ``scripts`` (``revision``, ``path``, ``message`` of each file written);
   ``preview`` for "preview" and "review" (``workbench.core.preview.Preview.to_dict``);
-  ``verify`` for "verify" (``workbench.core.verify.VerifyReport.to_dict``).
+  ``verify`` for "verify" (``workbench.core.verify.VerifyReport.to_dict``), ``squash`` for
+  "squash" (``workbench.core.squash.SquashReport.to_dict``).
 - ``failed`` (last): ``message`` (one line), ``traceback`` (full text, may be empty),
   ``databases``: where each database stands now, a list of {``name``, ``url``, ``revisions``,
   ``error``} read after the failure (empty when the app could not be loaded).
@@ -41,7 +42,18 @@ from typing import Any
 from workbench.core.secrets import mask_passwords
 
 COMMANDS = frozenset(
-    {"upgrade", "downgrade", "stamp", "revision", "merge", "sql", "preview", "review", "verify"}
+    {
+        "upgrade",
+        "downgrade",
+        "stamp",
+        "revision",
+        "merge",
+        "sql",
+        "preview",
+        "review",
+        "verify",
+        "squash",
+    }
 )
 FINAL_EVENTS = frozenset({"finished", "failed", "cancelled"})
 DEFAULT_GRACE_SECONDS = 5.0

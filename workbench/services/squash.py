@@ -189,6 +189,35 @@ def write_squash(prepared: PreparedSquash, baseline: Baseline) -> SquashOutcome:
     return SquashOutcome(plan.revision, plan.baseline_path, plan.removed_paths)
 
 
+@reports_failures
+def squash_report(
+    directory: str | None,
+    revision: str,
+    message: str | None = None,
+    write: bool = False,
+    x_arg: XArg = None,
+) -> squashing.SquashReport:
+    """Plan and prove the squash (and write it, when asked and the proof passes), as a report."""
+    prepared = prepare(directory, revision)
+    plan = prepared.plan
+    lines = tuple(squashing.plan_lines(plan)) if plan.squashed else ()
+    if plan.refused:
+        refusals = tuple(refusal.describe() for refusal in plan.refusals)
+        return squashing.SquashReport(plan.revision, lines, refusals)
+    baseline = build_baseline(prepared, message, x_arg)
+    written = None
+    if write and baseline.proof.passed:
+        outcome = write_squash(prepared, baseline)
+        written = (
+            f"Wrote the baseline {outcome.revision} to {os.path.relpath(outcome.baseline_path)}; "
+            f"removed {len(outcome.removed)} file(s)."
+        )
+    proof = tuple(squashing.proof_lines(baseline.proof))
+    return squashing.SquashReport(
+        plan.revision, lines, proof=proof, passed=baseline.proof.passed, written=written
+    )
+
+
 @dataclass
 class _Rendered:
     """One database's baseline functions, as lines of Python, and what they import."""

@@ -34,7 +34,7 @@ from workbench.core.linearize import (
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.preview import FixRequest, Preview, preview_migration, review_script
 from workbench.core.touches import BodyCache
-from workbench.runtime.client import Operation
+from workbench.runtime.client import Operation, RunningOperation
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
 from workbench.tui.messages import HistoryLoaded, StatusesRead
@@ -459,6 +459,25 @@ class WorkbenchOperations(WorkbenchViewer):
         ]
         launch, operation = self.launcher, verify_operation(directory=project.directory)
         self.push_screen(VerifyScreen(targets, lambda: launch.start(operation)))
+
+    def action_squash_revision(self) -> None:
+        """Open the squash plan of the selected revision; its proof starts at once."""
+        from workbench.tui.screens.squash import SquashScreen, squash_operation
+
+        revision = self.graph_view.revision
+        if revision is None:
+            return
+        launch, directory = self.launcher, self.project.directory
+
+        def start(write: bool) -> RunningOperation:
+            return launch.start(squash_operation(directory, revision, write))
+
+        self.push_screen(SquashScreen(revision, start), callback=self._squashed)
+
+    def _squashed(self, written: bool | None) -> None:
+        """After a written squash, scan the files and read the databases again."""
+        if written:
+            self.action_refresh()
 
     def _write_reviewed(self, decision: ReviewDecision | None) -> None:
         """Write the reviewed script as a new file (never over an existing one), then re-scan."""
