@@ -252,17 +252,23 @@ def test_a_database_before_the_revision_refuses_with_the_files_unchanged(make_pr
     assert project.snapshot() == before
 
 
-@SQLITE_AND_POSTGRES
+PG_FUNCTION_AND_TRIGGER = """
+op.execute(
+    "CREATE FUNCTION touch_users() RETURNS trigger LANGUAGE plpgsql"
+    " AS $$ BEGIN NEW.age := coalesce(NEW.age, 0); RETURN NEW; END $$"
+)
+op.execute(
+    "CREATE TRIGGER users_touch BEFORE INSERT ON users"
+    " FOR EACH ROW EXECUTE FUNCTION touch_users()"
+)
+"""
+
+
 def test_a_view_made_by_op_execute_is_named_as_not_carried(make_project, backend):
-    revisions = [
-        *history(backend)[:2],
-        (
-            "cccc0003",
-            "bbbb0002",
-            'op.execute("CREATE VIEW active_users AS SELECT id, name FROM users")',
-            'op.execute("DROP VIEW active_users")',
-        ),
-    ]
+    view = 'op.execute("CREATE VIEW active_users AS SELECT id, name FROM users")'
+    if backend == "postgresql":
+        view += PG_FUNCTION_AND_TRIGGER
+    revisions = [*history(backend)[:2], ("cccc0003", "bbbb0002", view, "pass")]
     project = make_squash_project(make_project, revisions)
     before = project.snapshot()
 
@@ -273,6 +279,17 @@ def test_a_view_made_by_op_execute_is_named_as_not_carried(make_project, backend
     assert "view active_users: made by the old revisions, missing through the baseline" in (
         result.stdout
     )
+    if backend == "postgresql":
+        assert "function touch_users: migrations/versions/cccc0003_step.py line 17" in (
+            result.stdout
+        )
+        assert "trigger users_touch: migrations/versions/cccc0003_step.py line 21" in (
+            result.stdout
+        )
+        assert "[default] trigger users_touch on users: made by the old revisions" in (
+            result.stdout
+        )
+        assert "[default] function touch_users(): made by the old revisions" in result.stdout
     assert "Dry run: nothing was written." in result.stdout
     assert project.snapshot() == before
 
@@ -406,3 +423,26 @@ def test_a_multidb_baseline_has_one_pair_of_functions_per_database(make_project,
     }
     project.db("upgrade")
     assert {name: snapshot_of(project.url(name)) for name in (None, "users")} == schemas
+
+
+@SQLITE_ONLY
+def test_a_difference_the_plan_does_not_name_blocks_and_is_shown(make_project, backend):
+    hidden_trigger = """
+    statement = (
+        "CREATE TRIGGER users_guard BEFORE DELETE ON users"
+        " BEGIN SELECT RAISE(ABORT, 'no'); END"
+    )
+    op.execute(statement)
+    """
+    revisions = [*history(backend)[:1], ("bbbb0002", "aaaa0001", hidden_trigger, "pass")]
+    project = make_squash_project(make_project, revisions)
+    before = project.snapshot()
+
+    result = project.db("squash", "bbbb0002", "--yes", expect=1)
+
+    assert "Proof FAILED (default): 1 difference(s)" in result.stdout
+    assert "[default] trigger users_guard: made by the old revisions, missing through" in (
+        result.stdout
+    )
+    assert "nothing was written" in result.stderr
+    assert project.snapshot() == before
