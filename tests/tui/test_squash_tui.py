@@ -39,6 +39,9 @@ async def test_z_shows_the_plan_and_the_proof_then_ctrl_s_writes(make_tui_projec
 
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, SquashScreen), 120)
+        await wait_for(pilot, lambda: len(app.history.graph.revisions) == 2, 30)
+        await settle(app, pilot)
+        assert "b2000000" in app.history.graph.bases
     names = sorted(path.name for path in versions.glob("*.py"))
     assert len(names) == 2 and not any(name.startswith("a1000000") for name in names)
     tui.project.db("upgrade", in_process=True)
