@@ -12,6 +12,7 @@ from workbench.core.squash import (
     compare_schemas,
     find_uncarried,
     judge,
+    plan_lines,
     plan_squash,
 )
 
@@ -176,3 +177,19 @@ def test_a_difference_reads_object_first():
     assert missing.describe() == (
         "[default] index t.ix: made by the old revisions, missing through the baseline ((x))"
     )
+
+
+def test_raw_sql_is_listed_apart_from_what_is_not_carried():
+    plan = plan_squash(LINEAR, "c3", []).with_uncarried(
+        [
+            Uncarried("b2", "v/b2.py", 3, "sql", "", 'op.execute("CREATE INDEX ...")'),
+            Uncarried("b2", "v/b2.py", 4, "data", "", 'op.execute("UPDATE ...")'),
+        ]
+    )
+
+    assert [item.kind for item in plan.not_carried] == ["data"]
+    assert [item.kind for item in plan.raw_sql] == ["sql"]
+    lines = plan_lines(plan)
+    assert lines.index(
+        "Not carried by the baseline (add by hand in its upgrade, or acknowledge):"
+    ) < (lines.index("Raw SQL, carried as far as the schema shows it (the proof checks that):"))

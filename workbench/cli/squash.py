@@ -81,9 +81,9 @@ def squash(
         return
     if not yes:
         question = f"Write the baseline and remove {len(plan.removed_paths)} file(s)?"
-        if plan.uncarried:
+        if plan.not_carried:
             question = (
-                f"Write the baseline without the {len(plan.uncarried)} step(s) it does not "
+                f"Write the baseline without the {len(plan.not_carried)} step(s) it does not "
                 f"carry, and remove {len(plan.removed_paths)} file(s)?"
             )
         if not click.confirm(question, default=False):

@@ -128,6 +128,16 @@ class SquashPlan:
         """The plan with further refusals (found outside the graph: git, files)."""
         return _replace(self, refusals=(*self.refusals, *more))
 
+    @property
+    def not_carried(self) -> tuple[Uncarried, ...]:
+        """Data steps and raw-SQL objects: what the baseline leaves out, to add by hand."""
+        return tuple(item for item in self.uncarried if item.kind != "sql")
+
+    @property
+    def raw_sql(self) -> tuple[Uncarried, ...]:
+        """Other raw SQL: carried as far as the schema shows it, which the proof checks."""
+        return tuple(item for item in self.uncarried if item.kind == "sql")
+
     def with_uncarried(self, found: Iterable[Uncarried]) -> SquashPlan:
         """The plan with what the squashed files do that the baseline cannot carry."""
         return _replace(self, uncarried=(*self.uncarried, *found))
@@ -464,9 +474,12 @@ def plan_lines(plan: SquashPlan) -> list[str]:
         lines.append(f"  branch labels carried: {', '.join(plan.branch_labels)}")
     lines.append("Databases:")
     lines += [f"  {position.describe()}" for position in plan.positions] or ["  (none)"]
-    if plan.uncarried:
+    if plan.not_carried:
         lines.append("Not carried by the baseline (add by hand in its upgrade, or acknowledge):")
-        lines += [f"  {item.describe()}" for item in plan.uncarried]
+        lines += [f"  {item.describe()}" for item in plan.not_carried]
+    if plan.raw_sql:
+        lines.append("Raw SQL, carried as far as the schema shows it (the proof checks that):")
+        lines += [f"  {item.describe()}" for item in plan.raw_sql]
     lines += [f"Note: {note}" for note in plan.notes]
     return lines
 

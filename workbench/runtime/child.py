@@ -31,6 +31,7 @@ from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import load_project
 from workbench.services import commands
 from workbench.services import review as reviewing
+from workbench.services import squash as squashing
 from workbench.services import verify as verifying
 
 EXIT_STATUS = {"finished": 0, "failed": 1, "cancelled": 130}
@@ -271,8 +272,6 @@ def _verify(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
 
 def _squash(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
     """Plan and prove a squash on scratch databases; write it when ``write`` is true."""
-    from workbench.services import squash as squashing
-
     return {"squash": squashing.squash_report(**arguments).to_dict()}
 
 

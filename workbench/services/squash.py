@@ -372,7 +372,7 @@ def _baseline_text(
 
     count = len(plan.squashed)
     message = message or f"baseline: {count} revision(s) squashed up to {plan.revision}"
-    comment = squashing.uncarried_comment(plan.uncarried)
+    comment = squashing.uncarried_comment(plan.not_carried)
     values: dict[str, Any] = {}
     for number, (name, body) in enumerate(rendered.items()):
         upgrade = [*body.upgrade, *(comment if number == 0 else [])]
