@@ -48,8 +48,8 @@ NO_MODELS = "from app import db\n"
 def history(backend: str) -> list[tuple[str, str | None, str, str]]:
     """(revision, down_revision, upgrade, downgrade): tables, keys, indexes, checks, defaults.
 
-    PostgreSQL adds an enum, a partial index and a standalone sequence; MariaDB has no
-    expression indexes.
+    PostgreSQL adds an enum, a partial index and a standalone sequence; SQLite a partial
+    index; MariaDB has no expression indexes.
     """
     enum_column = (
         "sa.Column('mood', sa.Enum('happy', 'sad', name='mood'), nullable=True),"
@@ -66,6 +66,9 @@ def history(backend: str) -> list[tuple[str, str | None, str, str]]:
         " postgresql_where=sa.text('user_id > 10'))\n            "
         "op.execute('CREATE SEQUENCE invoice_numbers START WITH 1000 INCREMENT BY 5')"
         if backend == "postgresql"
+        else "op.create_index('ix_posts_recent', 'posts', ['user_id'],"
+        " sqlite_where=sa.text('user_id > 10'))"
+        if backend == "sqlite"
         else ""
     )
     return [

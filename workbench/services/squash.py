@@ -496,7 +496,9 @@ def schema_snapshot(engine: Any, version_table: str = "alembic_version") -> Sche
                         strict=False,
                     )
                 ]
-                options = sorted((index.get("dialect_options") or {}).items())
+                options = sorted(
+                    (key, str(value)) for key, value in (index.get("dialect_options") or {}).items()
+                )
                 unique = "UNIQUE " if index.get("unique") else ""
                 snapshot[("index", f"{table}.{index['name']}")] = (
                     f"{unique}({', '.join(str(column) for column in columns)}) {options}"
