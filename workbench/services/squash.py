@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +142,7 @@ def build_baseline(
     ):
         old_infos = sorted(fresh(), key=lambda info: info.name != "default")
         old_engines = {info.name: engines[_key(info.name)] for info in old_infos}
+        _without_sync(old_engines.values())
         try:
             _move(config, script, "upgrade", plan.revision)
         except Exception as exc:
@@ -150,6 +151,7 @@ def build_baseline(
             ) from exc
         fresh()
         new_engines = {info.name: engines[_key(info.name)] for info in old_infos}
+        _without_sync(new_engines.values())
         rendered = {
             name: _render_database(old_engines[name], new_engines[name], version_table)
             for name in old_engines
@@ -158,6 +160,23 @@ def build_baseline(
         proof = _prove(text, plan, old_engines, new_engines, version_table, multidb)
     imports = sorted({line for body in rendered.values() for line in body.imports})
     return Baseline(text, proof, tuple(imports))
+
+
+def _without_sync(engines: Iterable[Any]) -> None:
+    """Scratch SQLite files skip fsync: each DDL statement commits alone there, and a file
+    thrown away at the end needs no durability (500 revisions: tens of seconds less)."""
+    from sqlalchemy import event
+
+    for engine in engines:
+        engine = getattr(engine, "sync_engine", engine)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _synchronous_off)
+
+
+def _synchronous_off(connection: Any, record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous = OFF")
+    cursor.close()
 
 
 def _key(name: str) -> str | None:
