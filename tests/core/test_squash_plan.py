@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import build_graph
-from workbench.core.scan import ScannedRevision
+from workbench.core.scanned import ScannedRevision
 from workbench.core.squash import (
     SchemaDifference,
     Uncarried,
