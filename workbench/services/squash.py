@@ -15,7 +15,7 @@ import re
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from alembic.config import Config as AlembicConfig
@@ -66,7 +66,6 @@ class Baseline:
 
     text: str
     proof: Proof
-    imports: tuple[str, ...] = field(default_factory=tuple)
 
 
 @reports_failures
@@ -158,8 +157,7 @@ def build_baseline(
         }
         text = _baseline_text(config, script, plan, message, rendered, multidb)
         proof = _prove(text, plan, old_engines, new_engines, version_table, multidb)
-    imports = sorted({line for body in rendered.values() for line in body.imports})
-    return Baseline(text, proof, tuple(imports))
+    return Baseline(text, proof)
 
 
 def _without_sync(engines: Iterable[Any]) -> None:
