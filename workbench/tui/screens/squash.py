@@ -7,8 +7,8 @@ Opening the screen starts the plan and the proof in the child process (scratch d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -20,26 +20,12 @@ from textual.worker import get_current_worker
 
 from workbench.core.squash import SquashReport
 from workbench.errors import describe_failure
-from workbench.runtime.client import Operation, RunningOperation
+from workbench.runtime.client import RunningOperation
+from workbench.services.running import squash_result
 from workbench.tui.keys import Scope, bindings_for
 
 CANCEL_GRACE_SECONDS = 15.0
 """How long a stopped proof gets to drop its scratch databases before being terminated."""
-
-
-def squash_operation(directory: str | None, revision: str, write: bool) -> Operation:
-    """The child operation planning and proving (and, with ``write``, writing) a squash."""
-    return Operation("squash", {"directory": directory, "revision": revision, "write": write})
-
-
-def squash_result(running: RunningOperation) -> SquashReport:
-    """Wait for a squash child and return its report; raises ``RuntimeError`` with its message."""
-    final: Mapping[str, Any] = {}
-    for event in running.events():
-        final = event
-    if final.get("event") != "finished":
-        raise RuntimeError(str(final.get("message") or "the squash did not finish"))
-    return SquashReport.from_dict(final["result"]["squash"])
 
 
 def report_text(report: SquashReport) -> Text:
