@@ -15,13 +15,13 @@ from typing import TypeVar
 
 import click
 
-from workbench.cli import (
-    _group_directory,
-    _migration_command,
-    _x_args,
-    db,
+from workbench.cli.options import (
+    command,
     directory_option,
+    loaded_project,
+    migration_command,
     x_arg_option,
+    x_args,
 )
 from workbench.core.squash import plan_lines, proof_lines
 from workbench.errors import WorkbenchError
@@ -36,14 +36,14 @@ def _quietly(work: Callable[[], R]) -> R:
         return work()
 
 
-@db.command()
+@command()
 @directory_option
 @x_arg_option
 @click.option("-m", "--message", default=None, help="Message of the baseline revision")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the proof, write nothing")
 @click.option("--yes", is_flag=True, help="Write without asking (uncommitted changes still refuse)")
 @click.argument("revision")
-@_migration_command
+@migration_command
 def squash(
     directory: str | None,
     x_arg: tuple[str, ...],
@@ -61,8 +61,8 @@ def squash(
     """
     from workbench.services import squash as squashing
 
-    folder = _group_directory(directory)
-    prepared = _quietly(lambda: squashing.prepare(folder, revision))
+    project = loaded_project(directory)
+    prepared = _quietly(lambda: squashing.prepare(project, revision))
     plan = prepared.plan
     if plan.squashed:
         for line in plan_lines(plan):
@@ -71,7 +71,8 @@ def squash(
         for refusal in plan.refusals:
             click.echo(f"Refused: {refusal.describe()}", err=True)
         raise WorkbenchError(f"the squash of {revision} is refused; nothing was written")
-    baseline = _quietly(lambda: squashing.build_baseline(prepared, message, _x_args(x_arg)))
+    values = x_args(x_arg)
+    baseline = _quietly(lambda: squashing.build_baseline(project, prepared, message, values))
     for line in proof_lines(baseline.proof):
         click.echo(line)
     if not baseline.proof.passed:
@@ -94,3 +95,6 @@ def squash(
         f"Wrote the baseline {outcome.revision} to {os.path.relpath(outcome.baseline_path)}; "
         f"removed {len(outcome.removed)} file(s)."
     )
+
+
+COMMANDS = (squash,)

@@ -14,13 +14,13 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from flask import current_app
 
 from workbench.core import squash as squashing
 from workbench.core.databases import DEFAULT_TIMEOUT, database_status
@@ -37,14 +37,10 @@ from workbench.core.squash import (
 )
 from workbench.core.verify import ScratchDatabases
 from workbench.errors import WorkbenchError
-from workbench.services.commands import (
-    XArg,
-    migrate_extension,
-    migration_config,
-    reports_failures,
-)
+from workbench.project import LoadedProject, XArg, is_multidb
+from workbench.services.commands import reports_failures
 from workbench.services.review import no_bytecode
-from workbench.services.verify import _engines_on_scratch, _move
+from workbench.services.verify import _move
 
 _SERIAL_DEFAULT = re.compile(r"^nextval\('(?:[\w\"]+\.)?\"?([\w$]+)\"?'::regclass\)$")
 _SPACES = re.compile(r"\s+")
@@ -57,7 +53,7 @@ class PreparedSquash:
 
     plan: SquashPlan
     opened: Mapping[str, OpenedFile]
-    directory: str | None = None
+    version_table: str = "alembic_version"
 
 
 @dataclass(frozen=True)
@@ -70,14 +66,12 @@ class Baseline:
 
 @reports_failures
 def prepare(
-    directory: str | None, revision: str, timeout: float = DEFAULT_TIMEOUT
+    project: LoadedProject, revision: str, timeout: float = DEFAULT_TIMEOUT
 ) -> PreparedSquash:
     """Plan the squash of ``revision``: files, positions, refusals, what cannot be carried."""
-    from workbench.project import load_project
-
-    project = load_project(current_app, directory)
-    graph = project.load_graph()
-    statuses = database_status(project.targets, graph, timeout)
+    described = project.describe()
+    graph = described.load_graph()
+    statuses = database_status(described.targets, graph, timeout)
     plan = squashing.plan_squash(graph, revision, statuses)
     opened: dict[str, OpenedFile] = {}
     uncarried: list[squashing.Uncarried] = []
@@ -89,7 +83,7 @@ def prepare(
     plan = plan.with_uncarried(uncarried)
     refusals: list[Refusal] = []
     notes: list[str] = []
-    for folder in project.version_locations if plan.squashed else ():
+    for folder in described.version_locations if plan.squashed else ():
         changes = uncommitted_changes(folder)
         if changes is None:
             notes.append(
@@ -108,12 +102,17 @@ def prepare(
                     f"({shown}): commit or stash them first; --yes does not skip this"
                 )
             )
-    return PreparedSquash(plan.with_refusals(refusals).with_notes(notes), opened, directory)
+    version_table = next((target.version_table for target in described.targets), "alembic_version")
+    plan = plan.with_refusals(refusals).with_notes(notes)
+    return PreparedSquash(plan, opened, version_table)
 
 
 @reports_failures
 def build_baseline(
-    prepared: PreparedSquash, message: str | None = None, x_arg: XArg = None
+    project: LoadedProject,
+    prepared: PreparedSquash,
+    message: str | None = None,
+    x_arg: XArg = None,
 ) -> Baseline:
     """Render the baseline from a scratch database upgraded to REVISION, and prove it.
 
@@ -122,35 +121,30 @@ def build_baseline(
     empty second scratch set, on that database's dialect. The baseline then runs on the
     second set, both are compared, and its downgrade must leave that set empty.
     """
-    from workbench.project import is_multidb
-
     plan = prepared.plan
     if plan.refused:
         raise WorkbenchError("the squash is refused: " + plan.refusals[0].describe())
-    config = migration_config(prepared.directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     multidb = is_multidb(script.dir)
-    extension = migrate_extension()
-    version_table = extension.configure_args.get("version_table") or "alembic_version"
-    engines = extension.db.engines
+    version_table = prepared.version_table
     with (
         no_bytecode(),
         tempfile.TemporaryDirectory(prefix="workbench-squash-") as folder,
         ScratchDatabases(folder) as scratch,
-        _engines_on_scratch(scratch, multidb) as fresh,
+        project.on_scratch(scratch, multidb) as fresh,
+        _own_engines(scratch) as engines_of,
     ):
-        old_infos = sorted(fresh(), key=lambda info: info.name != "default")
-        old_engines = {info.name: engines[_key(info.name)] for info in old_infos}
-        _without_sync(old_engines.values())
+        names = [info.name for info in sorted(fresh(), key=lambda info: info.name != "default")]
+        old_engines = engines_of(names)
         try:
-            _move(config, script, "upgrade", plan.revision)
+            _move(project, config, script, "upgrade", plan.revision)
         except Exception as exc:
             raise WorkbenchError(
                 f"upgrading a scratch database to {plan.revision} failed: {exc}"
             ) from exc
         fresh()
-        new_engines = {info.name: engines[_key(info.name)] for info in old_infos}
-        _without_sync(new_engines.values())
+        new_engines = engines_of(names)
         rendered = {
             name: _render_database(old_engines[name], new_engines[name], version_table)
             for name in old_engines
@@ -160,25 +154,55 @@ def build_baseline(
     return Baseline(text, proof)
 
 
-def _without_sync(engines: Iterable[Any]) -> None:
-    """Scratch SQLite files skip fsync: each DDL statement commits alone there, and a file
-    thrown away at the end needs no durability (500 revisions: tens of seconds less)."""
-    from sqlalchemy import event
-
-    for engine in engines:
-        engine = getattr(engine, "sync_engine", engine)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _synchronous_off)
-
-
 def _synchronous_off(connection: Any, record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA synchronous = OFF")
     cursor.close()
 
 
-def _key(name: str) -> str | None:
-    return None if name == "default" else name
+@contextmanager
+def _own_engines(
+    scratch: ScratchDatabases,
+) -> Iterator[Callable[[list[str]], dict[str, Any]]]:
+    """Engines of this module's own on the scratch databases ``scratch`` makes next.
+
+    Each call of the yielded function returns, by database name, a synchronous engine on the
+    newest scratch database made for that name (SQLite without fsync); all are disposed at
+    the end.
+    """
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    made: dict[str, Any] = {}
+    engines: list[Any] = []
+    create = scratch.create
+
+    def recording(real_url: Any, name: str) -> Any:
+        url = create(real_url, name)
+        made[name] = url
+        return url
+
+    scratch.create = recording  # type: ignore[method-assign]
+
+    def engines_of(names: list[str]) -> dict[str, Any]:
+        found = {}
+        for name in names:
+            url = made[name]
+            if url.get_dialect().is_async:
+                url = url.set(drivername=url.get_backend_name())
+            engine = create_engine(url, poolclass=NullPool)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _synchronous_off)
+            engines.append(engine)
+            found[name] = engine
+        return found
+
+    try:
+        yield engines_of
+    finally:
+        scratch.create = create  # type: ignore[method-assign]
+        for engine in engines:
+            engine.dispose()
 
 
 @reports_failures
@@ -208,20 +232,20 @@ def write_squash(prepared: PreparedSquash, baseline: Baseline) -> SquashOutcome:
 
 @reports_failures
 def squash_report(
-    directory: str | None,
+    project: LoadedProject,
     revision: str,
     message: str | None = None,
     write: bool = False,
     x_arg: XArg = None,
 ) -> squashing.SquashReport:
     """Plan and prove the squash (and write it, when asked and the proof passes), as a report."""
-    prepared = prepare(directory, revision)
+    prepared = prepare(project, revision)
     plan = prepared.plan
     lines = tuple(squashing.plan_lines(plan)) if plan.squashed else ()
     if plan.refused:
         refusals = tuple(refusal.describe() for refusal in plan.refusals)
         return squashing.SquashReport(plan.revision, lines, refusals)
-    baseline = build_baseline(prepared, message, x_arg)
+    baseline = build_baseline(project, prepared, message, x_arg)
     written = None
     if write and baseline.proof.passed:
         outcome = write_squash(prepared, baseline)
