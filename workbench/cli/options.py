@@ -123,6 +123,10 @@ def migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
         if _wants_json(ctx):
             click.echo(json_error(message))
         else:
+            if ctx.params.get("output_format") == "github":
+                from workbench.cli.ci import echo_error_annotation
+
+                echo_error_annotation(message)
             click.echo(f"Error: {message}", err=True)
         ctx.exit(1)
         return None

@@ -15,7 +15,7 @@ import abc
 import configparser
 import functools
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -123,6 +123,11 @@ class LoadedProject(abc.ABC):
 
         Only the default database unless ``multidb``.
         """
+
+    def migration_settings(self) -> Mapping[str, Any]:
+        """The project's own migration lock and timeout settings (``lock``, ``lock_wait``,
+        ``lock_timeout``, ``statement_timeout``); none unless the project sets them."""
+        return {}
 
     @abc.abstractmethod
     def on_scratch(
