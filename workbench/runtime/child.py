@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import io
 import json
 import logging
 import logging.config
@@ -29,7 +28,7 @@ from workbench.core.secrets import mask_passwords, mask_url
 from workbench.core.verify import CheckResult
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import load_project
-from workbench.services import commands
+from workbench.services import commands, scratch_sql
 from workbench.services import review as reviewing
 from workbench.services import verify as verifying
 
@@ -241,12 +240,9 @@ def _merge(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sql(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The offline SQL of a revision range, sent as one ``output`` event of stream "sql"."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        steps = commands.upgrade(**arguments, sql=True)
-    events.emit("output", stream="sql", text=buffer.getvalue())
-    return {"steps": [_step_fields(step) for step in steps]}
+    """The SQL of a revision range's upgrade, sent as one ``output`` event of stream "sql"."""
+    events.emit("output", stream="sql", text=scratch_sql.upgrade_sql(**arguments))
+    return {}
 
 
 def _preview(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,490 @@
+"""The SQL a revision runs, rendered offline where Alembic can, else on scratch SQLite files.
+
+Offline (``--sql``) mode cannot render a batch operation on SQLite: the batch must reflect the
+table it recreates. Such revisions are run instead against a scratch SQLite file standing at
+the revision's parents, and the statements the upgrade sends are captured, so the SQL shown is
+what the upgrade would run. The scratch files live in one temporary folder per process (a
+long-lived child keeps them between requests) and are never the user's databases; copies of
+the states reached are kept, so that the next revision usually starts one step away.
+
+Like ``commands``, every function runs inside a Flask app context.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import re
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+
+from workbench.errors import WorkbenchError
+from workbench.services.commands import (
+    XArg,
+    fresh_configure_args,
+    migrate_extension,
+    migration_config,
+    reports_failures,
+    upgrade,
+)
+
+NEEDS_CONNECTION = "requires a live database connection"
+"""Alembic's words when offline mode cannot render a batch operation (SQLite)."""
+SNAPSHOTS_KEPT = 256
+"""States of a scratch database kept as file copies, the least recently used dropped first."""
+SECTION = "-- Database: "
+
+_READS = re.compile(r"^\s*(SELECT\b|PRAGMA\s+[\w.]+\s*\(|PRAGMA\s+[\w.]+\s*$)", re.IGNORECASE)
+"""Statements that only read (reflection, the version table): not part of what is shown."""
+
+
+@dataclass(frozen=True)
+class DatabaseDialect:
+    """A migrated database: its name (``default`` or the bind's) and its dialect."""
+
+    name: str
+    dialect: Any
+
+    @property
+    def engine_name(self) -> str:
+        """The name env.py gives ``run_migrations(engine_name=...)``: "" for the default."""
+        return "" if self.name == "default" else self.name
+
+
+def project_databases(script: ScriptDirectory) -> tuple[list[DatabaseDialect], bool]:
+    """The migrated databases with their dialects, read without connecting; and multidb."""
+    from workbench.project import is_multidb
+
+    multidb = is_multidb(script.dir)
+    db = migrate_extension().db
+    engines = getattr(db, "engines", None)
+    if engines is None:
+        engines = {None: db.get_engine()}
+    databases = [
+        DatabaseDialect(key or "default", engine.dialect)
+        for key, engine in engines.items()
+        if key is None or multidb
+    ]
+    return databases, multidb
+
+
+def sql_literal(value: Any) -> str:
+    """A parameter as an SQL literal, as SQLite reads it."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"X'{bytes(value).hex()}'"
+    text = str(value).replace("'", "''")
+    return f"'{text}'"
+
+
+def inline_parameters(statement: str, parameters: Any) -> str:
+    """The statement with its ``?`` parameters written as literals (quoted text left alone)."""
+    if not parameters:
+        return statement
+    if isinstance(parameters, dict):
+        return statement  # named parameters are not SQLite's paramstyle; shown as sent
+    values = iter(parameters)
+    parts: list[str] = []
+    quote: str | None = None
+    for character in statement:
+        if quote is not None:
+            if character == quote:
+                quote = None
+            parts.append(character)
+        elif character in "'\"`":
+            quote = character
+            parts.append(character)
+        elif character == "?":
+            try:
+                parts.append(sql_literal(next(values)))
+            except StopIteration:
+                parts.append(character)
+        else:
+            parts.append(character)
+    return "".join(parts)
+
+
+class StatementCapture:
+    """Keeps what a connection sends while capturing: each statement, parameters inlined."""
+
+    def __init__(self) -> None:
+        self.capturing = False
+        self.statements: list[str] = []
+
+    def __call__(
+        self,
+        connection: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
+        if not self.capturing or _READS.match(statement):
+            return
+        rows = parameters if executemany else [parameters]
+        for row in rows or [()]:
+            self.statements.append(inline_parameters(statement.strip(), row))
+
+    @contextlib.contextmanager
+    def on(self) -> Iterator[list[str]]:
+        """Capture within the block; the statements captured so far."""
+        self.capturing = True
+        try:
+            yield self.statements
+        finally:
+            self.capturing = False
+
+
+class ScratchDatabases:
+    """Temporary SQLite files standing at chosen revisions, one line of states per database.
+
+    ``file_at`` gives a private copy standing at given heads, reached from the nearest state
+    kept that is an ancestor (or from an empty file) one revision at a time; every state
+    passed on the way is kept as a file copy, up to ``SNAPSHOTS_KEPT``.
+    """
+
+    def __init__(self) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="workbench-scratch-"))
+        self._snapshots: OrderedDict[tuple[str, tuple[str, ...]], Path] = OrderedDict()
+        self._serial = 0
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Remove every scratch file."""
+        shutil.rmtree(self._folder, ignore_errors=True)
+        self._snapshots.clear()
+
+    def new_file(self) -> Path:
+        """A new, empty scratch file name."""
+        self._serial += 1
+        return self._folder / f"scratch-{self._serial}.db"
+
+    def file_at(
+        self,
+        config: Any,
+        script: ScriptDirectory,
+        database: DatabaseDialect,
+        heads: Sequence[str],
+    ) -> Path:
+        """A private scratch file of ``database`` standing at ``heads`` (empty: base)."""
+        wanted = _state(heads)
+        with self._lock:
+            start, source = self._nearest(script, database.name, wanted)
+            working = self.new_file()
+            if source is not None:
+                shutil.copyfile(source, working)
+            if start == wanted:
+                return working
+            steps = list(script._upgrade_revs(wanted, start or None))
+            with scratch_connection(working) as (connection, _capture):
+                for step in steps:
+                    run_steps(config, script, connection, [step], database)
+                    connection.commit()
+                    state = _state(current_heads(connection, config))
+                    self._keep(database.name, state, working)
+            return working
+
+    def keep(self, database: str, heads: Sequence[str], path: Path) -> None:
+        """Keep a copy of a file known to stand at ``heads``."""
+        with self._lock:
+            self._keep(database, _state(heads), path)
+
+    def _keep(self, database: str, state: tuple[str, ...], path: Path) -> None:
+        key = (database, state)
+        if key in self._snapshots:
+            self._snapshots.move_to_end(key)
+            return
+        copy = self.new_file()
+        shutil.copyfile(path, copy)
+        self._snapshots[key] = copy
+        while len(self._snapshots) > SNAPSHOTS_KEPT:
+            _key, dropped = self._snapshots.popitem(last=False)
+            dropped.unlink(missing_ok=True)
+
+    def _nearest(
+        self, script: ScriptDirectory, database: str, wanted: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], Path | None]:
+        """The kept state closest below ``wanted`` (most ancestors), and its file."""
+        if (database, wanted) in self._snapshots:
+            self._snapshots.move_to_end((database, wanted))
+            return wanted, self._snapshots[database, wanted]
+        if not wanted:
+            return (), None
+        ancestors = _ancestors(script, wanted)
+        best: tuple[int, tuple[str, ...], Path | None] = (0, (), None)
+        for (name, state), path in self._snapshots.items():
+            if name != database or not state or not set(state) <= ancestors:
+                continue
+            depth = len(_ancestors(script, state))
+            if depth > best[0]:
+                best = (depth, state, path)
+        return best[1], best[2]
+
+
+def _state(heads: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Heads as a sorted tuple, the key of a state."""
+    if heads is None:
+        return ()
+    if isinstance(heads, str):
+        return (heads,)
+    return tuple(sorted(heads))
+
+
+def _ancestors(script: ScriptDirectory, heads: Sequence[str]) -> set[str]:
+    """The revisions at or below ``heads``."""
+    return {
+        revision.revision
+        for revision in script.revision_map.iterate_revisions(tuple(heads), "base")
+        if revision is not None
+    }
+
+
+@contextlib.contextmanager
+def scratch_connection(path: Path) -> Iterator[tuple[Any, StatementCapture]]:
+    """A connection to a scratch file, with a capture listening to what it sends."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    sa.event.listen(engine, "connect", _without_durability)
+    capture = StatementCapture()
+    try:
+        with engine.connect() as connection:
+            sa.event.listen(connection, "before_cursor_execute", capture)
+            yield connection, capture
+    finally:
+        engine.dispose()
+
+
+def _without_durability(dbapi_connection: Any, record: Any) -> None:
+    """A scratch file need not survive a crash: no sync to disk, the journal in memory."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute("PRAGMA journal_mode=MEMORY")
+    cursor.close()
+
+
+def current_heads(connection: Any, config: Any) -> tuple[str, ...]:
+    """The heads a scratch file's version table holds."""
+    from alembic.runtime.migration import MigrationContext
+
+    args = migrate_extension().configure_args
+    opts = {key: args[key] for key in ("version_table", "version_table_schema") if args.get(key)}
+    return tuple(MigrationContext.configure(connection, opts=opts).get_current_heads())
+
+
+def run_steps(
+    config: Any,
+    script: ScriptDirectory,
+    connection: Any,
+    steps: Sequence[Any],
+    database: DatabaseDialect,
+    *,
+    multidb: bool | None = None,
+) -> None:
+    """Run Alembic revision steps on a connection, configured as env.py configures it online."""
+    if multidb is None:
+        from workbench.project import is_multidb
+
+        multidb = is_multidb(script.dir)
+    with fresh_configure_args():
+        arguments = dict(migrate_extension().configure_args)
+        for hook in ("process_revision_directives", "on_version_apply"):
+            arguments.pop(hook, None)
+        with EnvironmentContext(config, script, fn=lambda rev, context: list(steps)) as env:
+            env.configure(connection=connection, **arguments)
+            with env.begin_transaction():
+                if multidb:
+                    env.run_migrations(engine_name=database.engine_name)
+                else:
+                    env.run_migrations()
+
+
+def run_function(connection: Any, function: Callable[[], Any]) -> None:
+    """Call a script's ``upgrade``/``downgrade`` function with ``op`` bound to a connection."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(connection)
+    with Operations.context(context):
+        function()
+
+
+def format_statements(statements: Sequence[str]) -> str:
+    """Captured statements as a script, each ended by ``;`` as offline mode writes them."""
+    return "".join(f"{statement.rstrip().rstrip(';')};\n\n" for statement in statements)
+
+
+_SCRATCH: ScratchDatabases | None = None
+
+
+def scratch_databases() -> ScratchDatabases:
+    """This process's scratch databases, made on first use and removed at exit."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        _SCRATCH = ScratchDatabases()
+        atexit.register(_SCRATCH.close)
+    return _SCRATCH
+
+
+def _range(revision: str) -> tuple[tuple[str, ...], str]:
+    """``a,b:target`` as (starting heads, target); no start means base."""
+    if ":" not in revision:
+        return (), revision
+    start, target = revision.split(":", 1)
+    return tuple(part.strip() for part in start.split(",") if part.strip()), target
+
+
+def scratch_upgrade_sql(
+    config: Any, script: ScriptDirectory, start: Sequence[str], target: str
+) -> str:
+    """The SQL of upgrading from ``start`` to ``target``, run on scratch databases.
+
+    SQLite databases run the upgrade on a scratch file standing at ``start``; another
+    database (a server in a project that also has SQLite) renders offline, as env.py would.
+    """
+    databases, multidb = project_databases(script)
+    scratch = scratch_databases()
+    sections = []
+    for database in databases:
+        if database.dialect.name == "sqlite":
+            text = _sqlite_upgrade_sql(config, script, scratch, database, start, target, multidb)
+        else:
+            text = _offline_upgrade_sql(config, script, database, start, target, multidb)
+        sections.append(f"{SECTION}{database.name}\n{text}" if multidb else text)
+    return "".join(sections)
+
+
+def _sqlite_upgrade_sql(
+    config: Any,
+    script: ScriptDirectory,
+    scratch: ScratchDatabases,
+    database: DatabaseDialect,
+    start: Sequence[str],
+    target: str,
+    multidb: bool,
+) -> str:
+    """Upgrade a scratch copy standing at ``start`` to ``target``, capturing the statements."""
+    working = scratch.file_at(config, script, database, start)
+    steps = list(script._upgrade_revs(target, tuple(start) or None))
+    parts = []
+    with scratch_connection(working) as (connection, capture):
+        for step in steps:
+            capture.statements = []
+            with capture.on():
+                run_steps(config, script, connection, [step], database, multidb=multidb)
+            connection.commit()
+            parts.append(f"-- Running {step.short_log}\n\n{format_statements(capture.statements)}")
+        heads = current_heads(connection, config)
+    scratch.keep(database.name, heads, working)
+    working.unlink(missing_ok=True)
+    return "".join(parts)
+
+
+def _offline_upgrade_sql(
+    config: Any,
+    script: ScriptDirectory,
+    database: DatabaseDialect,
+    start: Sequence[str],
+    target: str,
+    multidb: bool,
+) -> str:
+    """The offline SQL of one database's upgrade, as env.py's offline mode renders it."""
+    buffer = io.StringIO()
+    with fresh_configure_args():
+        arguments = dict(migrate_extension().configure_args)
+        for hook in ("process_revision_directives", "on_version_apply"):
+            arguments.pop(hook, None)
+        with EnvironmentContext(
+            config,
+            script,
+            fn=lambda rev, context: script._upgrade_revs(target, rev),
+            as_sql=True,
+            starting_rev=tuple(start) or None,
+            destination_rev=target,
+        ) as env:
+            env.configure(
+                dialect_name=database.dialect.name,
+                output_buffer=buffer,
+                literal_binds=True,
+                **arguments,
+            )
+            with env.begin_transaction():
+                if multidb:
+                    env.run_migrations(engine_name=database.engine_name)
+                else:
+                    env.run_migrations()
+    return buffer.getvalue()
+
+
+@reports_failures
+def upgrade_sql(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> str:
+    """The SQL an upgrade runs (``<from>:<to>``): offline where Alembic can render it.
+
+    A batch on SQLite cannot be rendered offline; then the upgrade runs on scratch
+    databases standing at ``<from>`` and the statements it sends are what is returned.
+    """
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            upgrade(directory, revision, sql=True, x_arg=x_arg)
+        return buffer.getvalue()
+    except WorkbenchError as exc:
+        if NEEDS_CONNECTION not in str(exc):
+            raise
+    config = migration_config(directory, x_arg)
+    script = ScriptDirectory.from_config(config)
+    start, target = _range(revision)
+    return scratch_upgrade_sql(config, script, start, target)
+
+
+def scratch_script_sql(
+    config: Any,
+    script: ScriptDirectory,
+    database: DatabaseDialect,
+    module: Any,
+    upgrade_function: str,
+    downgrade_function: str,
+) -> tuple[str, str]:
+    """The SQL a script's upgrade and downgrade functions send, run on a scratch SQLite file.
+
+    The file stands at the script's ``down_revision``; the upgrade runs first, then the
+    downgrade on what it left. The version table is not touched (the script is run alone).
+    """
+    parents = module.down_revision
+    if isinstance(parents, str):
+        parents = (parents,)
+    working = scratch_databases().file_at(config, script, database, tuple(parents or ()))
+    try:
+        with scratch_connection(working) as (connection, capture):
+            with capture.on() as statements:
+                run_function(connection, getattr(module, upgrade_function))
+            connection.commit()
+            upgrade_text = format_statements(statements)
+            capture.statements = []
+            downgrade_text = ""
+            downgrade = getattr(module, downgrade_function, None)
+            if downgrade is not None:
+                with capture.on() as statements:
+                    run_function(connection, downgrade)
+                connection.rollback()
+                downgrade_text = format_statements(statements)
+    finally:
+        working.unlink(missing_ok=True)
+    return upgrade_text, downgrade_text
