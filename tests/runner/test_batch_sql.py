@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from runner_projects import (
     SQLITE_ONLY,
+    child_environment,
     describe_events,
     init_migrations,
     of_kind,
@@ -165,3 +166,29 @@ def test_parameters_are_inlined_as_literals_outside_quoted_text():
         "INSERT INTO t (a, b, c, d) VALUES ('it''s', NULL, '?', X'01')"
     )
     assert inline_parameters("SELECT 1", ()) == "SELECT 1"
+
+
+def test_the_demo_rename_of_products_price_renders_on_a_scratch_copy(tmp_path):
+    from workbench.demo.build import create_demo
+    from workbench.runtime.client import Operation, start_operation
+
+    folder = create_demo(tmp_path / "demo")
+    shop = folder / "shop.db"
+    before = hashlib.sha256(shop.read_bytes()).hexdigest()
+
+    running = start_operation(
+        Operation("sql", {"revision": "dc7fe01173b3:47650590baee"}),
+        folder,
+        "app",
+        child_environment(),
+    )
+    events = list(running.events())
+
+    assert events[-1]["event"] == "finished", describe_events(events)
+    (sql,) = [event["text"] for event in of_kind(events, "output") if event["stream"] == "sql"]
+    default = sql.split("-- Database: default")[1]
+    assert "CREATE TABLE _alembic_tmp_products" in default
+    assert "list_price NUMERIC(10, 2) NOT NULL" in default
+    assert "products.price" in default
+    assert "UPDATE alembic_version SET version_num='47650590baee'" in default
+    assert hashlib.sha256(shop.read_bytes()).hexdigest() == before
