@@ -82,8 +82,8 @@ def batch_project(make_project):
 def sql_of(project, revision: str) -> str:
     """The text of the ``sql`` operation's SQL for a range; the operation must finish."""
     events = run(project, "sql", revision=revision)
-    assert events[-1]["event"] == "finished", describe_events(events)
-    (sql,) = [event["text"] for event in of_kind(events, "output") if event["stream"] == "sql"]
+    assert events[-1].event == "finished", describe_events(events)
+    (sql,) = [event.text for event in of_kind(events, "output") if event.stream == "sql"]
     return sql
 
 
@@ -170,22 +170,21 @@ def test_parameters_are_inlined_as_literals_outside_quoted_text():
 
 def test_the_demo_rename_of_products_price_renders_on_a_scratch_copy(tmp_path):
     from workbench.demo.build import create_demo
-    from workbench.runtime.client import Operation, start_operation
+    from workbench.runtime.client import Launch, start
+    from workbench.runtime.requests import SqlRequest
 
     folder = create_demo(tmp_path / "demo")
     shop = folder / "shop.db"
     before = hashlib.sha256(shop.read_bytes()).hexdigest()
 
-    running = start_operation(
-        Operation("sql", {"revision": "dc7fe01173b3:47650590baee"}),
-        folder,
-        "app",
-        child_environment(),
+    running = start(
+        SqlRequest(revision="dc7fe01173b3:47650590baee"),
+        Launch(folder, "app", child_environment()),
     )
     events = list(running.events())
 
-    assert events[-1]["event"] == "finished", describe_events(events)
-    (sql,) = [event["text"] for event in of_kind(events, "output") if event["stream"] == "sql"]
+    assert events[-1].event == "finished", describe_events(events)
+    (sql,) = [event.text for event in of_kind(events, "output") if event.stream == "sql"]
     default = sql.split("-- Database: default")[1]
     assert "CREATE TABLE _alembic_tmp_products" in default
     assert "list_price NUMERIC(10, 2) NOT NULL" in default

@@ -30,10 +30,12 @@ from alembic.script import ScriptDirectory
 
 from workbench.errors import WorkbenchError
 from workbench.services.commands import (
+    MigrationStep,
     XArg,
     fresh_configure_args,
     migrate_extension,
     migration_config,
+    migration_step,
     reports_failures,
     upgrade,
 )
@@ -351,9 +353,17 @@ def _range(revision: str) -> tuple[tuple[str, ...], str]:
     return tuple(part.strip() for part in start.split(",") if part.strip()), target
 
 
+@dataclass(frozen=True)
+class UpgradeSql:
+    """The SQL an upgrade runs, and the steps it is made of (one list for every database)."""
+
+    text: str
+    steps: tuple[MigrationStep, ...] = ()
+
+
 def scratch_upgrade_sql(
     config: Any, script: ScriptDirectory, start: Sequence[str], target: str
-) -> str:
+) -> UpgradeSql:
     """The SQL of upgrading from ``start`` to ``target``, run on scratch databases.
 
     SQLite databases run the upgrade on a scratch file standing at ``start``; another
@@ -362,13 +372,17 @@ def scratch_upgrade_sql(
     databases, multidb = project_databases(script)
     scratch = scratch_databases()
     sections = []
+    steps: list[MigrationStep] = []
     for database in databases:
+        run_args = {"engine_name": database.engine_name} if multidb else {}
+        planned = script._upgrade_revs(target, tuple(start) or None)
+        steps.extend(migration_step(step.info, run_args) for step in planned)
         if database.dialect.name == "sqlite":
             text = _sqlite_upgrade_sql(config, script, scratch, database, start, target, multidb)
         else:
             text = _offline_upgrade_sql(config, script, database, start, target, multidb)
         sections.append(f"{SECTION}{database.name}\n{text}" if multidb else text)
-    return "".join(sections)
+    return UpgradeSql("".join(sections), tuple(steps))
 
 
 def _sqlite_upgrade_sql(
@@ -434,7 +448,12 @@ def _offline_upgrade_sql(
 
 
 @reports_failures
-def upgrade_sql(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> str:
+def upgrade_sql(
+    directory: str | None = None,
+    revision: str = "head",
+    tag: str | None = None,
+    x_arg: XArg = None,
+) -> UpgradeSql:
     """The SQL an upgrade runs (``<from>:<to>``): offline where Alembic can render it.
 
     A batch on SQLite cannot be rendered offline; then the upgrade runs on scratch
@@ -443,8 +462,8 @@ def upgrade_sql(directory: str | None = None, revision: str = "head", x_arg: XAr
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
-            upgrade(directory, revision, sql=True, x_arg=x_arg)
-        return buffer.getvalue()
+            steps = upgrade(directory, revision, sql=True, tag=tag, x_arg=x_arg)
+        return UpgradeSql(buffer.getvalue(), tuple(steps))
     except WorkbenchError as exc:
         if NEEDS_CONNECTION not in str(exc):
             raise
