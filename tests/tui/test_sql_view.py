@@ -83,3 +83,53 @@ async def test_the_upgrade_confirmation_shows_the_sql_of_a_batch_revision(make_t
         assert "cannot" not in text
         await pilot.press("escape")
     assert tui.versions() == frozenset({"b2000000"})
+
+
+@SQLITE_ONLY
+async def test_one_warm_child_renders_the_sql_of_every_revision_visited(make_tui_project):
+    tui = batch_history(make_tui_project)
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: "f6000000" in screen_text(app))
+        app.graph_view.select_revision("a1000000")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "CREATE TABLE users" in screen_text(app))
+        pid = app.warm_child.pid
+
+        for revision, table in [
+            ("b2000000", "accounts"),
+            ("c3000000", "posts"),
+            ("d4000000", "tags"),
+            ("f6000000", "_alembic_tmp_posts"),
+            ("a1000000", "users"),
+            ("c3000000", "posts"),
+        ]:
+            app.graph_view.select_revision(revision)
+            await wait_for(pilot, lambda table=table: f"CREATE TABLE {table}" in screen_text(app))
+            assert f"SQL of {revision} on default" in screen_text(app)
+
+        assert app.warm_child.started == 1
+        assert app.warm_child.pid == pid
+
+
+@SQLITE_ONLY
+async def test_the_sql_is_rendered_again_when_the_file_changes_on_disk(make_tui_project):
+    tui = batch_history(make_tui_project)
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: "c3000000" in screen_text(app))
+        app.graph_view.select_revision("c3000000")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "CREATE TABLE posts" in screen_text(app))
+        app.graph_view.select_revision("b2000000")
+        await wait_for(pilot, lambda: "CREATE TABLE accounts" in screen_text(app))
+
+        path = tui.paths["c3000000"]
+        path.write_text(path.read_text().replace("'posts'", "'articles'"))
+        app.graph_view.select_revision("c3000000")
+
+        await wait_for(pilot, lambda: "CREATE TABLE articles" in screen_text(app))
+        assert "CREATE TABLE posts" not in screen_text(app)
+        assert app.warm_child.started == 1

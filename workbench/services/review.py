@@ -43,7 +43,12 @@ from workbench.services.commands import (
     reports_failures,
     scripts_list,
 )
-from workbench.services.scratch_sql import NEEDS_CONNECTION, DatabaseDialect, scratch_script_sql
+from workbench.services.scratch_sql import (
+    NEEDS_CONNECTION,
+    DatabaseDialect,
+    scratch_script_sql,
+    script_directory,
+)
 
 _ASIDE_SECONDS = 30.0
 """How long a preview waits for the downgrades' SQL from its forked copy before rendering it."""
@@ -568,7 +573,7 @@ def _review_module(
             if dialect.name == "sqlite" and NEEDS_CONNECTION in upgrade_sql + downgrade_sql:
                 upgrade_sql, downgrade_sql = scratch_script_sql(
                     config,
-                    ScriptDirectory.from_config(config),
+                    script_directory(config),
                     DatabaseDialect(name, dialect),
                     module,
                     f"upgrade{suffix}",

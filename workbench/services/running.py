@@ -15,6 +15,7 @@ from workbench.core.verify import CheckResult, VerifyError, VerifyReport
 from workbench.runtime.client import RunningOperation
 from workbench.runtime.events import Check, Event, Finished
 from workbench.runtime.requests import DowngradeRequest, StampRequest, UpgradeRequest
+from workbench.runtime.warm import WarmRun
 
 
 def plan_request(
@@ -28,7 +29,7 @@ def plan_request(
     return UpgradeRequest(directory=directory, revision=plan.target)
 
 
-def preview_result(running: RunningOperation) -> Preview:
+def preview_result(running: RunningOperation | WarmRun) -> Preview:
     """Wait for a preview or review child and return its preview (blocking: workers only).
 
     Raises ``PreviewError`` with the child's one-line message when it failed or was cancelled.

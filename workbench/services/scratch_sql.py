@@ -28,16 +28,16 @@ from typing import Any
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
-from workbench.errors import WorkbenchError
 from workbench.services.commands import (
     MigrationStep,
     XArg,
+    _split_range,
     fresh_configure_args,
     migrate_extension,
     migration_config,
     migration_step,
     reports_failures,
-    upgrade,
+    run_migration,
 )
 
 NEEDS_CONNECTION = "requires a live database connection"
@@ -459,18 +459,120 @@ def upgrade_sql(
     A batch on SQLite cannot be rendered offline; then the upgrade runs on scratch
     databases standing at ``<from>`` and the statements it sends are what is returned.
     """
+    config = migration_config(directory, x_arg)
+    script = script_directory(config)
+    starting_rev, target = _split_range(revision, True)
+    script.get_revisions(target)
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
-            steps = upgrade(directory, revision, sql=True, tag=tag, x_arg=x_arg)
+            steps = run_migration(
+                config,
+                script,
+                lambda rev: script._upgrade_revs(target, rev),
+                sql=True,
+                starting_rev=starting_rev,
+                destination=target,
+                tag=tag,
+            )
         return UpgradeSql(buffer.getvalue(), tuple(steps))
-    except WorkbenchError as exc:
+    except Exception as exc:
         if NEEDS_CONNECTION not in str(exc):
             raise
-    config = migration_config(directory, x_arg)
-    script = ScriptDirectory.from_config(config)
     start, target = _range(revision)
     return scratch_upgrade_sql(config, script, start, target)
+
+
+class _LoadedScripts:
+    """A folder's ``ScriptDirectory`` with every revision loaded, and its files' stamp."""
+
+    def __init__(self, script: ScriptDirectory, stamp: dict[str, tuple[int, int]]) -> None:
+        self.script = script
+        self.stamp = stamp
+
+
+_LOADED: dict[tuple[str, ...], _LoadedScripts] = {}
+
+
+def script_directory(config: Any) -> ScriptDirectory:
+    """The folder's ``ScriptDirectory``, its revisions loaded once per process and kept.
+
+    Alembic imports every revision file to build its map (seconds for thousands); a child
+    that serves many requests keeps the map, and each request stats the files: a file
+    changed in place with the same header gets its module loaded again, anything else
+    (a file added, removed or with another header) loads the whole map again.
+    """
+    fresh = ScriptDirectory.from_config(config)
+    key = (fresh.dir, *fresh._version_locations)
+    folders = list(fresh._version_locations)
+    stamp = _files_stamp(folders, fresh.recursive_version_locations)
+    loaded = _LOADED.get(key)
+    if loaded is not None and loaded.stamp == stamp:
+        return loaded.script
+    if loaded is not None and set(loaded.stamp) == set(stamp):
+        changed = [path for path, identity in stamp.items() if loaded.stamp[path] != identity]
+        if _reload_modules(loaded.script, changed):
+            loaded.stamp = stamp
+            return loaded.script
+    fresh.revision_map.get_revisions("heads")  # loads every revision now
+    _LOADED[key] = _LoadedScripts(fresh, stamp)
+    return fresh
+
+
+def _files_stamp(folders: Sequence[str], recursive: bool) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every ``.py`` file in the version folders."""
+    import os
+
+    found: dict[str, tuple[int, int]] = {}
+    pending = list(folders)
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if recursive and entry.name != "__pycache__":
+                        pending.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    found[os.path.realpath(entry.path)] = (info.st_mtime_ns, info.st_size)
+            except OSError:
+                continue
+    return found
+
+
+_HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
+
+
+def _reload_modules(script: ScriptDirectory, paths: Sequence[str]) -> bool:
+    """Load the changed files' modules again; False when a header changed (reload the map)."""
+    import os
+
+    from alembic.util import load_python_file
+
+    by_path = {
+        os.path.realpath(each.path): each
+        for each in script.revision_map._revision_map.values()
+        if each is not None and hasattr(each, "path")
+    }
+    for path in paths:
+        known = by_path.get(path)
+        if known is None:
+            return False
+        try:
+            module = load_python_file(os.path.dirname(path), os.path.basename(path))
+        except Exception:
+            return False
+        if any(
+            getattr(module, name, None) != getattr(known.module, name, None)
+            for name in _HEADER_NAMES
+        ):
+            return False
+        known.module = module
+    return True
 
 
 def scratch_script_sql(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from workbench.runtime.child import main
+from workbench.runtime.child import SERVE_FLAG, main, serve
 from workbench.services.operations import FlaskHost
 
 if __name__ == "__main__":
-    sys.exit(main(FlaskHost()))
+    sys.exit(serve(FlaskHost()) if SERVE_FLAG in sys.argv[1:] else main(FlaskHost()))

@@ -62,3 +62,5 @@ class SqlRendered(Message):
     database: str
     lines: tuple[str, ...] | None
     error: str | None
+    identity: tuple[int, int] | None = None
+    """The revision file's (modification time, size) when it was rendered."""

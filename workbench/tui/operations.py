@@ -179,7 +179,7 @@ class WorkbenchOperations(WorkbenchViewer):
             for database in plan.databases
             for revision in database.revisions
         }
-        launcher = self.launcher
+        launcher, warm = self.launcher, self.warm_child
         version_table = next(
             (
                 VersionTable(target.version_table, target.version_table_schema)
@@ -190,7 +190,7 @@ class WorkbenchOperations(WorkbenchViewer):
         )
 
         def load_preview(plan: Plan) -> PlanPreview:
-            return plan_preview(plan, status, launcher, version_table)
+            return plan_preview(plan, status, launcher, version_table, warm)
 
         from workbench.tui.screens.confirm import ConfirmScreen
 
@@ -434,7 +434,7 @@ class WorkbenchOperations(WorkbenchViewer):
 
     def _review_new_revision(self, answer: NewRevisionAnswer, head: str) -> None:
         """Open the review of what autogenerate would write; write it once the user says so."""
-        launch = self.launcher
+        launch, warm = self.launcher, self.warm_child
         directory = self.project.directory
         request = PreviewRequest(
             directory=directory,
@@ -446,11 +446,12 @@ class WorkbenchOperations(WorkbenchViewer):
         )
 
         def generate(fixes: tuple[FixRequest, ...]) -> Preview:
+            # a child of its own: it imports the models as they are now
             return preview_result(start(dataclasses.replace(request, fixes=fixes), launch))
 
         def review_text(text: str, path: str | None) -> Preview:
             review = ReviewScriptRequest(directory=directory, script=text, path=path)
-            return preview_result(start(review, launch))
+            return preview_result(warm.start(review))
 
         title = f"Review of the new revision {answer.message!r}: nothing is written until w"
         from workbench.tui.screens.review import ReviewScreen, ReviewSource

@@ -29,6 +29,8 @@ from workbench.core.identifiers import SHORT_ID
 from workbench.errors import describe_failure
 from workbench.project import MigrationProject
 from workbench.runtime.client import Launch
+from workbench.runtime.events import Event, Finished, Output
+from workbench.runtime.warm import WarmChild
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.history import (
     History,
@@ -46,7 +48,7 @@ from workbench.tui.messages import (
     SqlRendered,
     StatusesRead,
 )
-from workbench.tui.runs import database_section, revision_sql_request, run_to_end
+from workbench.tui.runs import SQL_STREAMS, database_section, revision_sql_request
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.widgets.code_view import code_lines
@@ -60,8 +62,24 @@ from workbench.tui.widgets.search_bar import SearchBar
 POLL_SECONDS = 2.0
 DETAIL_DELAY = 0.06
 """Seconds the cursor must rest on a revision before the detail pane shows it."""
+SQL_AHEAD = 2
+"""Revisions above and below the selection whose SQL is rendered ahead, while the view shows SQL."""
 SQL_CACHE_LINES = 200_000
 """Lines of rendered SQL kept for revisions shown again (a bulk insert can render 100,000)."""
+
+SqlKey = tuple[str, str, tuple[int, int] | None]
+"""Rendered SQL is kept by revision, database and the file's identity."""
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """A file's (modification time, size): another identity means the file changed."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 STICKY = 24 * 60 * 60.0
 """The timeout of a notification that stays until dismissed (``x``, or a click on it)."""
 
@@ -96,10 +114,12 @@ class WorkbenchViewer(App[None]):
         self._preloaded = (history, statuses)
         self.project_folder = project_folder or os.getcwd()
         self.launcher = Launch(self.project_folder, app_import_path, directory=project.directory)
+        self.warm_child = WarmChild(self.launcher)
+        """The long-lived child that renders SQL and reviews, the app loaded once."""
         self.read_only = read_only
         self._poll_seconds = poll_seconds
         self._status_generation = 0
-        self._sql_cache: OrderedDict[tuple[str, str], SqlRendered] = OrderedDict()
+        self._sql_cache: OrderedDict[SqlKey, SqlRendered] = OrderedDict()
         self._detail_timer: Timer | None = None
         self._refresh_started: float | None = None
         self.graph_view = GraphView(id="graph")
@@ -195,16 +215,33 @@ class WorkbenchViewer(App[None]):
             self.post_message(FilesChanged(stamp))
 
     @work(thread=True, exclusive=True, group="sql", exit_on_error=False)
-    def render_sql(self, history: History, revision: str, database: str) -> None:
-        """Render a revision's SQL offline in a child process (env.py picks the dialect)."""
-        request = revision_sql_request(history.graph, revision, self.project.directory)
-        outcome = run_to_end(self.launcher, request)
-        if outcome.kind == "finished":
-            sql = database_section("\n".join(outcome.lines), database)
-            rendered = SqlRendered(revision, database, code_lines(sql), None)
-        else:
-            rendered = SqlRendered(revision, database, None, outcome.message)
-        self.post_message(rendered)
+    def render_sql(self, history: History, revisions: Sequence[str], database: str) -> None:
+        """Render revisions' SQL in the warm child, the first (selected) one first.
+
+        The others are the selection's neighbours, rendered ahead unless the selection
+        moved meanwhile (this worker is then cancelled).
+        """
+        worker = get_current_worker()
+        for index, revision in enumerate(revisions):
+            if index and worker.is_cancelled:
+                return
+            identity = file_identity(history.graph.revisions[revision].path)
+            if (revision, database, identity) in self._sql_cache:
+                continue
+            request = revision_sql_request(history.graph, revision, self.project.directory)
+            lines: list[str] = []
+
+            def keep(event: Event, lines: list[str] = lines) -> None:
+                if isinstance(event, Output) and event.stream in SQL_STREAMS:
+                    lines.append(event.text)
+
+            final = self.warm_child.run(request, keep)
+            if isinstance(final, Finished):
+                sql = database_section("\n".join(lines), database)
+                rendered = SqlRendered(revision, database, code_lines(sql), None, identity)
+            else:
+                rendered = SqlRendered(revision, database, None, final.message, identity)
+            self.post_message(rendered)
 
     @work(thread=True, exclusive=True, group="script", exit_on_error=False)
     def read_script(self, revision: str, path: str) -> None:
@@ -263,7 +300,8 @@ class WorkbenchViewer(App[None]):
             )
 
     def on_unmount(self) -> None:
-        """Give the objects frozen after each scan back to the garbage collector."""
+        """End the warm child; give the objects frozen after each scan back to the collector."""
+        self.warm_child.close()
         gc.unfreeze()
 
     def on_history_failed(self, message: HistoryFailed) -> None:
@@ -344,9 +382,13 @@ class WorkbenchViewer(App[None]):
             self.detail.show_sql(title, message.lines, message.error)
 
     def _keep_sql(self, rendered: SqlRendered) -> None:
-        """Keep rendered SQL for next time, the most recent first, up to ``SQL_CACHE_LINES``."""
-        self._sql_cache[rendered.revision, rendered.database] = rendered
-        self._sql_cache.move_to_end((rendered.revision, rendered.database))
+        """Keep rendered SQL for next time, the most recent first, up to ``SQL_CACHE_LINES``.
+
+        The key holds the file's identity: a file changed on disk is rendered again.
+        """
+        key = (rendered.revision, rendered.database, rendered.identity)
+        self._sql_cache[key] = rendered
+        self._sql_cache.move_to_end(key)
         kept = sum(len(cached.lines or ()) for cached in self._sql_cache.values())
         while kept > SQL_CACHE_LINES and len(self._sql_cache) > 1:
             _key, dropped = self._sql_cache.popitem(last=False)
@@ -382,12 +424,16 @@ class WorkbenchViewer(App[None]):
         if history is None or revision is None or target is None:
             self.detail.show_sql("SQL", None, "select a revision and a database first")
             return
-        cached = self._sql_cache.get((revision, target))
+        identity = file_identity(history.graph.revisions[revision].path)
+        ahead = self.graph_view.neighbours(SQL_AHEAD)
+        cached = self._sql_cache.get((revision, target, identity))
         if cached is not None:
+            self._sql_cache.move_to_end((revision, target, identity))
             self.on_sql_rendered(cached)
+            self.render_sql(history, ahead, target)
             return
         self.detail.show_sql(f"SQL of {revision[:SHORT_ID]} on {target}", None)
-        self.render_sql(history, revision, target)
+        self.render_sql(history, [revision, *ahead], target)
 
     def action_help(self) -> None:
         """Show every key."""
