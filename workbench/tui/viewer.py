@@ -362,6 +362,19 @@ class WorkbenchViewer(App[None]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_selected_revision)
+        if self.detail.mode == "sql":
+            self._show_cached_sql()
+
+    def _show_cached_sql(self) -> None:
+        """Show the selection's SQL at once when it was rendered already (ahead, or before)."""
+        history, revision, target = self.history, self.graph_view.revision, self.target
+        if history is None or revision is None or target is None:
+            return
+        identity = file_identity(history.graph.revisions[revision].path)
+        cached = self._sql_cache.get((revision, target, identity))
+        if cached is not None:
+            self.detail.border_title = f"Revision {revision[:SHORT_ID]}"
+            self.on_sql_rendered(cached)
 
     def on_script_read(self, message: ScriptRead) -> None:
         """Show the script of the selected revision, if it is still the selected one."""
