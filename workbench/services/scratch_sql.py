@@ -594,18 +594,24 @@ def scratch_script_sql(
     working = scratch_databases().file_at(config, script, database, tuple(parents or ()))
     try:
         with scratch_connection(working) as (connection, capture):
-            with capture.on() as statements:
-                run_function(connection, getattr(module, upgrade_function))
-            connection.commit()
-            upgrade_text = format_statements(statements)
-            capture.statements = []
-            downgrade_text = ""
+            upgrade_text = _captured(connection, capture, getattr(module, upgrade_function))
             downgrade = getattr(module, downgrade_function, None)
-            if downgrade is not None:
-                with capture.on() as statements:
-                    run_function(connection, downgrade)
-                connection.rollback()
-                downgrade_text = format_statements(statements)
+            downgrade_text = "" if downgrade is None else _captured(connection, capture, downgrade)
     finally:
         working.unlink(missing_ok=True)
     return upgrade_text, downgrade_text
+
+
+def _captured(connection: Any, capture: StatementCapture, function: Callable[[], Any]) -> str:
+    """The statements a script function sends, or a comment saying why it could not run."""
+    capture.statements = []
+    try:
+        with capture.on() as statements:
+            run_function(connection, function)
+        connection.commit()
+    except Exception as exc:
+        connection.rollback()
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        done = format_statements(capture.statements)
+        return f"{done}-- cannot run {function.__name__}() on a scratch database: {reason}\n"
+    return format_statements(statements)
