@@ -45,6 +45,9 @@ NEEDS_CONNECTION = "requires a live database connection"
 SNAPSHOTS_KEPT = 256
 """States of a scratch database kept as file copies, the least recently used dropped first."""
 SECTION = "-- Database: "
+SCRATCH_NOTE = (
+    "run on a scratch copy standing at the parent (offline mode cannot render a batch on SQLite)"
+)
 
 _READS = re.compile(r"^\s*(SELECT\b|PRAGMA\s+[\w.]+\s*\(|PRAGMA\s+[\w.]+\s*$)", re.IGNORECASE)
 """Statements that only read (reflection, the version table): not part of what is shown."""
@@ -397,7 +400,7 @@ def _sqlite_upgrade_sql(
     """Upgrade a scratch copy standing at ``start`` to ``target``, capturing the statements."""
     working = scratch.file_at(config, script, database, start)
     steps = list(script._upgrade_revs(target, tuple(start) or None))
-    parts = []
+    parts = [f"-- {SCRATCH_NOTE}\n\n"]
     with scratch_connection(working) as (connection, capture):
         for step in steps:
             capture.statements = []

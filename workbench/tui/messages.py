@@ -56,7 +56,7 @@ class ScriptRead(Message):
 
 @dataclass
 class SqlRendered(Message):
-    """The SQL a revision runs on a database, rendered offline (``lines`` None on failure)."""
+    """The SQL a revision runs on a database (``lines`` None on failure)."""
 
     revision: str
     database: str
