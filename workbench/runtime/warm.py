@@ -98,27 +98,37 @@ class WarmChild:
                 process.wait()
 
     def _serve(self, request: Request) -> Iterator[Event]:
-        """Send one request and yield its events up to its final one."""
-        process = self._running()
-        if process is None:
-            yield Failed("the workbench is closing")
-            return
-        assert process.stdin is not None and process.stdout is not None
-        line = json.dumps(request_payload(request, self._launch)) + "\n"
-        try:
-            process.stdin.write(line.encode())
-            process.stdin.flush()
-        except OSError:
-            yield self._ended(process)
-            return
-        for raw in process.stdout:
-            event = parse_event(raw)
-            if event is None:
-                continue
-            yield event
-            if isinstance(event, Ending):
+        """Send one request and yield its events up to its final one.
+
+        A child found dead before it answered anything (killed while idle) is started again
+        and the request sent once more.
+        """
+        line = (json.dumps(request_payload(request, self._launch)) + "\n").encode()
+        for attempt in (1, 2):
+            process = self._running()
+            if process is None:
+                yield Failed("the workbench is closing")
                 return
-        yield self._ended(process)
+            assert process.stdin is not None and process.stdout is not None
+            answered = False
+            try:
+                process.stdin.write(line)
+                process.stdin.flush()
+            except OSError:
+                pass
+            else:
+                for raw in process.stdout:
+                    event = parse_event(raw)
+                    if event is None:
+                        continue
+                    answered = True
+                    yield event
+                    if isinstance(event, Ending):
+                        return
+            ending = self._ended(process)
+            if answered or attempt == 2:
+                yield ending
+                return
 
     def _running(self) -> subprocess.Popen[bytes] | None:
         """The child, started when there is none or the last one ended."""

@@ -364,6 +364,18 @@ class UpgradeSql:
     steps: tuple[MigrationStep, ...] = ()
 
 
+def upgrade_steps(script: ScriptDirectory, target: str, heads: Any) -> list[Any]:
+    """Alembic's steps from ``heads`` to ``target``; one step, found at once, for a revision
+    upgraded from exactly its parents (Alembic's own planning walks the whole history)."""
+    from alembic.runtime.migration import MigrationStep as AlembicStep
+
+    revision = script.revision_map.get_revision(target)
+    parents = () if revision is None else tuple(revision._normalized_down_revisions)
+    if revision is not None and parents and set(_state(heads)) == set(parents):
+        return [AlembicStep.upgrade_from_script(script.revision_map, revision)]
+    return list(script._upgrade_revs(target, heads))
+
+
 def scratch_upgrade_sql(
     config: Any, script: ScriptDirectory, start: Sequence[str], target: str
 ) -> UpgradeSql:
@@ -378,7 +390,7 @@ def scratch_upgrade_sql(
     steps: list[MigrationStep] = []
     for database in databases:
         run_args = {"engine_name": database.engine_name} if multidb else {}
-        planned = script._upgrade_revs(target, tuple(start) or None)
+        planned = upgrade_steps(script, target, tuple(start) or None)
         steps.extend(migration_step(step.info, run_args) for step in planned)
         if database.dialect.name == "sqlite":
             text = _sqlite_upgrade_sql(config, script, scratch, database, start, target, multidb)
@@ -399,7 +411,7 @@ def _sqlite_upgrade_sql(
 ) -> str:
     """Upgrade a scratch copy standing at ``start`` to ``target``, capturing the statements."""
     working = scratch.file_at(config, script, database, start)
-    steps = list(script._upgrade_revs(target, tuple(start) or None))
+    steps = upgrade_steps(script, target, tuple(start) or None)
     parts = [f"-- {SCRATCH_NOTE}\n\n"]
     with scratch_connection(working) as (connection, capture):
         for step in steps:
@@ -431,7 +443,7 @@ def _offline_upgrade_sql(
         with EnvironmentContext(
             config,
             script,
-            fn=lambda rev, context: script._upgrade_revs(target, rev),
+            fn=lambda rev, context: upgrade_steps(script, target, rev),
             as_sql=True,
             starting_rev=tuple(start) or None,
             destination_rev=target,
@@ -463,16 +475,19 @@ def upgrade_sql(
     databases standing at ``<from>`` and the statements it sends are what is returned.
     """
     config = migration_config(directory, x_arg)
-    script = script_directory(config)
+    start, end = _range(revision)
+    script = script_directory(config, [*start, end])
     starting_rev, target = _split_range(revision, True)
     script.get_revisions(target)
+    if (script.dir, revision) in _NEEDS_SCRATCH:
+        return scratch_upgrade_sql(config, script, start, end)
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
             steps = run_migration(
                 config,
                 script,
-                lambda rev: script._upgrade_revs(target, rev),
+                lambda rev: upgrade_steps(script, target, rev),
                 sql=True,
                 starting_rev=starting_rev,
                 destination=target,
@@ -482,44 +497,98 @@ def upgrade_sql(
     except Exception as exc:
         if NEEDS_CONNECTION not in str(exc):
             raise
-    start, target = _range(revision)
-    return scratch_upgrade_sql(config, script, start, target)
+    _NEEDS_SCRATCH.add((script.dir, revision))
+    return scratch_upgrade_sql(config, script, start, end)
+
+
+_NEEDS_SCRATCH: set[tuple[str, str]] = set()
+"""Ranges offline mode could not render in this process: the next time goes to scratch at once."""
 
 
 class _LoadedScripts:
     """A folder's ``ScriptDirectory`` with every revision loaded, and its files' stamp."""
 
-    def __init__(self, script: ScriptDirectory, stamp: dict[str, tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        script: ScriptDirectory,
+        stamp: dict[str, tuple[int, int]],
+        folder_times: tuple[tuple[str, int], ...],
+    ) -> None:
         self.script = script
         self.stamp = stamp
+        self.folder_times = folder_times
 
 
 _LOADED: dict[tuple[str, ...], _LoadedScripts] = {}
 
 
-def script_directory(config: Any) -> ScriptDirectory:
+def script_directory(config: Any, revisions: Sequence[str] = ()) -> ScriptDirectory:
     """The folder's ``ScriptDirectory``, its revisions loaded once per process and kept.
 
     Alembic imports every revision file to build its map (seconds for thousands); a child
-    that serves many requests keeps the map, and each request stats the files: a file
-    changed in place with the same header gets its module loaded again, anything else
-    (a file added, removed or with another header) loads the whole map again.
+    that serves many requests keeps the map. Each request looks at the version folders'
+    modification times (a file added, removed or renamed changes them) and at the files of
+    ``revisions`` before it stats every file: a file changed in place with the same header
+    gets its module loaded again, anything else loads the whole map again.
     """
     fresh = ScriptDirectory.from_config(config)
-    key = (fresh.dir, *fresh._version_locations)
     folders = list(fresh._version_locations)
-    stamp = _files_stamp(folders, fresh.recursive_version_locations)
+    key = (fresh.dir, *folders)
     loaded = _LOADED.get(key)
-    if loaded is not None and loaded.stamp == stamp:
+    folder_times = _folder_times(folders, fresh.recursive_version_locations)
+    if (
+        loaded is not None
+        and loaded.folder_times == folder_times
+        and not any(_file_changed(loaded, revision) for revision in revisions)
+    ):
         return loaded.script
+    stamp = _files_stamp(folders, fresh.recursive_version_locations)
     if loaded is not None and set(loaded.stamp) == set(stamp):
         changed = [path for path, identity in stamp.items() if loaded.stamp[path] != identity]
         if _reload_modules(loaded.script, changed):
-            loaded.stamp = stamp
+            loaded.stamp, loaded.folder_times = stamp, folder_times
             return loaded.script
     fresh.revision_map.get_revisions("heads")  # loads every revision now
-    _LOADED[key] = _LoadedScripts(fresh, stamp)
+    _LOADED[key] = _LoadedScripts(fresh, stamp, folder_times)
     return fresh
+
+
+def _file_changed(loaded: _LoadedScripts, revision: str) -> bool:
+    """Whether a kept revision's file changed on disk since it was loaded (one stat)."""
+    import os
+
+    try:
+        found = loaded.script.revision_map.get_revision(revision)
+    except Exception:
+        return False  # "base", or a name the map does not know: no file to look at
+    if found is None:
+        return False
+    try:
+        info = os.stat(found.path)
+    except OSError:
+        return True
+    return loaded.stamp.get(found.path) != (info.st_mtime_ns, info.st_size)
+
+
+def _folder_times(folders: Sequence[str], recursive: bool) -> tuple[tuple[str, int], ...]:
+    """Each version folder's modification time (and its subfolders' when recursive)."""
+    import os
+
+    times = []
+    pending = list(folders)
+    while pending:
+        folder = pending.pop()
+        try:
+            times.append((folder, os.stat(folder).st_mtime_ns))
+            if recursive:
+                pending.extend(
+                    entry.path
+                    for entry in os.scandir(folder)
+                    if entry.is_dir() and entry.name != "__pycache__"
+                )
+        except OSError:
+            times.append((folder, -1))
+    return tuple(sorted(times))
 
 
 def _files_stamp(folders: Sequence[str], recursive: bool) -> dict[str, tuple[int, int]]:
@@ -541,7 +610,7 @@ def _files_stamp(folders: Sequence[str], recursive: bool) -> dict[str, tuple[int
                         pending.append(entry.path)
                 elif entry.name.endswith(".py"):
                     info = entry.stat()
-                    found[os.path.realpath(entry.path)] = (info.st_mtime_ns, info.st_size)
+                    found[entry.path] = (info.st_mtime_ns, info.st_size)
             except OSError:
                 continue
     return found
@@ -557,7 +626,7 @@ def _reload_modules(script: ScriptDirectory, paths: Sequence[str]) -> bool:
     from alembic.util import load_python_file
 
     by_path = {
-        os.path.realpath(each.path): each
+        each.path: each
         for each in script.revision_map._revision_map.values()
         if each is not None and hasattr(each, "path")
     }
