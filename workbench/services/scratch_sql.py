@@ -20,21 +20,19 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
+from workbench.project import LoadedProject, is_multidb
 from workbench.services.commands import (
     MigrationStep,
     XArg,
     _split_range,
-    fresh_configure_args,
-    migrate_extension,
-    migration_config,
     migration_step,
     reports_failures,
     run_migration,
@@ -59,6 +57,8 @@ class DatabaseDialect:
 
     name: str
     dialect: Any
+    version_options: Mapping[str, str] = field(default_factory=dict)
+    """``version_table`` and ``version_table_schema`` as env.py configures them."""
 
     @property
     def engine_name(self) -> str:
@@ -66,20 +66,21 @@ class DatabaseDialect:
         return "" if self.name == "default" else self.name
 
 
-def project_databases(script: ScriptDirectory) -> tuple[list[DatabaseDialect], bool]:
+def project_databases(
+    project: LoadedProject, script: ScriptDirectory
+) -> tuple[list[DatabaseDialect], bool]:
     """The migrated databases with their dialects, read without connecting; and multidb."""
-    from workbench.project import is_multidb
-
     multidb = is_multidb(script.dir)
-    db = migrate_extension().db
-    engines = getattr(db, "engines", None)
-    if engines is None:
-        engines = {None: db.get_engine()}
-    databases = [
-        DatabaseDialect(key or "default", engine.dialect)
-        for key, engine in engines.items()
-        if key is None or multidb
-    ]
+    targets = {target.name: target for target in project.describe().targets}
+    databases = []
+    for name, dialect in project.dialects(multidb):
+        target = targets.get(name)
+        options = {}
+        if target is not None:
+            options["version_table"] = target.version_table
+            if target.version_table_schema:
+                options["version_table_schema"] = target.version_table_schema
+        databases.append(DatabaseDialect(name, dialect, options))
     return databases, multidb
 
 
@@ -201,7 +202,7 @@ class ScratchDatabases:
                 for step in steps:
                     run_steps(config, script, connection, [step], database)
                     connection.commit()
-                    state = _state(current_heads(connection, config))
+                    state = _state(current_heads(connection, database))
                     self._keep(database.name, state, working)
             return working
 
@@ -285,12 +286,11 @@ def _without_durability(dbapi_connection: Any, record: Any) -> None:
     cursor.close()
 
 
-def current_heads(connection: Any, config: Any) -> tuple[str, ...]:
+def current_heads(connection: Any, database: DatabaseDialect) -> tuple[str, ...]:
     """The heads a scratch file's version table holds."""
     from alembic.runtime.migration import MigrationContext
 
-    args = migrate_extension().configure_args
-    opts = {key: args[key] for key in ("version_table", "version_table_schema") if args.get(key)}
+    opts = dict(database.version_options)
     return tuple(MigrationContext.configure(connection, opts=opts).get_current_heads())
 
 
@@ -303,22 +303,16 @@ def run_steps(
     *,
     multidb: bool | None = None,
 ) -> None:
-    """Run Alembic revision steps on a connection, configured as env.py configures it online."""
+    """Run Alembic revision steps on a connection, with the version table env.py configures."""
     if multidb is None:
-        from workbench.project import is_multidb
-
         multidb = is_multidb(script.dir)
-    with fresh_configure_args():
-        arguments = dict(migrate_extension().configure_args)
-        for hook in ("process_revision_directives", "on_version_apply"):
-            arguments.pop(hook, None)
-        with EnvironmentContext(config, script, fn=lambda rev, context: list(steps)) as env:
-            env.configure(connection=connection, **arguments)
-            with env.begin_transaction():
-                if multidb:
-                    env.run_migrations(engine_name=database.engine_name)
-                else:
-                    env.run_migrations()
+    with EnvironmentContext(config, script, fn=lambda rev, context: list(steps)) as env:
+        env.configure(connection=connection, **database.version_options)
+        with env.begin_transaction():
+            if multidb:
+                env.run_migrations(engine_name=database.engine_name)
+            else:
+                env.run_migrations()
 
 
 def run_function(connection: Any, function: Callable[[], Any]) -> None:
@@ -377,14 +371,18 @@ def upgrade_steps(script: ScriptDirectory, target: str, heads: Any) -> list[Any]
 
 
 def scratch_upgrade_sql(
-    config: Any, script: ScriptDirectory, start: Sequence[str], target: str
+    project: LoadedProject,
+    config: Any,
+    script: ScriptDirectory,
+    start: Sequence[str],
+    target: str,
 ) -> UpgradeSql:
     """The SQL of upgrading from ``start`` to ``target``, run on scratch databases.
 
     SQLite databases run the upgrade on a scratch file standing at ``start``; another
     database (a server in a project that also has SQLite) renders offline, as env.py would.
     """
-    databases, multidb = project_databases(script)
+    databases, multidb = project_databases(project, script)
     scratch = scratch_databases()
     sections = []
     steps: list[MigrationStep] = []
@@ -420,7 +418,7 @@ def _sqlite_upgrade_sql(
                 run_steps(config, script, connection, [step], database, multidb=multidb)
             connection.commit()
             parts.append(f"-- Running {step.short_log}\n\n{format_statements(capture.statements)}")
-        heads = current_heads(connection, config)
+        heads = current_heads(connection, database)
     scratch.keep(database.name, heads, working)
     working.unlink(missing_ok=True)
     return "".join(parts)
@@ -436,35 +434,31 @@ def _offline_upgrade_sql(
 ) -> str:
     """The offline SQL of one database's upgrade, as env.py's offline mode renders it."""
     buffer = io.StringIO()
-    with fresh_configure_args():
-        arguments = dict(migrate_extension().configure_args)
-        for hook in ("process_revision_directives", "on_version_apply"):
-            arguments.pop(hook, None)
-        with EnvironmentContext(
-            config,
-            script,
-            fn=lambda rev, context: upgrade_steps(script, target, rev),
-            as_sql=True,
-            starting_rev=tuple(start) or None,
-            destination_rev=target,
-        ) as env:
-            env.configure(
-                dialect_name=database.dialect.name,
-                output_buffer=buffer,
-                literal_binds=True,
-                **arguments,
-            )
-            with env.begin_transaction():
-                if multidb:
-                    env.run_migrations(engine_name=database.engine_name)
-                else:
-                    env.run_migrations()
+    with EnvironmentContext(
+        config,
+        script,
+        fn=lambda rev, context: upgrade_steps(script, target, rev),
+        as_sql=True,
+        starting_rev=tuple(start) or None,
+        destination_rev=target,
+    ) as env:
+        env.configure(
+            dialect_name=database.dialect.name,
+            output_buffer=buffer,
+            literal_binds=True,
+            **database.version_options,
+        )
+        with env.begin_transaction():
+            if multidb:
+                env.run_migrations(engine_name=database.engine_name)
+            else:
+                env.run_migrations()
     return buffer.getvalue()
 
 
 @reports_failures
 def upgrade_sql(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str = "head",
     tag: str | None = None,
     x_arg: XArg = None,
@@ -474,17 +468,18 @@ def upgrade_sql(
     A batch on SQLite cannot be rendered offline; then the upgrade runs on scratch
     databases standing at ``<from>`` and the statements it sends are what is returned.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     start, end = _range(revision)
     script = script_directory(config, [*start, end])
     starting_rev, target = _split_range(revision, True)
     script.get_revisions(target)
     if (script.dir, revision) in _NEEDS_SCRATCH:
-        return scratch_upgrade_sql(config, script, start, end)
+        return scratch_upgrade_sql(project, config, script, start, end)
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
             steps = run_migration(
+                project,
                 config,
                 script,
                 lambda rev: upgrade_steps(script, target, rev),
@@ -498,7 +493,7 @@ def upgrade_sql(
         if NEEDS_CONNECTION not in str(exc):
             raise
     _NEEDS_SCRATCH.add((script.dir, revision))
-    return scratch_upgrade_sql(config, script, start, end)
+    return scratch_upgrade_sql(project, config, script, start, end)
 
 
 _NEEDS_SCRATCH: set[tuple[str, str]] = set()
@@ -648,6 +643,7 @@ def _reload_modules(script: ScriptDirectory, paths: Sequence[str]) -> bool:
 
 
 def scratch_script_sql(
+    project: LoadedProject,
     config: Any,
     script: ScriptDirectory,
     database: DatabaseDialect,
@@ -660,6 +656,8 @@ def scratch_script_sql(
     The file stands at the script's ``down_revision``; the upgrade runs first, then the
     downgrade on what it left. The version table is not touched (the script is run alone).
     """
+    known = project_databases(project, script)[0]
+    database = next((each for each in known if each.name == database.name), database)
     parents = module.down_revision
     if isinstance(parents, str):
         parents = (parents,)

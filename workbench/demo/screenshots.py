@@ -1,4 +1,4 @@
-"""``python -m workbench.tui.screenshots [FOLDER]``: SVG screenshots of the workbench on the demo.
+"""``python -m workbench.demo.screenshots [FOLDER]``: SVG screenshots of the workbench on the demo.
 
 Creates the demo project in a fixed folder under the system's temporary directory (so the paths
 shown, and the SVGs, are the same on every run), drives the workbench headless with the keys a
@@ -111,14 +111,14 @@ def load_demo(folder: Path) -> WorkbenchApp:
     """The workbench on a demo project, loaded as ``cd FOLDER && flask db tui`` loads it."""
     from flask.cli import ScriptInfo
 
-    from workbench.project import load_project
+    from workbench.project.flask import FlaskProject
 
     os.chdir(folder)
     os.environ["FLASK_APP"] = "app"
     sys.path.insert(0, str(folder))
     flask_app = ScriptInfo(app_import_path="app").load_app()
     with flask_app.app_context():
-        project = load_project(flask_app)
+        project = FlaskProject(flask_app).describe()
     return make_app(project, app_import_path="app", project_folder=str(folder))
 
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     """Create the demo, take the screenshots, print where they are."""
     from workbench.demo.build import create_demo
 
-    parser = argparse.ArgumentParser(prog="python -m workbench.tui.screenshots")
+    parser = argparse.ArgumentParser(prog="python -m workbench.demo.screenshots")
     parser.add_argument("folder", nargs="?", default="screenshots", help="where to save them")
     arguments = parser.parse_args(argv)
     output = Path(arguments.folder).resolve()
