@@ -13,6 +13,7 @@ from runner_projects import (
     table_revision,
     write_revision,
 )
+from test_batch_sql import batch_project
 
 from workbench.runtime.client import Launch
 from workbench.runtime.events import Failed, Finished, Output, Started
@@ -84,5 +85,31 @@ def test_a_warm_child_that_died_is_started_again(make_project):
         assert isinstance(final, Finished), describe_events(events)
         assert child.started == 2
         assert child.pid not in (None, first)
+    finally:
+        child.close()
+
+
+@SQLITE_ONLY
+def test_scratch_states_are_built_again_when_a_parent_changes(make_project):
+    project = batch_project(make_project)
+    child = WarmChild(Launch(project.path, "app", child_environment()))
+    try:
+        final, events = sql_request(child, "aaaa0001:bbbb0002")
+        assert isinstance(final, Finished), describe_events(events)
+        assert "sku" not in sql_text(events)
+        parent = project.migrations / "versions" / "aaaa0001_revision.py"
+        parent.write_text(
+            parent.read_text().replace(
+                'sa.Column("name", sa.String(50), nullable=False),',
+                'sa.Column("name", sa.String(50), nullable=False),\n'
+                '        sa.Column("sku", sa.String(20), nullable=True),',
+            )
+        )
+
+        final, events = sql_request(child, "aaaa0001:bbbb0002")
+
+        assert isinstance(final, Finished), describe_events(events)
+        assert "sku VARCHAR(20)" in sql_text(events)
+        assert child.started == 1
     finally:
         child.close()

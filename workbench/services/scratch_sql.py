@@ -170,6 +170,8 @@ class ScratchDatabases:
         self._snapshots: OrderedDict[tuple[str, tuple[str, ...]], Path] = OrderedDict()
         self._serial = 0
         self._lock = threading.Lock()
+        self._generation = _GENERATION[0]
+        self._depths: dict[tuple[str, ...], int] = {}
 
     def close(self) -> None:
         """Remove every scratch file."""
@@ -191,6 +193,8 @@ class ScratchDatabases:
         """A private scratch file of ``database`` standing at ``heads`` (empty: base)."""
         wanted = _state(heads)
         with self._lock:
+            if self._generation != _GENERATION[0]:
+                self._forget_states()
             start, source = self._nearest(script, database.name, wanted)
             working = self.new_file()
             if source is not None:
@@ -205,6 +209,14 @@ class ScratchDatabases:
                     state = _state(current_heads(connection, database))
                     self._keep(database.name, state, working)
             return working
+
+    def _forget_states(self) -> None:
+        """Drop every kept state: the revision files they were built from have changed."""
+        for path in self._snapshots.values():
+            path.unlink(missing_ok=True)
+        self._snapshots.clear()
+        self._depths.clear()
+        self._generation = _GENERATION[0]
 
     def keep(self, database: str, heads: Sequence[str], path: Path) -> None:
         """Keep a copy of a file known to stand at ``heads``."""
@@ -237,7 +249,9 @@ class ScratchDatabases:
         for (name, state), path in self._snapshots.items():
             if name != database or not state or not set(state) <= ancestors:
                 continue
-            depth = len(_ancestors(script, state))
+            if state not in self._depths:
+                self._depths[state] = len(_ancestors(script, state))
+            depth = self._depths[state]
             if depth > best[0]:
                 best = (depth, state, path)
         return best[1], best[2]
@@ -515,6 +529,8 @@ class _LoadedScripts:
 
 
 _LOADED: dict[tuple[str, ...], _LoadedScripts] = {}
+_GENERATION = [0]
+"""Counts the times kept revisions were loaded again: the scratch states built before are stale."""
 
 
 def script_directory(config: Any, revisions: Sequence[str] = ()) -> ScriptDirectory:
@@ -542,8 +558,10 @@ def script_directory(config: Any, revisions: Sequence[str] = ()) -> ScriptDirect
         changed = [path for path, identity in stamp.items() if loaded.stamp[path] != identity]
         if _reload_modules(loaded.script, changed):
             loaded.stamp, loaded.folder_times = stamp, folder_times
+            _GENERATION[0] += bool(changed)
             return loaded.script
     fresh.revision_map.get_revisions("heads")  # loads every revision now
+    _GENERATION[0] += loaded is not None
     _LOADED[key] = _LoadedScripts(fresh, stamp, folder_times)
     return fresh
 
