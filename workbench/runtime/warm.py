@@ -76,7 +76,10 @@ class WarmChild:
             process.send_signal(signal.SIGINT)
 
     def close(self) -> None:
-        """End the child: its stdin closes, then it is terminated if it does not exit."""
+        """End the child at once: its stdin closes, and it is terminated if it does not exit.
+
+        Returns without waiting; a thread sees the child to its end.
+        """
         with self._state:
             self._closed = True
             process, self._process = self._process, None
@@ -87,15 +90,7 @@ class WarmChild:
             process.stdin.close()
         except OSError:
             pass
-        try:
-            process.wait(CLOSE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                process.wait(CLOSE_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        threading.Thread(target=_see_to_end, args=(process,), daemon=True).start()
 
     def _serve(self, request: Request) -> Iterator[Event]:
         """Send one request and yield its events up to its final one.
@@ -160,6 +155,17 @@ class WarmChild:
             else f"exited with status {returncode}"
         )
         return Failed(f"the workbench's warm child {how} without reporting a result")
+
+
+def _see_to_end(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a closed child to exit; terminate, then kill, one that does not."""
+    for stop in (process.terminate, process.kill):
+        try:
+            process.wait(CLOSE_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            stop()
+    process.wait()
 
 
 class WarmRun:

@@ -32,6 +32,7 @@ from workbench.project import LoadedProject, is_multidb
 from workbench.services.commands import (
     MigrationStep,
     XArg,
+    _check_target,
     _split_range,
     migration_step,
     reports_failures,
@@ -377,7 +378,10 @@ def upgrade_steps(script: ScriptDirectory, target: str, heads: Any) -> list[Any]
     upgraded from exactly its parents (Alembic's own planning walks the whole history)."""
     from alembic.runtime.migration import MigrationStep as AlembicStep
 
-    revision = script.revision_map.get_revision(target)
+    try:
+        revision = script.revision_map.get_revision(target)
+    except Exception:
+        revision = None  # "heads", "branch@head"...: Alembic plans those
     parents = () if revision is None else tuple(revision._normalized_down_revisions)
     if revision is not None and parents and set(_state(heads)) == set(parents):
         return [AlembicStep.upgrade_from_script(script.revision_map, revision)]
@@ -486,7 +490,7 @@ def upgrade_sql(
     start, end = _range(revision)
     script = script_directory(config, [*start, end])
     starting_rev, target = _split_range(revision, True)
-    script.get_revisions(target)
+    _check_target(script, target)
     if (script.dir, revision) in _NEEDS_SCRATCH:
         return scratch_upgrade_sql(project, config, script, start, end)
     buffer = io.StringIO()
