@@ -360,8 +360,24 @@ def start_scan(
                     unread.append(real_path)
                 else:
                     found.append(scanned)
-    settings = (folders, recursive, sourceless, cache.path if cache else None, compile_check)
+    settings = scan_settings(folders, recursive, sourceless, cache, compile_check)
     return PendingScan(settings, found, _SharedFiles(unread, compile_check, beside), cache)
+
+
+def scan_settings(
+    version_locations: Iterable[str | os.PathLike[str]],
+    recursive: bool = False,
+    sourceless: bool = False,
+    cache: ScanCache | str | None = None,
+    compile_check: bool = True,
+) -> tuple[object, ...]:
+    """What makes two scans the same scan: ``PendingScan.settings`` of ``start_scan``'s arguments.
+
+    ``cache`` is the cache or the path of its file.
+    """
+    folders = tuple(os.path.abspath(location) for location in version_locations)
+    cache_path = cache if cache is None or isinstance(cache, str) else cache.path
+    return (folders, recursive, sourceless, cache_path, compile_check)
 
 
 class PendingScan:
@@ -375,7 +391,7 @@ class PendingScan:
         cache: ScanCache | None,
     ) -> None:
         self.settings = settings
-        """The version folders, ``recursive``, ``sourceless``, cache file and compile check."""
+        """What was scanned, as ``scan_settings`` says it."""
         self._found = found
         self._unread = unread
         self._cache = cache
@@ -430,7 +446,8 @@ class _SharedFiles:
     meet wherever their speeds make them meet (a file both take at once is scanned twice, the
     same). The copy sends what it scanned; the result is the in-process one whatever way it
     was scanned. A large file (a data migration of megabytes) is always compiled beside, so
-    the memory its syntax tree takes goes with the copy.
+    the memory its syntax tree takes goes with the copy: this process leaves it to the copy,
+    which takes every file not taken here.
     """
 
     def __init__(self, paths: list[str], compile_check: bool, beside: StartBeside | None) -> None:
@@ -440,14 +457,16 @@ class _SharedFiles:
         self._started: Beside | None = None
         if beside is None or not compile_check or not paths:
             return
-        large = [index for index, path in enumerate(paths) if _file_size(path) >= LARGE_FILE_BYTES]
-        if len(paths) < PARALLEL_THRESHOLD and not large:
-            return
-        claims = mmap.mmap(-1, len(paths))
-        if len(paths) < PARALLEL_THRESHOLD:
+        if len(paths) >= PARALLEL_THRESHOLD:
+            claims = mmap.mmap(-1, len(paths))
+        else:
+            large = [i for i, path in enumerate(paths) if _file_size(path) >= LARGE_FILE_BYTES]
+            if not large:
+                return
+            claims = mmap.mmap(-1, len(paths))
             claims.write(bytes([_HERE]) * len(paths))
-        for index in large:
-            claims[index] = _LARGE
+            for index in large:
+                claims[index] = _LARGE
         _proven_opening()  # compiled once, before the copy is made
         self._claims = claims
         self._started = beside(functools.partial(_scan_claimed, paths, claims, compile_check))
@@ -463,7 +482,7 @@ class _SharedFiles:
                 claim = claims[index]
                 if claim == _THERE:
                     break
-                if claim == _FREE:
+                if claim == _FREE and _file_size(self.paths[index]) < LARGE_FILE_BYTES:
                     claims[index] = _HERE
                     here[index] = scan_file(self.paths[index], self._compile_check)
                 elif claim == _HERE and index not in here:
