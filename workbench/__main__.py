@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     """The command line: ``demo [FOLDER] [--no-open] [--rebuild]``."""
-    from workbench.demo import DEFAULT_FOLDER
+    from workbench.demo.command import DEFAULT_FOLDER
 
     parser = _Parser(
         prog=prog,
@@ -72,14 +72,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "workbench") -> int:
     arguments = parser.parse_args(argv)
     if arguments.command is None:
         parser.error("no command given")
-    from workbench import demo
+    from workbench.demo import build, command
 
     try:
-        project = demo.prepare_demo(arguments.folder, rebuild=arguments.rebuild)
-        for line in demo.summary(project):
+        project = build.prepare_demo(arguments.folder, rebuild=arguments.rebuild)
+        for line in command.summary(project):
             print(line, flush=True)
         if not arguments.no_open:
-            demo.open_workbench(project.folder)
+            command.open_workbench(project.folder)
     except (WorkbenchError, OSError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

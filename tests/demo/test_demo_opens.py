@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.demo import revision_id
+from workbench.demo.sources import revision_id
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 

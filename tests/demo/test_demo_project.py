@@ -15,7 +15,7 @@ import pytest
 
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import scan_revisions
-from workbench.demo import flask_command
+from workbench.demo.command import flask_command
 
 pytestmark = pytest.mark.flask_in_process
 

@@ -24,12 +24,15 @@ from workbench.cli import (
     directory_option,
     x_arg_option,
 )
-from workbench.core.preview import SEVERITIES, Preview, ReviewFinding
+from workbench.core.findings import Finding, Severity
+from workbench.core.preview import Preview
 from workbench.core.verify import CheckResult, VerifyReport
 
 R = TypeVar("R")
 
 STATUS_WORDS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+FINDING_JSON_KEYS = ("rule", "severity", "message", "fix", "table", "column", "line", "database")
+"""What ``--json`` shows of a finding: its place in the op tree stays between the processes."""
 
 
 def _quietly(work: Callable[[], R]) -> R:
@@ -39,7 +42,7 @@ def _quietly(work: Callable[[], R]) -> R:
         return work()
 
 
-def finding_line(finding: ReviewFinding) -> str:
+def finding_line(finding: Finding) -> str:
     """One finding as a terminal line: severity, rule, target, line, message and fix."""
     target = ".".join(part for part in (finding.table, finding.column) if part)
     where = f" (line {finding.line})" if finding.line else ""
@@ -49,9 +52,9 @@ def finding_line(finding: ReviewFinding) -> str:
     return f"{database}{head}{where}: {finding.message}{fix}"
 
 
-def _counts(findings: Sequence[ReviewFinding]) -> str:
+def _counts(findings: Sequence[Finding]) -> str:
     """How many findings of each severity: "1 block, 2 warn"."""
-    counts = dict.fromkeys(SEVERITIES, 0)
+    counts = dict.fromkeys(Severity, 0)
     for finding in findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
     return ", ".join(f"{count} {severity}" for severity, count in counts.items() if count)
@@ -108,20 +111,6 @@ def _shown_path(path: str) -> str:
     return path if not path or relative.startswith("..") else relative
 
 
-def _finding_json(finding: ReviewFinding) -> dict[str, Any]:
-    """A finding for ``--json``."""
-    return {
-        "rule": finding.rule,
-        "severity": finding.severity,
-        "message": finding.message,
-        "fix": finding.fix,
-        "table": finding.table,
-        "column": finding.column,
-        "line": finding.line,
-        "database": finding.database,
-    }
-
-
 def _review_json(review: Preview, *, with_sql: bool, failed: bool) -> dict[str, Any]:
     """The ``--json`` document of a review."""
     document: dict[str, Any] = {
@@ -130,7 +119,10 @@ def _review_json(review: Preview, *, with_sql: bool, failed: bool) -> dict[str, 
         "path": review.path,
         "changes": review.script is not None,
         "passed": not failed,
-        "findings": [_finding_json(finding) for finding in review.findings],
+        "findings": [
+            {key: finding.to_json()[key] for key in FINDING_JSON_KEYS}
+            for finding in review.findings
+        ],
     }
     if with_sql:
         document["sql"] = {

@@ -12,11 +12,12 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from workbench.core.collector import collector_paused
 from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import GraphError, RevisionGraph, build_graph
 from workbench.core.identifiers import UnsafeValue, check_new_revision, one_line
 from workbench.core.plan import Plan, plan_upgrade
-from workbench.core.scan import ScannedRevision, collector_paused
+from workbench.core.scan import ScannedRevision
 from workbench.core.touches import COLUMN_KINDS, NOT_UNDERSTOOD, BodyCache, Touch
 from workbench.core.verdict import why_no_writing
 

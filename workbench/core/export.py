@@ -10,11 +10,9 @@ from typing import Any
 
 from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import RevisionGraph
-from workbench.core.identifiers import one_line
+from workbench.core.identifiers import SHORT_ID, one_line
 from workbench.core.layout import LayoutRow, layout_graph, row_order
 from workbench.core.scan import Diagnostic
-
-SHORT_ID = 12
 
 
 def database_markers(statuses: Sequence[DatabaseStatus]) -> dict[str, list[str]]:

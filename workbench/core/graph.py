@@ -13,7 +13,8 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from workbench.core.scan import Diagnostic, ScannedRevision, collector_paused
+from workbench.core.collector import collector_paused
+from workbench.core.scan import Diagnostic, ScannedRevision
 
 _ILLEGAL_ID = re.compile(r"[@\-+:]")
 _EMPTY: frozenset[str] = frozenset()

@@ -20,6 +20,8 @@ VERSION_COLUMN_LENGTH = 32
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 LINE_BREAK_MARK = "␤"
+SHORT_ID = 12
+"""How many characters of a revision id every listing shows: all of a 12-hex id Alembic makes."""
 
 
 class UnsafeValue(ValueError):

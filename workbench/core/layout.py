@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from workbench.core.collector import collector_paused
 from workbench.core.graph import RevisionGraph
-from workbench.core.scan import collector_paused
 
 REVISION, MERGE, ROOT = "●", "◎", "○"
 

@@ -1,6 +1,6 @@
 """The exact plan of an upgrade, downgrade or stamp, database by database, before anything runs.
 
-Every destructive action shows its plan and asks first (DESIGN decision 5), so the plan
+Every destructive action (downgrade, stamp, purge) shows its exact plan and asks first, so the plan
 reproduces Alembic's rules for which revisions run, in which order, and what the version table
 holds afterwards, from the scanned graph and the version tables as read; nothing is imported.
 """

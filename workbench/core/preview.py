@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from workbench.core.findings import Finding, Severity
 from workbench.runtime.client import Launch, Operation, RunningOperation
-
-SEVERITIES = ("block", "warn", "info")
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -29,27 +28,6 @@ class PreviewError(Exception):
 
 
 @dataclass(frozen=True)
-class ReviewFinding:
-    """A finding of the review as the preview carries it: plain data, with its script line."""
-
-    rule: str
-    severity: str
-    message: str
-    fix: str | None = None
-    table: str | None = None
-    column: str | None = None
-    line: int | None = None
-    database: str = "default"
-    op_index: tuple[int, ...] = ()
-    rewrite_available: bool = False
-
-    @property
-    def blocks(self) -> bool:
-        """True when the finding blocks: the migration loses data or fails as it stands."""
-        return self.severity == "block"
-
-
-@dataclass(frozen=True)
 class DatabasePreview:
     """One database's part of a preview: its dialect, the SQL both ways and the findings."""
 
@@ -58,7 +36,7 @@ class DatabasePreview:
     upgrade_sql: str = ""
     downgrade_sql: str = ""
     operations: tuple[str, ...] = ()
-    findings: tuple[ReviewFinding, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,19 +54,22 @@ class Preview:
     databases: tuple[DatabasePreview, ...] = ()
 
     @property
-    def findings(self) -> tuple[ReviewFinding, ...]:
+    def findings(self) -> tuple[Finding, ...]:
         """Every database's findings, in script order."""
         found = [finding for database in self.databases for finding in database.findings]
         return tuple(sorted(found, key=lambda finding: finding.line or 0))
 
-    def worst_severity(self) -> str | None:
-        """The most severe finding's severity ("block", "warn", "info"), or None."""
+    def worst_severity(self) -> Severity | None:
+        """The most severe finding's severity, or None."""
         severities = {finding.severity for finding in self.findings}
-        return next((severity for severity in SEVERITIES if severity in severities), None)
+        return next((severity for severity in Severity if severity in severities), None)
 
     def to_dict(self) -> dict[str, Any]:
         """The preview as JSON-ready data (what the child sends)."""
-        return asdict(self)
+        data = asdict(self)
+        for database, sent in zip(self.databases, data["databases"], strict=True):
+            sent["findings"] = [finding.to_json() for finding in database.findings]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Preview:
@@ -106,8 +87,7 @@ class Preview:
                     downgrade_sql=database.get("downgrade_sql", ""),
                     operations=tuple(database.get("operations", ())),
                     findings=tuple(
-                        ReviewFinding(**{**item, "op_index": tuple(item.get("op_index", ()))})
-                        for item in database.get("findings", ())
+                        Finding.from_json(item) for item in database.get("findings", ())
                     ),
                 )
                 for database in data.get("databases", ())

@@ -11,7 +11,6 @@ import configparser
 import contextlib
 import dis
 import functools
-import gc
 import importlib.util
 import io
 import keyword
@@ -22,9 +21,12 @@ import re
 import sys
 import tokenize
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
+
+from workbench.core.collector import collector_paused
+from workbench.core.scanned import Diagnostic, ScannedRevision
 
 if TYPE_CHECKING:
     from workbench.core.scan_cache import ScanCache
@@ -173,39 +175,6 @@ LARGE_FILE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
-class Diagnostic:
-    """A problem found in the revision files, kept as data so that it is shown, not raised."""
-
-    kind: str
-    revision: str | None
-    path: str | None
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class ScannedRevision:
-    """The header of one revision file, as Alembic would read it from the imported module.
-
-    Values that are expressions (``branch_labels = (cli.EXPAND_BRANCH,)``) cannot be known
-    without running the file, so their field stays empty and ``expressions`` keeps their text.
-    ``revises`` is the docstring's ``Revises:`` line read as revision ids. ``syntax_error``
-    says why the file does not compile (Python, and so Alembic, cannot load it).
-    """
-
-    revision: str
-    down_revision: tuple[str, ...]
-    path: str = ""
-    branch_labels: tuple[str, ...] = ()
-    depends_on: tuple[str, ...] = ()
-    message: str = ""
-    docstring: str = ""
-    revises: tuple[str, ...] | None = None
-    create_date: str | None = None
-    expressions: tuple[tuple[str, str], ...] = ()
-    syntax_error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ScanResult:
     """The revisions found, in Alembic's load order, and the files that could not be read."""
 
@@ -271,23 +240,6 @@ def _split_locations(value: str | None, option: Callable[[str], str | None]) -> 
                 )
             return [part.strip() for part in value.split(separators[separator]) if part]
     return re.split(r", *|(?: +)", value)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a scan, graph or layout is built.
-
-    Tens of thousands of small records would make it rescan everything again and again (a
-    third of the time at 50,000 revisions); nothing built here forms reference cycles.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def scan_revisions(

@@ -16,7 +16,8 @@ import tempfile
 import time
 from collections.abc import Iterable
 
-from workbench.core.scan import Diagnostic, ScannedRevision, collector_paused
+from workbench.core.collector import collector_paused
+from workbench.core.scanned import Diagnostic, ScannedRevision
 
 FORMAT_VERSION = 2
 RACY_WINDOW_NS = 2_000_000_000

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.core.secrets import mask_passwords
-from workbench.runtime.client import Launch, Operation, RunningOperation
+from workbench.runtime.client import Operation, RunningOperation
 
 if TYPE_CHECKING:
     from sqlalchemy import URL
@@ -240,14 +240,3 @@ def verify_result(
     if final.get("event") != "finished":
         raise VerifyError(str(final.get("message") or "the verification did not finish"))
     return VerifyReport.from_dict(final["result"]["verify"])
-
-
-def verify_project(
-    launch: Launch,
-    *,
-    directory: str | None = None,
-    x_arg: Sequence[str] = (),
-    on_check: Callable[[CheckResult], None] | None = None,
-) -> VerifyReport:
-    """Verify the project's history in a child process and return the report; blocking."""
-    return verify_result(launch.start(verify_operation(directory=directory, x_arg=x_arg)), on_check)

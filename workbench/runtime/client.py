@@ -1,8 +1,8 @@
 """Runs an env.py-driven operation in a child process and streams its events back as they come.
 
 Alembic's ``context`` and ``op`` are process-global, env.py configures logging and prints, and
-a failing migration must not take the workbench down (DESIGN decision 4), so each operation
-runs in ``python -m workbench.runtime.child`` and reports one JSON object per line. Every event is a
+a failing migration must not take the workbench down, so each operation runs in
+``python -m workbench.runtime.child`` and reports one JSON object per line. Every event is a
 dict whose ``"event"`` key names its kind; no text in any event holds a password:
 
 - ``started``: ``operation`` ({``command``, ``arguments``}), ``pid``.

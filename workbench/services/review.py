@@ -7,7 +7,6 @@ data and raises ``WorkbenchError``; nothing here writes into the project.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import sys
 import tempfile
@@ -23,13 +22,9 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 
-from workbench.core.preview import (
-    DatabasePreview,
-    Preview,
-    ReviewFinding,
-    describe_operations,
-    render_sql,
-)
+from workbench.core.collector import collector_paused
+from workbench.core.findings import Finding, Severity
+from workbench.core.preview import DatabasePreview, Preview, describe_operations, render_sql
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.runtime.forking import Aside
 from workbench.services.commands import (
@@ -210,25 +205,14 @@ def _findings(
     script: str,
     function: str,
     database: str,
-) -> tuple[ReviewFinding, ...]:
+) -> tuple[Finding, ...]:
     """The review of one database's operations, acknowledged findings left out, with lines."""
     from workbench.core.review import locate_lines, review_operations, unacknowledged
 
     found = unacknowledged(review_operations(upgrade_ops, context, downgrade_ops), script)
     lines = locate_lines(found, upgrade_ops, script, function)
     return tuple(
-        ReviewFinding(
-            rule=finding.rule,
-            severity=finding.severity.value,
-            message=finding.message,
-            fix=finding.fix,
-            table=finding.table,
-            column=finding.column,
-            line=lines.get(finding),
-            database=database,
-            op_index=tuple(finding.op_index),
-            rewrite_available=finding.rewrite_available,
-        )
+        dataclasses.replace(finding, line=lines.get(finding), database=database)
         for finding in found
     )
 
@@ -362,22 +346,6 @@ def _destination(script: ScriptDirectory, migration_script: Any, locations: list
         if isinstance(head, Script):
             return os.path.dirname(os.path.abspath(head.path))
     raise WorkbenchError("Multiple version locations present, please specify --version-path")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one autogenerate run, then resume it.
-
-    Comparing and rendering allocate many short-lived objects and few cycles; the collector
-    walking them over and over costs more than the little memory it would free meanwhile.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager
@@ -522,9 +490,9 @@ def migrate_reviewed(
         watch.raise_failure()
         databases = _database_previews(watch, watch.directives[0], text, with_sql=False)
     except Exception as exc:
-        failure = ReviewFinding(
+        failure = Finding(
             rule="review-failed",
-            severity="info",
+            severity=Severity.INFO,
             message=f"the review could not run: {describe_failure(exc, migrations_dir_or_none())}",
         )
         databases = (DatabasePreview(name="default", dialect="", findings=(failure,)),)

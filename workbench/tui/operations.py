@@ -24,6 +24,7 @@ from workbench.core.doctor import Problem, diagnose, examine
 from workbench.core.editor import EditorError, configured_editor, open_in_editor
 from workbench.core.files import FileChangedError, create_file, open_file
 from workbench.core.graph import GraphError
+from workbench.core.identifiers import SHORT_ID
 from workbench.core.layout import layout_graph
 from workbench.core.linearize import (
     LinearizePlan,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start
     from workbench.tui.screens.progress import ProgressScreen
     from workbench.tui.screens.review import ReviewDecision
 
-SHORT_ID = 12
 DATABASE_ACTIONS = frozenset(
     {"upgrade_selected", "upgrade_heads", "downgrade_selected", "stamp_selected"}
 )

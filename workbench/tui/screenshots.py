@@ -124,7 +124,7 @@ def load_demo(folder: Path) -> WorkbenchApp:
 
 def main(argv: list[str] | None = None) -> int:
     """Create the demo, take the screenshots, print where they are."""
-    from workbench.demo import create_demo
+    from workbench.demo.build import create_demo
 
     parser = argparse.ArgumentParser(prog="python -m workbench.tui.screenshots")
     parser.add_argument("folder", nargs="?", default="screenshots", help="where to save them")

@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.core.databases import DatabaseStatus, database_status
 from workbench.core.export import database_markers
+from workbench.core.identifiers import SHORT_ID
 from workbench.errors import describe_failure
 from workbench.project import MigrationProject
 from workbench.runtime.client import Launch
@@ -339,7 +340,7 @@ class WorkbenchViewer(App[None]):
         if message.lines is not None:
             self._keep_sql(message)
         if message.revision == self.graph_view.revision and message.database == self.target:
-            title = f"SQL of {message.revision[:12]} on {message.database}"
+            title = f"SQL of {message.revision[:SHORT_ID]} on {message.database}"
             self.detail.show_sql(title, message.lines, message.error)
 
     def _keep_sql(self, rendered: SqlRendered) -> None:
@@ -370,7 +371,7 @@ class WorkbenchViewer(App[None]):
         history, revision = self.history, self.graph_view.revision
         if history is None or revision is None:
             return
-        self.detail.border_title = f"Revision {revision[:12]}"
+        self.detail.border_title = f"Revision {revision[:SHORT_ID]}"
         self.read_script(revision, history.graph.revisions[revision].path)
         if self.detail.mode == "sql":
             self._request_sql()
@@ -385,7 +386,7 @@ class WorkbenchViewer(App[None]):
         if cached is not None:
             self.on_sql_rendered(cached)
             return
-        self.detail.show_sql(f"SQL of {revision[:12]} on {target}", None)
+        self.detail.show_sql(f"SQL of {revision[:SHORT_ID]} on {target}", None)
         self.render_sql(history, revision, target)
 
     def action_help(self) -> None:

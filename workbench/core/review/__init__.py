@@ -14,13 +14,8 @@ finding of that rule; with a table, every finding of that rule on the table; wit
 ``table.column``, only that column's. ``unacknowledged(findings, script_text)`` applies them.
 """
 
-from workbench.core.review.findings import (
-    Finding,
-    ForeignKeyAction,
-    OpPath,
-    ReviewContext,
-    Severity,
-)
+from workbench.core.findings import Finding, OpPath, Severity
+from workbench.core.review.context import ForeignKeyAction, ReviewContext
 from workbench.core.review.optree import BatchAlterTableOps
 from workbench.core.review.recorder import record_operations
 from workbench.core.review.rewrite import StaleFindingError, apply_rewrite

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from alembic.operations import ops
 
-from workbench.core.review.findings import OpPath
+from workbench.core.findings import OpPath
 
 Container = TypeVar("Container", bound=ops.OpContainer)
 

@@ -16,8 +16,8 @@ from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 
+from workbench.core.findings import Finding, OpPath
 from workbench.core.review import column_types
-from workbench.core.review.findings import Finding, OpPath
 from workbench.core.review.optree import edited, op_at, retargeted, table_key, walk
 
 Rewrite = Callable[

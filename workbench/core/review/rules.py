@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.sql.elements import TextClause
 
+from workbench.core.findings import Finding, OpPath, Severity
 from workbench.core.review import column_types
 from workbench.core.review.column_types import TypeChange
-from workbench.core.review.findings import Finding, OpPath, ReviewContext, Severity
+from workbench.core.review.context import ReviewContext
 from workbench.core.review.optree import BatchAlterTableOps, LocatedOp, op_table, table_key, walk
 
 MANY_DROPPED_TABLES = 3

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from alembic.operations import ops
 
-from workbench.core.review.findings import Finding, OpPath
+from workbench.core.findings import Finding, OpPath
 from workbench.core.review.optree import walk
 
 _ACK = re.compile(

@@ -17,13 +17,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from workbench.core.identifiers import one_line
+from workbench.core.identifiers import SHORT_ID, one_line
 from workbench.core.plan import DatabasePlan, Plan
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import PlanPreview
 from workbench.tui.widgets.code_view import CodeView, code_lines
 
-SHORT_ID = 12
 SHOWN_STEPS = 200
 
 

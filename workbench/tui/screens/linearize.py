@@ -19,14 +19,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
 from workbench.core.branches import Conflict, count
+from workbench.core.identifiers import SHORT_ID
 from workbench.core.layout import LayoutRow
 from workbench.core.linearize import LinearizePlan
 from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.screens.merge_plan import conflicts_text
 from workbench.tui.widgets.graph_view import GraphView
-
-SHORT_ID = 12
 
 
 def file_change(plan: LinearizePlan, shown_path: str) -> str:

@@ -21,10 +21,9 @@ from textual.widgets import Button, Footer, Input, Static
 
 from workbench.core.branches import BranchAnalysis, Conflict, MergePlan, revision_title
 from workbench.core.graph import GraphError, RevisionGraph
+from workbench.core.identifiers import SHORT_ID
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.screens.confirm import plan_renderable
-
-SHORT_ID = 12
 
 Replan = Callable[[str, str | None, str | None], MergePlan]
 """Plans the merge again with a message, a revision id and a branch label (GraphError if not)."""

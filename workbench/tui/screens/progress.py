@@ -19,11 +19,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
+from workbench.core.identifiers import SHORT_ID
 from workbench.runtime.client import RunningOperation
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import Outcome
 
-SHORT_ID = 12
 LOG_STYLES = {"ERROR": "bold red", "WARNING": "yellow", "CRITICAL": "bold red"}
 
 

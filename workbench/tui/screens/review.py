@@ -18,13 +18,8 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from workbench.core.preview import (
-    DatabasePreview,
-    FixRequest,
-    Preview,
-    PreviewError,
-    ReviewFinding,
-)
+from workbench.core.findings import Finding
+from workbench.core.preview import DatabasePreview, FixRequest, Preview, PreviewError
 from workbench.errors import describe_failure
 from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
@@ -96,7 +91,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         self.edited = False
         self.direction = "upgrade"
         self.database_index = 0
-        self._findings: list[ReviewFinding] = []
+        self._findings: list[Finding] = []
         self._write_despite_blocks = False
 
     def compose(self) -> ComposeResult:
@@ -127,7 +122,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         return self.preview.databases[self.database_index % len(self.preview.databases)]
 
     @property
-    def findings(self) -> list[ReviewFinding]:
+    def findings(self) -> list[Finding]:
         """The findings listed, in script order."""
         return self._findings
 
@@ -209,7 +204,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
     def _databases(self) -> tuple[DatabasePreview, ...]:
         return self.preview.databases if self.preview else ()
 
-    def _selected_finding(self) -> ReviewFinding | None:
+    def _selected_finding(self) -> Finding | None:
         index = self.query_one("#review-findings", OptionList).highlighted
         if index is None or index >= len(self._findings):
             return None
@@ -290,7 +285,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         self.dismiss(None)
 
 
-def _finding_text(finding: ReviewFinding, name_database: bool) -> Text:
+def _finding_text(finding: Finding, name_database: bool) -> Text:
     """``BLOCK  probable-column-rename  users.name  line 23: message  Fix: ...``."""
     where = ".".join(part for part in (finding.table, finding.column) if part)
     text = Text()
@@ -310,7 +305,7 @@ def _finding_text(finding: ReviewFinding, name_database: bool) -> Text:
     return text
 
 
-def _severity_counts(findings: list[ReviewFinding]) -> str:
+def _severity_counts(findings: list[Finding]) -> str:
     """``1 block, 2 warn`` for the pane's title."""
     counts = {severity: 0 for severity in SEVERITY_STYLES}
     for finding in findings:

@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from workbench.core.databases import DatabaseState, DatabaseStatus, DatabaseTarget
+from workbench.core.identifiers import SHORT_ID
 
-SHORT_ID = 12
 STATE_STYLES = {
     DatabaseState.AT_HEAD: "green",
     DatabaseState.BEHIND: "yellow",

@@ -23,11 +23,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from workbench.core.graph import RevisionGraph
-from workbench.core.identifiers import one_line
+from workbench.core.identifiers import SHORT_ID, one_line
 from workbench.core.layout import LayoutRow
 from workbench.tui.keys import Scope, bindings_for
 
-SHORT_ID = 12
 DATE_WIDTH = 10
 MAX_GLYPH_WIDTH = 31
 LANE_COLOURS = 6

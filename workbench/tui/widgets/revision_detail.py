@@ -17,10 +17,9 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from workbench.core.identifiers import one_line
+from workbench.core.identifiers import SHORT_ID, one_line
 from workbench.tui.widgets.code_view import CodeView, code_lines
 
-SHORT_ID = 12
 DetailMode = Literal["script", "sql"]
 
 

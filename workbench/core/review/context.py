@@ -1,69 +1,10 @@
-"""What a review reports (findings) and what it needs to know about the database (context).
-
-Plain frozen data, so the CLI can print it as JSON and the UI can use findings as keys.
-"""
+"""What a review needs to know about the target database before the migration runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any
 
 import sqlalchemy as sa
-
-OpPath = tuple[int, ...]
-"""Where an op sits in an op tree: its index in ``UpgradeOps.ops``, then inside a table group."""
-
-
-class Severity(Enum):
-    """How bad a finding is: BLOCK stops `flask db review`, WARN stops it with --strict."""
-
-    BLOCK = "block"
-    WARN = "warn"
-    INFO = "info"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One danger in a migration: which rule saw it, where, and how to fix it.
-
-    ``op_index`` is the op the finding points at (the data-losing one); ``related_op_indexes``
-    are the other ops of the same pattern (the add of a rename, the create of a recreated
-    index). ``new_name`` is the column or table a probable rename leads to.
-    """
-
-    rule: str
-    severity: Severity
-    message: str
-    fix: str
-    table: str | None
-    column: str | None = None
-    op_index: OpPath = ()
-    related_op_indexes: tuple[OpPath, ...] = ()
-    new_name: str | None = None
-    rewrite_available: bool = False
-
-    @property
-    def target(self) -> str | None:
-        """``table.column`` or ``table``: what the finding is about, as an ack names it."""
-        if self.table is None:
-            return None
-        return self.table if self.column is None else f"{self.table}.{self.column}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The finding as JSON-ready data, for `flask db review --json`."""
-        return {
-            "rule": self.rule,
-            "severity": self.severity.value,
-            "message": self.message,
-            "fix": self.fix,
-            "table": self.table,
-            "column": self.column,
-            "op_index": list(self.op_index),
-            "related_op_indexes": [list(path) for path in self.related_op_indexes],
-            "new_name": self.new_name,
-            "rewrite_available": self.rewrite_available,
-        }
 
 
 @dataclass(frozen=True)
