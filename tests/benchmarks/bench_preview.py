@@ -25,8 +25,9 @@ from pathlib import Path
 
 from flask_migrate_env import make_flask_migrate_python
 
-from workbench.core.preview import preview_migration
-from workbench.runtime.client import Launch
+from workbench.runtime.client import Launch, start
+from workbench.runtime.requests import PreviewRequest
+from workbench.services.running import preview_result
 
 TARGET = 1.1
 
@@ -160,7 +161,7 @@ def main() -> None:
                 "migrate": lambda: migrate_once(ours),
                 "review": lambda: flask(review, "review"),
                 "review_sql": lambda: flask(review, "review", "--sql"),
-                "child": lambda: timed(lambda: preview_migration(launch)),
+                "child": lambda: timed(lambda: preview_result(start(PreviewRequest(), launch))),
             },
         )
         written = [path.name for path in (review / "migrations" / "versions").glob("*.py")]

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench.runtime.client import Launch
+from workbench.core.preview import Preview
+from workbench.runtime.client import Launch, start
+from workbench.runtime.requests import Request
+from workbench.services.running import preview_result
 
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 SQLITE_AND_POSTGRES = pytest.mark.parametrize(
@@ -96,6 +99,11 @@ def launch(project) -> Launch:
     }
     environment["PYTHONDONTWRITEBYTECODE"] = "1"
     return Launch(project.path, "app", environment)
+
+
+def previewed(project, request: Request) -> Preview:
+    """Preview or review on the project in a child process, and wait for its answer."""
+    return preview_result(start(request, launch(project)))
 
 
 def op_lines(script: str, function: str = "upgrade") -> set[str]:

@@ -11,13 +11,14 @@ from review_projects import (
     NAME_RENAMED,
     SQLITE_AND_POSTGRES,
     SQLITE_ONLY,
-    launch,
     op_lines,
+    previewed,
     start_project,
 )
 from sample_models import MULTIDB_MODELS
 
-from workbench.core.preview import FixRequest, PreviewError, preview_migration, review_script
+from workbench.core.preview import FixRequest, PreviewError
+from workbench.runtime.requests import PreviewRequest, ReviewScriptRequest
 
 pytestmark = pytest.mark.flask_in_process
 
@@ -29,7 +30,7 @@ def test_preview_is_what_migrate_then_writes_and_writes_nothing(make_project, ba
     project.write_models(NAME_RENAMED)
     before = project.snapshot()
 
-    preview = preview_migration(launch(project), message="rename name", rev_id="bbbb0002")
+    preview = previewed(project, PreviewRequest(message="rename name", rev_id="bbbb0002"))
 
     assert project.snapshot() == before
     project.db("migrate", "-m", "rename name", "--rev-id", "bbbb0002")
@@ -61,7 +62,7 @@ def test_preview_of_a_multidb_project_has_one_part_per_database(make_project):
     project.write_models(MULTIDB_CHANGED)
     before = project.snapshot()
 
-    preview = preview_migration(launch(project), message="change", rev_id="bbbb0002")
+    preview = previewed(project, PreviewRequest(message="change", rev_id="bbbb0002"))
 
     assert project.snapshot() == before
     by_name = {database.name: database for database in preview.databases}
@@ -85,7 +86,7 @@ def test_preview_without_model_changes_has_no_script(make_project):
     start_project(project)
     before = project.snapshot()
 
-    preview = preview_migration(launch(project))
+    preview = previewed(project, PreviewRequest())
 
     assert preview.script is None
     assert preview.findings == ()
@@ -99,15 +100,17 @@ def test_the_rename_fix_applied_in_the_preview_keeps_the_rows(make_project, back
     with project.connect() as connection:
         connection.execute(sa.text("INSERT INTO \"user\" (id, name) VALUES (1, 'ada'), (2, 'bob')"))
     project.write_models(NAME_RENAMED)
-    first = preview_migration(launch(project), message="rename", rev_id="bbbb0002")
+    first = previewed(project, PreviewRequest(message="rename", rev_id="bbbb0002"))
     (rename,) = [f for f in first.findings if f.rule == "probable-column-rename"]
     assert rename.rewrite_available
 
-    fixed = preview_migration(
-        launch(project),
-        message="rename",
-        rev_id="bbbb0002",
-        fixes=[FixRequest(rename.database, rename.rule, rename.op_index)],
+    fixed = previewed(
+        project,
+        PreviewRequest(
+            message="rename",
+            rev_id="bbbb0002",
+            fixes=(FixRequest(rename.database, rename.rule, rename.op_index),),
+        ),
     )
 
     assert "probable-column-rename" not in {finding.rule for finding in fixed.findings}
@@ -129,13 +132,13 @@ def test_an_edited_script_is_reviewed_from_its_text(make_project):
     project = make_project()
     start_project(project)
     project.write_models(NAME_RENAMED)
-    preview = preview_migration(launch(project), message="rename", rev_id="bbbb0002")
+    preview = previewed(project, PreviewRequest(message="rename", rev_id="bbbb0002"))
     edited = preview.script.replace(
         "batch_op.add_column(sa.Column('full_name'", "batch_op.add_column(sa.Column('nick'"
     )
     before = project.snapshot()
 
-    review = review_script(launch(project), edited, path=preview.path)
+    review = previewed(project, ReviewScriptRequest(script=edited, path=preview.path))
 
     assert project.snapshot() == before
     assert (review.revision, review.path, review.script) == ("bbbb0002", preview.path, edited)
@@ -144,4 +147,4 @@ def test_an_edited_script_is_reviewed_from_its_text(make_project):
     (database,) = review.databases
     assert database.operations == ("add_column user.nick", "drop_column user.name")
     with pytest.raises(PreviewError, match="line 3"):
-        review_script(launch(project), "x = 1\n\ndef upgrade(:\n")
+        previewed(project, ReviewScriptRequest(script="x = 1\n\ndef upgrade(:\n"))

@@ -9,14 +9,14 @@ import pytest
 from review_projects import (
     NAME_RENAMED,
     SQLITE_ONLY,
-    launch,
+    previewed,
     project_files,
     start_project,
     write_revision,
 )
 from sample_models import NICKNAME_COLUMN
 
-from workbench.core.preview import review_revision
+from workbench.runtime.requests import ReviewRevisionRequest
 
 pytestmark = pytest.mark.flask_in_process
 
@@ -89,7 +89,7 @@ def test_review_of_a_hand_written_revision_in_the_child_and_acknowledged(make_pr
         downgrade='op.add_column("user", sa.Column("name", sa.String(64)))',
     )
 
-    review = review_revision(launch(project), "bbbb0002")
+    review = previewed(project, ReviewRevisionRequest(revision="bbbb0002"))
 
     assert review.revision == "bbbb0002"
     assert review.path == str(path)

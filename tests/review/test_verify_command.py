@@ -16,7 +16,10 @@ from review_projects import (
 from sample_models import MULTIDB_MODELS
 from sqlalchemy.pool import NullPool
 
-from workbench.core.verify import SCRATCH_PREFIX, verify_operation, verify_result
+from workbench.core.verify import SCRATCH_PREFIX
+from workbench.runtime.client import start
+from workbench.runtime.requests import VerifyRequest
+from workbench.services.running import verify_result
 
 pytestmark = pytest.mark.flask_in_process
 
@@ -91,8 +94,7 @@ def test_verify_child_reports_each_check_and_a_failing_upgrade(make_project):
     heard = []
 
     # as the workbench runs it: a verify child started, its checks heard as they end
-    running = launch(project).start(verify_operation())
-    report = verify_result(running, on_check=heard.append)
+    report = verify_result(start(VerifyRequest(), launch(project)), on_check=heard.append)
 
     assert [check.name for check in heard] == [check.name for check in report.checks]
     statuses = {check.name: check.status for check in report.checks}

@@ -16,7 +16,10 @@ import pytest
 from workbench.core.databases import DatabaseStatus, DatabaseTarget, database_status
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import scan_revisions
-from workbench.runtime.client import Operation, RunningOperation, start_operation
+from workbench.runtime.client import Launch, RunningOperation, start
+from workbench.runtime.events import Event
+from workbench.runtime.requests import OPERATIONS
+from workbench.runtime.wire import encode_event
 
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 SQLITE_AND_POSTGRES = pytest.mark.parametrize(
@@ -158,9 +161,10 @@ def child_environment() -> dict[str, str]:
     return environment
 
 
-def start(project: Any, command: str, **arguments: Any) -> RunningOperation:
-    """Start one operation on the project in a child process."""
-    return start_operation(Operation(command, arguments), project.path, "app", child_environment())
+def start_operation(project: Any, operation: str, **fields: Any) -> RunningOperation:
+    """Start one operation (by name, with its request's fields) on the project in a child."""
+    request = OPERATIONS[operation](**fields)
+    return start(request, Launch(project.path, "app", child_environment()))
 
 
 @contextmanager
@@ -176,39 +180,39 @@ def watchdog(
         timer.cancel()
 
 
-def run(project: Any, command: str, **arguments: Any) -> list[dict[str, Any]]:
+def run(project: Any, operation: str, **fields: Any) -> list[Any]:
     """Run one operation to its end and return all its events."""
-    running = start(project, command, **arguments)
+    running = start_operation(project, operation, **fields)
     with watchdog(running):
         events = list(running.events())
     for event in events:
-        json.dumps(event)  # every event is plain JSON data
+        json.dumps(encode_event(event))  # every event is plain JSON data
     return events
 
 
-def run_ok(project: Any, command: str, **arguments: Any) -> list[dict[str, Any]]:
+def run_ok(project: Any, operation: str, **fields: Any) -> list[Any]:
     """Run one operation that must finish; return its events."""
-    events = run(project, command, **arguments)
-    assert events[-1]["event"] == "finished", describe_events(events)
+    events = run(project, operation, **fields)
+    assert events[-1].event == "finished", describe_events(events)
     return events
 
 
-def describe_events(events: Sequence[Mapping[str, Any]]) -> str:
+def describe_events(events: Sequence[Event]) -> str:
     """Events one per line, for assertion messages."""
-    return "\n".join(json.dumps(event) for event in events)
+    return "\n".join(json.dumps(encode_event(event)) for event in events)
 
 
-def of_kind(events: Sequence[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+def of_kind(events: Sequence[Event], kind: str) -> list[Any]:
     """The events of one kind, in order."""
-    return [event for event in events if event["event"] == kind]
+    return [event for event in events if event.event == kind]
 
 
-def done_steps(events: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+def done_steps(events: Sequence[Event]) -> list[tuple[str, str]]:
     """(database, revision) of every step applied, in order."""
     return [
-        (event["database"], event["revision"])
+        (event.database, event.revision)
         for event in of_kind(events, "step")
-        if event["phase"] == "done"
+        if event.phase == "done"
     ]
 
 

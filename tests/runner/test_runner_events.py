@@ -21,7 +21,10 @@ from runner_projects import (
 )
 from sqlalchemy.engine import make_url
 
-from workbench.runtime.client import Operation, RunningOperation, start_operation
+from workbench.runtime.client import Launch, RunningOperation, start
+from workbench.runtime.events import Failed, Log, Output
+from workbench.runtime.requests import UpgradeRequest
+from workbench.runtime.wire import decode_request
 
 PASSWORD = "Pa55-w0rd-of-a-test"
 
@@ -55,14 +58,14 @@ def test_the_sql_operation_returns_the_sql_of_a_range_and_changes_nothing(make_p
     events = run_ok(project, "sql", revision="aaaa0001:bbbb0002")
     from_base = run_ok(project, "sql", revision="base:aaaa0001")
 
-    (sql,) = [event["text"] for event in of_kind(events, "output") if event["stream"] == "sql"]
+    (sql,) = [event.text for event in of_kind(events, "output") if event.stream == "sql"]
     assert "CREATE TABLE t_bbbb0002" in sql
     assert "UPDATE alembic_version SET version_num='bbbb0002'" in sql
     assert "t_aaaa0001" not in sql
-    (first,) = [event["text"] for event in of_kind(from_base, "output") if event["stream"] == "sql"]
+    (first,) = [event.text for event in of_kind(from_base, "output") if event.stream == "sql"]
     assert "CREATE TABLE alembic_version" in first
     assert "CREATE TABLE t_aaaa0001" in first
-    assert [step["revision"] for step in events[-1]["result"]["steps"]] == ["bbbb0002"]
+    assert [step["revision"] for step in events[-1].result["steps"]] == ["bbbb0002"]
     assert project.state().tables == frozenset()
 
 
@@ -75,15 +78,15 @@ def test_env_py_writing_junk_does_not_break_the_event_stream(make_project):
 
     events = run_ok(project, "upgrade", revision="head")
 
-    assert events[-1]["result"]["steps"][0]["revision"] == "aaaa0001"
-    outputs = {(event["stream"], event["text"]) for event in of_kind(events, "output")}
+    assert events[-1].result["steps"][0]["revision"] == "aaaa0001"
+    outputs = {(event.stream, event.text) for event in of_kind(events, "output")}
     assert {
         ("stdout", "junk on stdout {not json"),
         ("stderr", "junk on stderr"),
         ("stdout", '{"event": "finished", "result": "forged by env.py"}'),
         ("stderr", "raw bytes on fd 2 without a newline"),
     } <= outputs
-    logs = [(event["level"], event["logger"], event["message"]) for event in of_kind(events, "log")]
+    logs = [(event.level, event.logger, event.message) for event in of_kind(events, "log")]
     assert ("WARNING", "alembic.env", "env.py warns") in logs
     assert (
         "INFO",
@@ -108,14 +111,14 @@ def test_revision_and_merge_report_the_scripts_they_write(make_project):
     )
     merged = run_ok(project, "merge", revisions=["dddd0004", "cccc0003"], rev_id="eeee0005")
 
-    (side,) = empty[-1]["result"]["scripts"]
+    (side,) = empty[-1].result["scripts"]
     assert side["revision"] == "cccc0003"
     assert side["message"] == "side line"
     assert side["path"] == str(project.migrations / "versions" / "cccc0003_side_line.py")
-    (user,) = detected[-1]["result"]["scripts"]
+    (user,) = detected[-1].result["scripts"]
     assert "op.create_table('user'" in Path(user["path"]).read_text()
-    assert any("Detected added table 'user'" in log["message"] for log in of_kind(detected, "log"))
-    (merge,) = merged[-1]["result"]["scripts"]
+    assert any("Detected added table 'user'" in log.message for log in of_kind(detected, "log"))
+    (merge,) = merged[-1].result["scripts"]
     assert merge["revision"] == "eeee0005"
     assert "down_revision = ('dddd0004', 'cccc0003')" in Path(merge["path"]).read_text()
 
@@ -127,7 +130,7 @@ def test_autogenerate_without_changes_writes_nothing(make_project):
 
     events = run_ok(project, "revision", message="nothing", autogenerate=True)
 
-    assert events[-1]["result"] == {"scripts": []}
+    assert events[-1].result == {"scripts": []}
     assert project.revision_files() == set()
 
 
@@ -154,14 +157,14 @@ def test_no_event_shows_a_password(make_project, scratch_databases):
 
     events = run(project, "upgrade", revision="head")
 
-    assert events[-1]["event"] == "failed", describe_events(events)
+    assert events[-1].event == "failed", describe_events(events)
     assert PASSWORD not in describe_events(events)
-    assert events[-1]["message"].startswith("RuntimeError: cannot reach *** (at ")
+    assert events[-1].message.startswith("RuntimeError: cannot reach *** (at ")
     assert ("stdout", f"url: {url.render_as_string(hide_password=True)}") in {
-        (event["stream"], event["text"]) for event in of_kind(events, "output")
+        (event.stream, event.text) for event in of_kind(events, "output")
     }
-    assert "password ***" in [event["message"] for event in of_kind(events, "log")]
-    assert events[-1]["databases"][0]["url"] == url.render_as_string(hide_password=True)
+    assert "password ***" in [event.message for event in of_kind(events, "log")]
+    assert events[-1].databases[0].url == url.render_as_string(hide_password=True)
 
 
 @SQLITE_ONLY
@@ -172,8 +175,8 @@ def test_a_child_that_dies_without_a_result_is_reported_failed(make_project):
 
     events = run(project, "upgrade", revision="head")
 
-    assert events[-1]["event"] == "failed"
-    assert events[-1]["message"] == (
+    assert events[-1].event == "failed"
+    assert events[-1].message == (
         "the migration process exited with status 3 without reporting a result"
     )
 
@@ -183,15 +186,13 @@ def test_an_app_that_cannot_be_loaded_fails_in_one_line(make_project):
     project = make_project()
     init_migrations(project)
 
-    running = start_operation(
-        Operation("upgrade", {}), project.path, "no_such_module", child_environment()
-    )
+    running = start(UpgradeRequest(), Launch(project.path, "no_such_module", child_environment()))
     events = list(running.events())
 
-    assert events[-1]["event"] == "failed"
-    assert "no_such_module" in events[-1]["message"]
-    assert "\n" not in events[-1]["message"]
-    assert events[-1]["databases"] == []
+    assert events[-1].event == "failed"
+    assert "no_such_module" in events[-1].message
+    assert "\n" not in events[-1].message
+    assert events[-1].databases == ()
     assert running.returncode == 1
 
 
@@ -215,32 +216,26 @@ def test_lines_that_are_not_events_become_output(tmp_path):
     events = list(RunningOperation(process).events())
 
     assert events == [
-        {
-            "event": "output",
-            "stream": "child",
-            "text": "plain text from postgresql://u:***@host/db",
-        },
-        {"event": "log", "level": "INFO", "logger": "x", "message": "m"},
-        {"event": "output", "stream": "child", "text": "[1, 2]"},
-        {"event": "output", "stream": "child", "text": "{broken"},
-        {
-            "event": "failed",
-            "message": "the migration process exited with status 2 without reporting a result",
-            "traceback": "dying words",
-            "databases": [],
-        },
+        Output("child", "plain text from postgresql://u:***@host/db"),
+        Log("INFO", "x", "m"),
+        Output("child", "[1, 2]"),
+        Output("child", "{broken"),
+        Failed(
+            "the migration process exited with status 2 without reporting a result",
+            "dying words",
+        ),
     ]
 
 
 def test_unknown_operations_are_refused_before_anything_starts():
     with pytest.raises(ValueError, match="unknown operation 'drop'"):
-        Operation("drop")
+        decode_request({"operation": "drop", "arguments": {}})
 
 
 def test_plan_and_runner_import_neither_flask_nor_click_nor_textual():
     code = (
         "import sys\n"
-        "import workbench.core.plan, workbench.runtime.client\n"
+        "import workbench.core.plan, workbench.runtime.client, workbench.services.running\n"
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'click', 'textual', 'flask'}))\n"
     )
 

@@ -18,13 +18,15 @@ from runner_projects import (
     project_statuses,
     run,
     run_ok,
-    start,
+    start_operation,
     table_revision,
     watchdog,
     write_revision,
 )
 
 from workbench.core.plan import plan_downgrade, plan_stamp, plan_upgrade
+from workbench.runtime.events import Cancelled
+from workbench.runtime.requests import UpgradeRequest
 
 SLOW_THIRD_REVISION_SECONDS = 1.5
 
@@ -46,19 +48,19 @@ def test_upgrade_reports_each_step_as_it_happens(make_project):
     (planned,) = plan_upgrade(graph, project_statuses(project, graph), "head").databases
     assert planned.revisions == ("aaaa0001", "bbbb0002", "cccc0003")
 
-    running = start(project, "upgrade", revision="head")
+    running = start_operation(project, "upgrade", revision="head")
     arrivals = []
     with watchdog(running):
         for event in running.events():
             arrivals.append((time.monotonic(), event))
     events = [event for _, event in arrivals]
 
-    assert events[0]["event"] == "started"
-    assert events[0]["operation"] == {"command": "upgrade", "arguments": {"revision": "head"}}
-    assert events[-1]["event"] == "finished", describe_events(events)
+    assert events[0].event == "started"
+    assert events[0].request == UpgradeRequest(revision="head")
+    assert events[-1].event == "finished", describe_events(events)
     assert running.returncode == 0
     assert [
-        (step["phase"], step["number"], step["total"], step["revision"], step["database"])
+        (step.phase, step.number, step.total, step.revision, step.database)
         for step in of_kind(events, "step")
     ] == [
         (phase, number, 3, revision, "default")
@@ -68,13 +70,13 @@ def test_upgrade_reports_each_step_as_it_happens(make_project):
     second_done_at = next(
         at
         for at, event in arrivals
-        if event["event"] == "step" and event["phase"] == "done" and event["number"] == 2
+        if event.event == "step" and event.phase == "done" and event.number == 2
     )
     assert arrivals[-1][0] - second_done_at >= SLOW_THIRD_REVISION_SECONDS - 0.2
-    assert [step["revision"] for step in events[-1]["result"]["steps"]] == list(planned.revisions)
-    log_lines = [event["message"] for event in of_kind(events, "log")]
+    assert [step["revision"] for step in events[-1].result["steps"]] == list(planned.revisions)
+    log_lines = [event.message for event in of_kind(events, "log")]
     assert "Running upgrade bbbb0002 -> cccc0003, revision cccc0003" in log_lines
-    assert not [event for event in of_kind(events, "output") if "Running" in event["text"]]
+    assert not [event for event in of_kind(events, "output") if "Running" in event.text]
 
     state = project.state()
     assert {"t_aaaa0001", "t_bbbb0002", "t_cccc0003", "alembic_version"} <= state.tables
@@ -135,8 +137,8 @@ def test_downgrade_plan_refuses_what_alembic_refuses(make_project):
     assert other_line.problems == (expected.format("b1"),)
     for target in ("t", "b1"):
         events = run(project, "downgrade", revision=target)
-        assert events[-1]["event"] == "failed"
-        assert events[-1]["message"] == expected.format(target)
+        assert events[-1].event == "failed"
+        assert events[-1].message == expected.format(target)
     assert project.state().versions == {"a2"}
 
 
@@ -152,7 +154,7 @@ def test_stamp_changes_the_version_table_as_planned(make_project):
     for target in ("a1", "b1", "x2", "t", "base", "heads"):
         (planned,) = plan_stamp(graph, project_statuses(project, graph), target).databases
         events = run_ok(project, "stamp", revision=target)
-        assert not [step for step in of_kind(events, "step") if step["kind"] != "stamp"]
+        assert not [step for step in of_kind(events, "step") if step.kind != "stamp"]
         assert project.state().versions == set(planned.versions_after), target
     assert project.state().tables == tables
 
@@ -181,12 +183,12 @@ def test_stamp_with_purge_replaces_an_unknown_revision(make_project):
         "version table gone0009 -> bbbb0002, after emptying it; no migration runs"
     )
     failed = run(project, "stamp", revision="head")[-1]
-    assert failed["event"] == "failed"
-    assert "gone0009" in failed["message"]
+    assert failed.event == "failed"
+    assert "gone0009" in failed.message
 
     events = run_ok(project, "stamp", revision="head", purge=True)
 
-    assert [(step["kind"], step["revision"]) for step in events[-1]["result"]["steps"]] == [
+    assert [(step["kind"], step["revision"]) for step in events[-1].result["steps"]] == [
         ("stamp", "bbbb0002")
     ]
     assert project.state().versions == {"bbbb0002"}
@@ -208,10 +210,10 @@ def test_a_migration_failing_midway_reports_where_the_database_stands(make_proje
     events = run(project, "upgrade", revision="head")
 
     failed = events[-1]
-    assert failed["event"] == "failed", describe_events(events)
-    assert failed["message"].startswith("RuntimeError: boom in bbbb0002 (at ")
-    assert "bbbb0002_revision.py:" in failed["message"]
-    assert 'raise RuntimeError("boom in bbbb0002")' in failed["traceback"]
+    assert failed.event == "failed", describe_events(events)
+    assert failed.message.startswith("RuntimeError: boom in bbbb0002 (at ")
+    assert "bbbb0002_revision.py:" in failed.message
+    assert 'raise RuntimeError("boom in bbbb0002")' in failed.traceback
     assert done_steps(events) == [("default", "aaaa0001")]
     state = project.state()
     if backend == "sqlite":  # DDL is not transactional: the first revision stays applied
@@ -219,10 +221,10 @@ def test_a_migration_failing_midway_reports_where_the_database_stands(make_proje
         assert "t_aaaa0001" in state.tables
     else:  # one transaction for the whole run, rolled back
         assert state.tables == frozenset()
-    (database,) = failed["databases"]
-    assert database["name"] == "default"
-    assert database["error"] is None
-    assert set(database["revisions"]) == (state.versions or set())
+    (database,) = failed.databases
+    assert database.name == "default"
+    assert database.error is None
+    assert set(database.revisions) == (state.versions or set())
 
 
 INTERRUPTIBLE_UPGRADE = """\
@@ -242,13 +244,13 @@ def test_cancelling_a_long_migration_leaves_a_consistent_database(make_project, 
     table_revision(project, "aaaa0001")
     write_revision(project, "bbbb0002", "aaaa0001", upgrade=INTERRUPTIBLE_UPGRADE)
 
-    running = start(project, "upgrade", revision="head")
+    running = start_operation(project, "upgrade", revision="head")
     events = []
     cancelled_at = None
     with watchdog(running):
         for event in running.events():
             events.append(event)
-            if event["event"] == "step" and event["phase"] == "started" and event["number"] == 2:
+            if event.event == "step" and event.phase == "started" and event.number == 2:
                 time.sleep(1.0)  # let the revision reach its long statement
                 cancelled_at = time.monotonic()
                 running.cancel()
@@ -256,7 +258,7 @@ def test_cancelling_a_long_migration_leaves_a_consistent_database(make_project, 
     assert cancelled_at is not None, describe_events(events)
     assert time.monotonic() - cancelled_at < 10
     final = events[-1]
-    assert final["event"] == "cancelled", describe_events(events)
+    assert final.event == "cancelled", describe_events(events)
     assert running.returncode == 130
     state = project.state()
     if backend == "sqlite":
@@ -264,8 +266,8 @@ def test_cancelling_a_long_migration_leaves_a_consistent_database(make_project, 
         assert state.tables == {"alembic_version", "t_aaaa0001"}
     else:
         assert state.tables == frozenset()
-    (database,) = final["databases"]
-    assert set(database["revisions"]) == (state.versions or set())
+    (database,) = final.databases
+    assert set(database.revisions) == (state.versions or set())
 
 
 @SQLITE_ONLY
@@ -277,18 +279,18 @@ def test_a_cancel_reaches_a_child_started_with_the_interrupt_ignored(make_projec
 
     ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a background job or nohup has it
     try:
-        running = start(project, "upgrade", revision="head")
+        running = start_operation(project, "upgrade", revision="head")
     finally:
         signal.signal(signal.SIGINT, ignored)
     events = []
     with watchdog(running):
         for event in running.events():
             events.append(event)
-            if event["event"] == "step" and event["phase"] == "started" and event["number"] == 2:
+            if event.event == "step" and event.phase == "started" and event.number == 2:
                 time.sleep(1.0)
                 running.cancel(grace_seconds=30.0)
 
-    assert events[-1]["event"] == "cancelled", describe_events(events)
+    assert events[-1].event == "cancelled", describe_events(events)
     assert running.returncode == 130
     assert project.state().versions == {"aaaa0001"}
 
@@ -301,20 +303,16 @@ def test_a_child_that_ignores_the_interrupt_is_terminated(make_project):
         project, "aaaa0001", upgrade="signal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)"
     )
 
-    running = start(project, "upgrade", revision="head")
+    running = start_operation(project, "upgrade", revision="head")
     events = []
     with watchdog(running):
         for event in running.events():
             events.append(event)
-            if event["event"] == "log" and event["message"].startswith("Running upgrade"):
+            if event.event == "log" and event.message.startswith("Running upgrade"):
                 time.sleep(0.5)
                 running.cancel(grace_seconds=1.0)
 
-    assert events[-1] == {
-        "event": "cancelled",
-        "message": "cancelled: the child was stopped by SIGTERM",
-        "databases": [],
-    }
+    assert events[-1] == Cancelled("cancelled: the child was stopped by SIGTERM")
     assert running.returncode == -15
 
 
@@ -349,9 +347,9 @@ def test_a_multidb_upgrade_runs_every_database_in_one_run(make_project):
     events = run_ok(project, "upgrade", revision="heads")
 
     assert [
-        (step["database"], step["number"], step["total"], step["revision"])
+        (step.database, step.number, step.total, step.revision)
         for step in of_kind(events, "step")
-        if step["phase"] == "started"
+        if step.phase == "started"
     ] == [
         ("default", 1, 2, "aaaa0001"),
         ("default", 2, 2, "bbbb0002"),

@@ -28,7 +28,8 @@ from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.plan import Plan, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.scan import ScannedRevision
-from workbench.runtime.client import Operation
+from workbench.runtime.requests import DowngradeRequest, StampRequest
+from workbench.services.running import plan_request
 
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -283,11 +284,9 @@ def test_plans_read_as_the_dialog_shows_them() -> None:
     ]
     assert len(only_database(long_upgrade).revisions) == 30
     assert (upgrade.destructive, downgrade.destructive, stamp.destructive) == (False, True, True)
-    assert downgrade.operation("db") == Operation(
-        "downgrade", {"directory": "db", "revision": "rev0001"}
-    )
-    assert plan_stamp(graph, statuses, "base", purge=True).operation() == Operation(
-        "stamp", {"directory": None, "revision": "base", "purge": True}
+    assert plan_request(downgrade, "db") == DowngradeRequest(directory="db", revision="rev0001")
+    assert plan_request(plan_stamp(graph, statuses, "base", purge=True)) == StampRequest(
+        directory=None, revision="base", purge=True
     )
 
 

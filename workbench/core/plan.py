@@ -16,7 +16,6 @@ from typing import Literal
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.verdict import refusals, unknowns, upgrades_unknown
-from workbench.runtime.client import Operation
 
 Action = Literal["upgrade", "downgrade", "stamp"]
 
@@ -86,13 +85,6 @@ class Plan:
     def runnable(self) -> bool:
         """True when nothing stops the run and it would change at least one database."""
         return not self.all_problems and any(db.changes_anything for db in self.databases)
-
-    def operation(self, directory: str | None = None) -> Operation:
-        """The child-process operation that carries out this plan."""
-        arguments: dict[str, object] = {"directory": directory, "revision": self.target}
-        if self.action == "stamp":
-            arguments["purge"] = self.purge
-        return Operation(self.action, arguments)
 
     def describe(self) -> str:
         """The plan as text, one line per database, then its problems and warnings."""

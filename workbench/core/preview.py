@@ -1,20 +1,19 @@
 """Autogenerate previews: the script ``flask db migrate`` would write and the SQL it would run.
 
-A preview runs in the child process (operation "preview", or "review" for an existing revision
-file) and writes nothing into the project; this module holds what it returns, renders an op
-tree's SQL offline for one dialect, and starts the child and reads its answer.
+A preview runs in the child process (a ``PreviewRequest``, or a review of a revision file or a
+script's text) and writes nothing into the project; this module holds what it returns and
+renders an op tree's SQL offline for one dialect.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.findings import Finding, Severity
-from workbench.runtime.client import Launch, Operation, RunningOperation
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -187,91 +186,3 @@ class FixRequest:
     database: str
     rule: str
     op_index: tuple[int, ...]
-
-
-def preview_operation(
-    *,
-    directory: str | None = None,
-    message: str | None = None,
-    head: str = "head",
-    splice: bool = False,
-    branch_label: str | None = None,
-    version_path: str | None = None,
-    rev_id: str | None = None,
-    x_arg: Sequence[str] = (),
-    with_sql: bool = True,
-    fixes: Iterable[FixRequest | Mapping[str, Any]] = (),
-) -> Operation:
-    """The child operation previewing the pending model change (``migrate``'s arguments)."""
-    return Operation(
-        "preview",
-        {
-            "directory": directory,
-            "message": message,
-            "head": head,
-            "splice": splice,
-            "branch_label": branch_label,
-            "version_path": version_path,
-            "rev_id": rev_id,
-            "x_arg": list(x_arg),
-            "with_sql": with_sql,
-            "fixes": [_fix_fields(fix) for fix in fixes],
-        },
-    )
-
-
-def _fix_fields(fix: FixRequest | Mapping[str, Any]) -> dict[str, Any]:
-    """A fix request as JSON-ready fields."""
-    fields = asdict(fix) if isinstance(fix, FixRequest) else dict(fix)
-    return {**fields, "op_index": list(fields["op_index"])}
-
-
-def review_operation(
-    *,
-    revision: str | None = None,
-    script: str | None = None,
-    path: str | None = None,
-    directory: str | None = None,
-    x_arg: Sequence[str] = (),
-    with_sql: bool = True,
-) -> Operation:
-    """The child operation reviewing a revision file, or a script's text (an edited one).
-
-    Give ``revision`` or ``script``; ``path`` is where the script would be written.
-    """
-    if (revision is None) == (script is None):
-        raise ValueError("review needs a revision or a script, not both")
-    arguments: dict[str, Any] = {"directory": directory, "x_arg": list(x_arg)}
-    if revision is not None:
-        arguments["revision"] = revision
-    else:
-        arguments.update(script=script, path=path)
-    return Operation("review", {**arguments, "with_sql": with_sql})
-
-
-def preview_result(running: RunningOperation) -> Preview:
-    """Wait for a preview or review child and return its preview (blocking: workers only).
-
-    Raises ``PreviewError`` with the child's one-line message when it failed or was cancelled.
-    """
-    final: Mapping[str, Any] = {}
-    for event in running.events():
-        final = event
-    if final.get("event") != "finished":
-        raise PreviewError(str(final.get("message") or "the preview did not finish"))
-    return Preview.from_dict(final["result"]["preview"])
-
-
-def preview_migration(launch: Launch, **arguments: Any) -> Preview:
-    """Preview the pending model change in a child (``preview_operation``'s arguments)."""
-    return preview_result(launch.start(preview_operation(**arguments)))
-
-
-def review_revision(launch: Launch, revision: str, **arguments: Any) -> Preview:
-    """Review an existing revision file in a child (``review_operation``'s other arguments)."""
-    return preview_result(launch.start(review_operation(revision=revision, **arguments)))
-
-
-def review_script(launch: Launch, script: str, **arguments: Any) -> Preview:
-    """Review a script's text in a child, as a revision file (``path``, ``directory``...)."""
-    return preview_result(launch.start(review_operation(script=script, **arguments)))

@@ -2,7 +2,7 @@
 
 The checks (``CHECKS``): one head; upgrade from base to head; the models match the schema the
 migrations build (autogenerate finds nothing); and up/down/up of every revision, from base to
-head. They run in the child process (operation "verify") or in ``flask db verify``, on scratch
+head. They run in the child process (a ``VerifyRequest``) or in ``flask db verify``, on scratch
 databases made here: a temporary SQLite file, or a database created on the same PostgreSQL or
 MySQL/MariaDB server and dropped afterwards. The real databases are never connected to for
 anything but ``CREATE DATABASE`` and ``DROP DATABASE`` of the scratch ones.
@@ -15,12 +15,11 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.core.secrets import mask_passwords
-from workbench.runtime.client import Operation, RunningOperation
 
 if TYPE_CHECKING:
     from sqlalchemy import URL
@@ -217,26 +216,3 @@ def _run_on_server(url: URL, doing: str, statements: list[str]) -> None:
         raise VerifyError(mask_passwords(f"cannot {doing}: {detail[0]}")) from exc
     finally:
         engine.dispose()
-
-
-def verify_operation(*, directory: str | None = None, x_arg: Sequence[str] = ()) -> Operation:
-    """The child operation verifying the history; it sends a ``check`` event per check."""
-    return Operation("verify", {"directory": directory, "x_arg": list(x_arg)})
-
-
-def verify_result(
-    running: RunningOperation, on_check: Callable[[CheckResult], None] | None = None
-) -> VerifyReport:
-    """Wait for a verify child and return its report (blocking: workers only).
-
-    ``on_check`` hears of each check as it ends. Raises ``VerifyError`` with the child's
-    one-line message when verification could not run.
-    """
-    final: Mapping[str, Any] = {}
-    for event in running.events():
-        if event["event"] == "check" and on_check is not None:
-            on_check(CheckResult.from_dict(event["check"]))
-        final = event
-    if final.get("event") != "finished":
-        raise VerifyError(str(final.get("message") or "the verification did not finish"))
-    return VerifyReport.from_dict(final["result"]["verify"])

@@ -1,1 +1,1 @@
-"""The process boundary: the child that runs env.py, the client that starts it, forking."""
+"""The process boundary: typed requests and events, their encoding, the client, the child."""

@@ -1,18 +1,17 @@
-"""The child process that runs one env.py-driven operation and reports it as JSON lines.
+"""The child process's loop: read one request, run it through a handler, report JSON lines.
 
-Run as ``python -m workbench.runtime.child`` in the project folder, with the operation as JSON on
-stdin (see ``workbench.runtime.client``, which also documents the events). Everything env.py,
-the app or a driver writes to stdout or stderr and every logging record becomes an event, so
-nothing but events reaches the real stdout, and every text passes through the password mask.
+The entry module (``python -m workbench.services.worker``, run in the project folder with the
+request as JSON on stdin) gives ``main`` a ``Host``: the handlers and the app live above this
+package. Everything env.py, the app or a driver writes to stdout or stderr and every logging
+record becomes an event, so nothing but events reaches the real stdout, and every text passes
+through the password mask.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import gc
-import io
 import json
 import logging
 import logging.config
@@ -21,22 +20,50 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
-from typing import Any, BinaryIO
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, BinaryIO, Protocol
 
-from workbench.core.databases import read_versions
-from workbench.core.secrets import mask_passwords, mask_url
-from workbench.core.verify import CheckResult
+from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
-from workbench.project import load_project
-from workbench.services import commands
-from workbench.services import review as reviewing
-from workbench.services import verify as verifying
+from workbench.runtime.events import (
+    Cancelled,
+    Ending,
+    Event,
+    Failed,
+    Finished,
+    Log,
+    Output,
+    Standing,
+    Started,
+)
+from workbench.runtime.requests import Request
+from workbench.runtime.wire import decode_request, encode_event
 
-EXIT_STATUS = {"finished": 0, "failed": 1, "cancelled": 130}
+EXIT_STATUS = {Finished: 0, Failed: 1, Cancelled: 130}
 _PUMP_JOIN_SECONDS = 2.0
 
-Outcome = tuple[str, dict[str, Any]]
+Emit = Callable[[Event], None]
+Handler = Callable[[Any, Emit], Mapping[str, Any]]
+"""Runs one request (of the type it is registered for), emitting events; the result's fields."""
+
+
+class Host(Protocol):
+    """What the level above gives the child: the handlers, and the app they run in."""
+
+    handlers: Mapping[type[Request], Handler]
+
+    def load_app(self, app_import_path: str | None) -> Any:
+        """Load the app; raise ``WorkbenchError`` saying why it cannot be loaded."""
+
+    def app_context(self, app: Any) -> AbstractContextManager[Any]:
+        """The context the handlers run in."""
+
+    def passwords(self) -> Sequence[str]:
+        """The app's database passwords, to mask in every event (inside the context)."""
+
+    def standing(self, app: Any, directory: str | None) -> list[Standing]:
+        """Where each migrated database stands now, or [] when that cannot be read."""
 
 
 class EventWriter:
@@ -49,15 +76,15 @@ class EventWriter:
     def __init__(self, stream: BinaryIO) -> None:
         self._stream: BinaryIO | None = stream
         self._lock = threading.Lock()
-        self.secrets: list[str] = []
+        self.secrets: Sequence[str] = []
 
-    def emit(self, kind: str, /, **fields: Any) -> None:
+    def emit(self, event: Event) -> None:
         """Write one event, every string in it with passwords masked.
 
         When the workbench has gone away the events are dropped: a migration the user
         started runs to its end rather than failing half-way for want of a reader.
         """
-        line = json.dumps(self._masked({"event": kind, **fields}), default=str) + "\n"
+        line = json.dumps(self._masked(encode_event(event)), default=str) + "\n"
         with self._lock:
             if self._stream is None:
                 return
@@ -117,7 +144,7 @@ class CapturedOutput:
         with os.fdopen(read_end, "rb") as pipe:
             for line in pipe:
                 text = line.decode("utf-8", "replace").rstrip("\r\n")
-                self._events.emit("output", stream=name, text=text)
+                self._events.emit(Output(name, text))
 
 
 class EventLogHandler(logging.Handler):
@@ -133,7 +160,7 @@ class EventLogHandler(logging.Handler):
             message = record.getMessage()
             if record.exc_info:
                 message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
-            self._events.emit("log", level=record.levelname, logger=record.name, message=message)
+            self._events.emit(Log(record.levelname, record.name, message))
         except Exception:
             self.handleError(record)
 
@@ -180,134 +207,35 @@ def _writes_to_console(handler: logging.Handler) -> bool:
     )
 
 
-def load_app(app_import_path: str | None) -> Any:
-    """Load the Flask app as the ``flask`` command does: --app path, FLASK_APP, wsgi.py/app.py."""
-    from flask.cli import NoAppException, ScriptInfo
-
-    info = ScriptInfo(app_import_path=app_import_path or os.environ.get("FLASK_APP") or None)
-    try:
-        return info.load_app()
-    except NoAppException as exc:
-        raise WorkbenchError(exc.format_message()) from exc
-
-
-def _step_fields(step: commands.MigrationStep) -> dict[str, Any]:
-    """A step as event fields."""
-    return {
-        "kind": step.kind,
-        "revision": step.revision,
-        "database": step.database or "default",
-        "source_revisions": list(step.source_revisions),
-        "destination_revisions": list(step.destination_revisions),
-    }
-
-
-def _script_fields(script: Any) -> dict[str, Any]:
-    """A revision file written, as event fields."""
-    return {
-        "revision": script.revision,
-        "path": os.path.abspath(script.path),
-        "message": script.doc,
-    }
-
-
-def _migration(name: str) -> Callable[[EventWriter, dict[str, Any]], dict[str, Any]]:
-    """The runner of upgrade, downgrade or stamp: each step is an event as it happens."""
-
-    def run(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-        def on_step(progress: commands.StepProgress) -> None:
-            events.emit(
-                "step",
-                phase="done" if progress.done else "started",
-                number=progress.number,
-                total=progress.total,
-                **_step_fields(progress.step),
-            )
-
-        steps = getattr(commands, name)(**arguments, on_step=on_step)
-        return {"steps": [_step_fields(step) for step in steps]}
-
-    return run
-
-
-def _revision(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Write a revision (empty or autogenerated); none when autogenerate finds no change."""
-    return {"scripts": [_script_fields(script) for script in commands.revision(**arguments)]}
-
-
-def _merge(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Write a merge revision."""
-    return {"scripts": [_script_fields(commands.merge(**arguments))]}
-
-
-def _sql(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The offline SQL of a revision range, sent as one ``output`` event of stream "sql"."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        steps = commands.upgrade(**arguments, sql=True)
-    events.emit("output", stream="sql", text=buffer.getvalue())
-    return {"steps": [_step_fields(step) for step in steps]}
-
-
-def _preview(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Preview the pending model change: the script, its SQL and findings; nothing written."""
-    return {"preview": reviewing.preview(**arguments).to_dict()}
-
-
-def _review(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Review a revision file (``revision``) or a script's text (``script``), recorded offline."""
-    review = reviewing.review_script if "script" in arguments else reviewing.review_revision
-    return {"preview": review(**arguments).to_dict()}
-
-
-def _verify(events: EventWriter, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Verify the history on scratch databases; each check is an event as it ends."""
-
-    def on_check(check: CheckResult) -> None:
-        events.emit("check", check=dataclasses.asdict(check))
-
-    return {"verify": verifying.verify(**arguments, on_check=on_check).to_dict()}
-
-
-OPERATIONS: dict[str, Callable[[EventWriter, dict[str, Any]], dict[str, Any]]] = {
-    "upgrade": _migration("upgrade"),
-    "downgrade": _migration("downgrade"),
-    "stamp": _migration("stamp"),
-    "revision": _revision,
-    "merge": _merge,
-    "sql": _sql,
-    "preview": _preview,
-    "review": _review,
-    "verify": _verify,
-}
-
-
-def run_request(events: EventWriter, request: dict[str, Any]) -> Outcome:
-    """Load the app, run the operation in its context; the final event's kind and fields."""
+def run_request(events: EventWriter, payload: Mapping[str, Any], host: Host) -> Ending:
+    """Load the app, run the request's handler in its context; the final event."""
     app = None
-    arguments = dict(request.get("arguments") or {})
+    request: Request | None = None
     with contextlib.ExitStack() as stack:
         try:
-            command = request["command"]
-            events.emit(
-                "started", operation={"command": command, "arguments": arguments}, pid=os.getpid()
-            )
-            if command not in OPERATIONS:
-                raise WorkbenchError(f"unknown operation {command!r}")
-            app = load_app(request.get("app_import_path"))
+            try:
+                request = decode_request(payload)
+            except ValueError as exc:
+                raise WorkbenchError(str(exc)) from exc
+            events.emit(Started(request, os.getpid()))
+            handler = host.handlers.get(type(request))
+            if handler is None:
+                raise WorkbenchError(f"no handler for the operation {request.operation!r}")
+            app = host.load_app(payload.get("app_import_path"))
             gc.freeze()  # the app's objects live until the child ends: not walked again
-            stack.enter_context(app.app_context())
-            events.secrets = commands.known_passwords()
-            return "finished", {"result": OPERATIONS[command](events, arguments)}
+            stack.enter_context(host.app_context(app))
+            events.secrets = host.passwords()
+            return Finished(handler(request, events.emit))
         except KeyboardInterrupt:
-            databases = _where_databases_stand(app, arguments.get("directory"))
-            return "cancelled", {"message": "cancelled", "databases": databases}
+            directory = request.directory if request is not None else None
+            return Cancelled("cancelled", tuple(host.standing(app, directory)))
         except BaseException as exc:
-            return "failed", {
-                "message": _one_line(exc),
-                "traceback": "".join(traceback.format_exception(exc)),
-                "databases": _where_databases_stand(app, arguments.get("directory")),
-            }
+            directory = request.directory if request is not None else None
+            return Failed(
+                _one_line(exc),
+                "".join(traceback.format_exception(exc)),
+                tuple(host.standing(app, directory)),
+            )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -319,27 +247,8 @@ def _one_line(exc: BaseException) -> str:
     return describe_failure(exc)
 
 
-def _where_databases_stand(app: Any, directory: str | None) -> list[dict[str, Any]]:
-    """Each migrated database's version rows as read now, or why they cannot be read."""
-    if app is None:
-        return []
-    try:
-        targets = [t for t in load_project(app, directory).targets if not t.read_only]
-    except Exception:
-        return []
-    return [
-        {
-            "name": reading.target.name,
-            "url": mask_url(reading.target.url),
-            "revisions": list(reading.revisions),
-            "error": reading.error,
-        }
-        for reading in read_versions(targets)
-    ]
-
-
-def main() -> int:
-    """Run the operation read from stdin; the exit status says how it ended.
+def main(host: Host) -> int:
+    """Run the request read from stdin; the exit status says how it ended.
 
     SIGINT is the workbench's cancel, so it raises KeyboardInterrupt here even when this
     process inherited it ignored (a background job, ``nohup``).
@@ -350,17 +259,12 @@ def main() -> int:
     output.start()
     route_logging(EventLogHandler(events))
     try:
-        request = json.loads(sys.stdin.buffer.read())
+        payload = json.loads(sys.stdin.buffer.read())
     except ValueError as exc:
-        kind = "failed"
-        fields = {"message": f"invalid operation: {exc}", "traceback": "", "databases": []}
+        final: Ending = Failed(f"invalid operation: {exc}")
     else:
-        kind, fields = run_request(events, request)
+        final = run_request(events, payload, host)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a late cancel must not lose the final event
     output.stop()
-    events.emit(kind, **fields)
-    return EXIT_STATUS[kind]
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    events.emit(final)
+    return EXIT_STATUS[type(final)]

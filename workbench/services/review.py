@@ -24,7 +24,13 @@ from alembic.script import Script, ScriptDirectory
 
 from workbench.core.collector import collector_paused
 from workbench.core.findings import Finding, Severity
-from workbench.core.preview import DatabasePreview, Preview, describe_operations, render_sql
+from workbench.core.preview import (
+    DatabasePreview,
+    FixRequest,
+    Preview,
+    describe_operations,
+    render_sql,
+)
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.runtime.forking import Aside
 from workbench.services.commands import (
@@ -279,7 +285,7 @@ def _database_previews(
 
 
 def _apply_fixes(
-    migration_script: Any, watch: _AutogenerateWatch, fixes: Sequence[Mapping[str, Any]]
+    migration_script: Any, watch: _AutogenerateWatch, fixes: Sequence[FixRequest]
 ) -> None:
     """Rewrite the op trees with each requested fix in turn, before the script is rendered.
 
@@ -295,27 +301,27 @@ def _apply_fixes(
             (
                 number
                 for number, upgrade_ops in enumerate(upgrades)
-                if _database_name(upgrade_ops.upgrade_token) == fix["database"]
+                if _database_name(upgrade_ops.upgrade_token) == fix.database
             ),
             None,
         )
         seen = watch.databases.get(upgrades[index].upgrade_token) if index is not None else None
         if index is None or seen is None:
-            raise WorkbenchError(f"no changes for database {fix['database']!r} to fix")
+            raise WorkbenchError(f"no changes for database {fix.database!r} to fix")
         found = review_operations(upgrades[index], seen.review_context, downgrades[index])
         finding = next(
             (
                 finding
                 for finding in found
-                if finding.rule == fix["rule"]
-                and tuple(finding.op_index) == tuple(fix["op_index"])
+                if finding.rule == fix.rule
+                and tuple(finding.op_index) == fix.op_index
                 and finding.rewrite_available
             ),
             None,
         )
         if finding is None:
             raise WorkbenchError(
-                f"the {fix['rule']} fix no longer applies: the models or the database changed"
+                f"the {fix.rule} fix no longer applies: the models or the database changed"
             )
         upgrades[index], downgrades[index] = apply_rewrite(
             upgrades[index], downgrades[index], finding
@@ -371,14 +377,14 @@ def preview(
     x_arg: XArg = None,
     *,
     with_sql: bool = True,
-    fixes: Sequence[Mapping[str, Any]] = (),
+    fixes: Sequence[FixRequest] = (),
 ) -> Preview:
     """Autogenerate what ``migrate`` would write, through env.py and its hooks; write nothing.
 
     Alembic renders the script into a throwaway version folder added to the project's (so
     the template, the post-write hooks and the parent revision are the real ones) and the
     text is read back; the op tree is then reviewed and its SQL rendered for each database.
-    ``fixes`` ({``database``, ``rule``, ``op_index``} of findings offering a rewrite) are
+    ``fixes`` (findings offering a rewrite, named by database, rule and ``op_index``) are
     applied first, in order. Returns a preview without script when autogenerate finds no
     change.
     """

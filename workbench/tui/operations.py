@@ -2,13 +2,14 @@
 
 Upgrade, downgrade, stamp, edit, merge, linearize, new revision, verify: each asks first (the
 plan from ``core.plan`` or ``core.branches``, a preview, a message prompt or where verify's
-scratch databases go), then runs in the runner's child process behind a progress screen;
+scratch databases go), then runs in a child process behind a progress screen;
 afterwards the databases are read again and the user is told exactly where each one stands.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -33,9 +34,18 @@ from workbench.core.linearize import (
     plan_linearize,
 )
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
-from workbench.core.preview import FixRequest, Preview, preview_migration, review_script
+from workbench.core.preview import FixRequest, Preview
 from workbench.core.touches import BodyCache
-from workbench.runtime.client import Operation
+from workbench.runtime.client import start
+from workbench.runtime.requests import (
+    MergeRequest,
+    PreviewRequest,
+    Request,
+    ReviewScriptRequest,
+    RevisionRequest,
+    VerifyRequest,
+)
+from workbench.services.running import plan_request, preview_result
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
 from workbench.tui.messages import HistoryLoaded, StatusesRead
@@ -192,16 +202,17 @@ class WorkbenchOperations(WorkbenchViewer):
         if plan is None:
             return
         total = sum(len(database.revisions) for database in plan.databases)
-        self._run(title, plan.operation(self.project.directory), total, self._after_database_run)
+        request = plan_request(plan, self.project.directory)
+        self._run(title, request, total, self._after_database_run)
 
     def _run(
         self,
         title: str,
-        operation: Operation,
+        request: Request,
         total: int,
         after: Callable[[str, Outcome], None],
     ) -> None:
-        """Run an operation behind the progress screen, then hand its outcome to ``after``."""
+        """Run a request behind the progress screen, then hand its outcome to ``after``."""
         self.operation_running = True
         self.log_pane.add_line(f"── {title}", "bold")
 
@@ -214,7 +225,7 @@ class WorkbenchOperations(WorkbenchViewer):
 
         from workbench.tui.screens.progress import ProgressScreen
 
-        screen = ProgressScreen(title, total, lambda: self.launcher.start(operation))
+        screen = ProgressScreen(title, total, lambda: start(request, self.launcher))
         self.push_screen(screen, callback=ended)
 
     def on_progress_screen_log_line(self, message: ProgressScreen.LogLine) -> None:
@@ -359,17 +370,17 @@ class WorkbenchOperations(WorkbenchViewer):
         self.push_screen(screen, callback=lambda chosen: self._write_merge(names, chosen))
 
     def _write_merge(self, names: str, plan: MergePlan | None) -> None:
-        """Write an accepted merge plan's revision in the runner's child, then re-scan."""
+        """Write an accepted merge plan's revision in a child process, then re-scan."""
         if plan is None:
             return
-        arguments = {
-            "directory": self.project.directory,
-            "revisions": list(plan.parents),
-            "message": plan.message,
-            "rev_id": None if plan.revision == NEW_MERGE else plan.revision,
-            "branch_label": plan.branch_label,
-        }
-        self._run(f"Merge {names}", Operation("merge", arguments), 0, self._after_writing)
+        request = MergeRequest(
+            directory=self.project.directory,
+            revisions=tuple(plan.parents),
+            message=plan.message,
+            rev_id=None if plan.revision == NEW_MERGE else plan.revision,
+            branch_label=plan.branch_label,
+        )
+        self._run(f"Merge {names}", request, 0, self._after_writing)
 
     def _marked_in_row_order(self) -> list[str]:
         """The marked heads, newest first, as the graph shows them."""
@@ -407,17 +418,17 @@ class WorkbenchOperations(WorkbenchViewer):
             if answer.autogenerate:
                 self._review_new_revision(answer, head)
                 return
-            arguments = {
-                "directory": self.project.directory,
-                "message": answer.message,
-                "autogenerate": False,
-                "head": head,
-                "rev_id": answer.rev_id,
-                "branch_label": answer.branch_label,
-                "splice": answer.splice,
-            }
+            request = RevisionRequest(
+                directory=self.project.directory,
+                message=answer.message,
+                autogenerate=False,
+                head=head,
+                rev_id=answer.rev_id,
+                branch_label=answer.branch_label,
+                splice=answer.splice,
+            )
             title = f"New revision {answer.message!r}"
-            self._run(title, Operation("revision", arguments), 0, self._after_writing)
+            self._run(title, request, 0, self._after_writing)
 
         self.push_screen(form, callback=answered)
 
@@ -425,20 +436,21 @@ class WorkbenchOperations(WorkbenchViewer):
         """Open the review of what autogenerate would write; write it once the user says so."""
         launch = self.launcher
         directory = self.project.directory
-        options = {
-            "directory": directory,
-            "message": answer.message,
-            "head": head,
-            "splice": answer.splice,
-            "branch_label": answer.branch_label,
-            "rev_id": answer.rev_id,
-        }
+        request = PreviewRequest(
+            directory=directory,
+            message=answer.message,
+            head=head,
+            splice=answer.splice,
+            branch_label=answer.branch_label,
+            rev_id=answer.rev_id,
+        )
 
         def generate(fixes: tuple[FixRequest, ...]) -> Preview:
-            return preview_migration(launch, **options, fixes=fixes)
+            return preview_result(start(dataclasses.replace(request, fixes=fixes), launch))
 
         def review_text(text: str, path: str | None) -> Preview:
-            return review_script(launch, text, path=path, directory=directory)
+            review = ReviewScriptRequest(directory=directory, script=text, path=path)
+            return preview_result(start(review, launch))
 
         title = f"Review of the new revision {answer.message!r}: nothing is written until w"
         from workbench.tui.screens.review import ReviewScreen, ReviewSource
@@ -448,7 +460,6 @@ class WorkbenchOperations(WorkbenchViewer):
 
     def action_verify_history(self) -> None:
         """Open the verify checks; where the scratch databases go is shown before anything runs."""
-        from workbench.core.verify import verify_operation
         from workbench.tui.screens.verify import VerifyScreen
 
         project = self.project
@@ -457,8 +468,8 @@ class WorkbenchOperations(WorkbenchViewer):
             for target in project.targets
             if not target.read_only and (project.multidb or target.name == "default")
         ]
-        launch, operation = self.launcher, verify_operation(directory=project.directory)
-        self.push_screen(VerifyScreen(targets, lambda: launch.start(operation)))
+        launch, request = self.launcher, VerifyRequest(directory=project.directory)
+        self.push_screen(VerifyScreen(targets, lambda: start(request, launch)))
 
     def _write_reviewed(self, decision: ReviewDecision | None) -> None:
         """Write the reviewed script as a new file (never over an existing one), then re-scan."""

@@ -1,7 +1,7 @@
-"""The runner operations the workbench starts, and what it reads from their events.
+"""The child runs the workbench starts, and what it reads from their events.
 
-No Textual here: which ``Operation`` renders a revision's SQL or previews a plan, running one
-to its end (from a worker thread), and the few words the screens say about the results.
+No Textual here: which request renders a revision's SQL or a plan's, running one to its end
+(from a worker thread), and the few words the screens say about the results.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 from workbench.core.databases import DatabaseState, DatabaseStatus
 from workbench.core.graph import RevisionGraph
 from workbench.core.plan import Plan
-from workbench.runtime.client import Launch, Operation
+from workbench.runtime.client import Launch, start
+from workbench.runtime.events import Ending, Event, Output, Standing
+from workbench.runtime.requests import DowngradeRequest, Request, SqlRequest, StampRequest
 
 SQL_STREAMS = frozenset({"sql", "stdout"})
 SECTION = "-- Database: "
@@ -26,19 +28,19 @@ class Outcome:
     kind: str
     message: str = ""
     traceback: str = ""
-    databases: Sequence[Mapping[str, Any]] = ()
+    databases: Sequence[Standing] = ()
     result: Mapping[str, Any] = field(default_factory=dict)
     lines: Sequence[str] = ()
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any], lines: Sequence[str] = ()) -> Outcome:
+    def from_event(cls, event: Ending, lines: Sequence[str] = ()) -> Outcome:
         """The outcome a final event (finished, failed, cancelled) describes."""
         return cls(
-            kind=str(event["event"]),
-            message=str(event.get("message", "")),
-            traceback=str(event.get("traceback", "")),
-            databases=list(event.get("databases") or ()),
-            result=dict(event.get("result") or {}),
+            kind=event.event,
+            message=getattr(event, "message", ""),
+            traceback=getattr(event, "traceback", ""),
+            databases=getattr(event, "databases", ()),
+            result=dict(getattr(event, "result", {})),
             lines=lines,
         )
 
@@ -70,15 +72,15 @@ def plan_preview(
 ) -> PlanPreview:
     """Render a plan's SQL on the target database offline (blocking: workers only)."""
     title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
-    operation = preview_operation(plan, target, launcher.directory or "")
-    if operation is None:
+    request = plan_sql_request(plan, target, launcher.directory or "")
+    if request is None:
         return PlanPreview(
             title,
             None,
             "no offline SQL for this plan: the database stands on "
             "several heads or has no revision to start from",
         )
-    outcome = run_to_end(launcher, operation)
+    outcome = run_to_end(launcher, request)
     if outcome.kind != "finished":
         return PlanPreview(title, None, f"the SQL could not be rendered: {outcome.message}")
     sql = database_section("\n".join(outcome.lines), target.name)
@@ -102,18 +104,15 @@ def purge_statement(url: str, version_table: VersionTable) -> str:
     return f"-- the purge empties the version table first\n{delete};\n\n"
 
 
-def run_to_end(launcher: Launch, operation: Operation) -> Outcome:
-    """Run an operation and wait for its end, keeping what it printed (blocking: workers only)."""
-    running = launcher.start(operation)
+def run_to_end(launcher: Launch, request: Request) -> Outcome:
+    """Run a request and wait for its end, keeping the SQL it printed (blocking: workers only)."""
     lines: list[str] = []
-    final: Mapping[str, Any] = {"event": "failed", "message": "the child sent no result"}
-    for event in running.events():
-        kind = event["event"]
-        if kind == "output" and event.get("stream") in SQL_STREAMS:
-            lines.append(str(event.get("text", "")))
-        elif kind in ("finished", "failed", "cancelled"):
-            final = event
-    return Outcome.from_event(final, lines)
+
+    def keep(event: Event) -> None:
+        if isinstance(event, Output) and event.stream in SQL_STREAMS:
+            lines.append(event.text)
+
+    return Outcome.from_event(start(request, launcher).wait(keep), lines)
 
 
 def database_section(sql: str, database: str) -> str:
@@ -128,33 +127,32 @@ def database_section(sql: str, database: str) -> str:
     return sql
 
 
-def revision_sql_operation(graph: RevisionGraph, revision: str, directory: str) -> Operation:
+def revision_sql_request(graph: RevisionGraph, revision: str, directory: str) -> SqlRequest:
     """The offline upgrade of exactly one revision, from all its parents (a merge's too)."""
     parents = graph.parents[revision]
     span = f"{','.join(parents)}:{revision}" if parents else revision
-    return Operation("sql", {"directory": directory, "revision": span})
+    return SqlRequest(directory=directory, revision=span)
 
 
-def preview_operation(plan: Plan, target: DatabaseStatus, directory: str) -> Operation | None:
+def plan_sql_request(plan: Plan, target: DatabaseStatus, directory: str) -> Request | None:
     """The offline run of a plan on the target database, or None when it has no SQL form.
 
     Offline mode starts from one revision; a database on several heads and a downgrade from
     nothing have no offline equivalent. A purge stamps from an empty version table.
     """
     if plan.purge:
-        arguments = {"directory": directory, "revision": plan.target, "sql": True}
-        return Operation("stamp", arguments)
+        return StampRequest(directory=directory, revision=plan.target, sql=True)
     current = target.current
     if len(current) > 1:
         return None
-    start = current[0] if current else None
+    first = current[0] if current else None
     if plan.action == "upgrade":
-        span = f"{start}:{plan.target}" if start else plan.target
-        return Operation("sql", {"directory": directory, "revision": span})
-    if start is None:
+        span = f"{first}:{plan.target}" if first else plan.target
+        return SqlRequest(directory=directory, revision=span)
+    if first is None:
         return None
-    arguments = {"directory": directory, "revision": f"{start}:{plan.target}", "sql": True}
-    return Operation(plan.action, arguments)
+    kind = StampRequest if plan.action == "stamp" else DowngradeRequest
+    return kind(directory=directory, revision=f"{first}:{plan.target}", sql=True)
 
 
 def _backend(url: str) -> str:
@@ -167,27 +165,27 @@ def _backend(url: str) -> str:
         return "unknown"
 
 
-def standing_summary(databases: Iterable[Mapping[str, Any]]) -> str:
+def standing_summary(databases: Iterable[Standing]) -> str:
     """Where each database stands, one line each: ``default is at abc123``."""
     lines = []
     for database in databases:
-        name = database.get("name", "?")
-        if database.get("error"):
-            lines.append(f"{name}: could not be read ({database['error']})")
+        if database.error:
+            lines.append(f"{database.name}: could not be read ({database.error})")
         else:
-            revisions = database.get("revisions") or []
-            lines.append(f"{name} is at {', '.join(revisions) or 'base (empty version table)'}")
+            revisions = ", ".join(database.revisions) or "base (empty version table)"
+            lines.append(f"{database.name} is at {revisions}")
     return "\n".join(lines)
 
 
 def status_summary(statuses: Iterable[DatabaseStatus]) -> str:
     """Where each migrated database stands after an operation, read from its version table."""
     return standing_summary(
-        {
-            "name": status.name,
-            "revisions": list(status.current),
-            "error": status.reason if status.state is DatabaseState.UNREACHABLE else None,
-        }
+        Standing(
+            status.name,
+            status.url,
+            tuple(status.current),
+            status.reason if status.state is DatabaseState.UNREACHABLE else None,
+        )
         for status in statuses
         if not status.read_only
     )

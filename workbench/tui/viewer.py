@@ -46,7 +46,7 @@ from workbench.tui.messages import (
     SqlRendered,
     StatusesRead,
 )
-from workbench.tui.runs import database_section, revision_sql_operation, run_to_end
+from workbench.tui.runs import database_section, revision_sql_request, run_to_end
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.widgets.code_view import code_lines
@@ -197,8 +197,8 @@ class WorkbenchViewer(App[None]):
     @work(thread=True, exclusive=True, group="sql", exit_on_error=False)
     def render_sql(self, history: History, revision: str, database: str) -> None:
         """Render a revision's SQL offline in a child process (env.py picks the dialect)."""
-        operation = revision_sql_operation(history.graph, revision, self.project.directory)
-        outcome = run_to_end(self.launcher, operation)
+        request = revision_sql_request(history.graph, revision, self.project.directory)
+        outcome = run_to_end(self.launcher, request)
         if outcome.kind == "finished":
             sql = database_section("\n".join(outcome.lines), database)
             rendered = SqlRendered(revision, database, code_lines(sql), None)
@@ -367,7 +367,7 @@ class WorkbenchViewer(App[None]):
         self.database_panel.border_subtitle = f"target: {status.name}" if status else ""
 
     def _show_selected_revision(self) -> None:
-        """Header now, script from a worker, SQL from the runner when the pane shows SQL."""
+        """Header now, script from a worker, SQL from a child process when the pane shows SQL."""
         history, revision = self.history, self.graph_view.revision
         if history is None or revision is None:
             return

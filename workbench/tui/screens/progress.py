@@ -6,9 +6,8 @@ waits on the child, so the UI stays live, and escape / ctrl+c asks the child to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -21,32 +20,30 @@ from textual.worker import Worker, WorkerState
 
 from workbench.core.identifiers import SHORT_ID
 from workbench.runtime.client import RunningOperation
+from workbench.runtime.events import Cancelled, Ending, Event, Failed, Finished, Log, Output, Step
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import Outcome
 
 LOG_STYLES = {"ERROR": "bold red", "WARNING": "yellow", "CRITICAL": "bold red"}
 
 
-def event_line(event: Mapping[str, Any]) -> tuple[str, str] | None:
+def event_line(event: Event) -> tuple[str, str] | None:
     """The log line (text, style) an event adds, or None for events that only move progress."""
-    kind = event["event"]
-    if kind == "step" and event.get("phase") == "done":
+    if isinstance(event, Step) and event.phase == "done":
         return (
-            f"{event.get('database', '')}: revision {event.get('number')} of "
-            f"{event.get('total')} done: {event.get('kind', '')} {event.get('revision', '')}",
+            f"{event.database}: revision {event.number} of "
+            f"{event.total} done: {event.kind} {event.revision}",
             "green",
         )
-    if kind == "log":
-        return f"{event.get('level', '')} [{event.get('logger', '')}] {event.get('message', '')}", (
-            LOG_STYLES.get(str(event.get("level")), "")
-        )
-    if kind == "output":
-        return str(event.get("text", "")), "dim" if event.get("stream") == "child" else ""
-    if kind == "failed":
-        return f"FAILED: {event.get('message', '')}\n{event.get('traceback', '')}".rstrip(), "red"
-    if kind == "cancelled":
-        return f"CANCELLED: {event.get('message', '')}", "yellow"
-    if kind == "finished":
+    if isinstance(event, Log):
+        return f"{event.level} [{event.logger}] {event.message}", LOG_STYLES.get(event.level, "")
+    if isinstance(event, Output):
+        return event.text, "dim" if event.stream == "child" else ""
+    if isinstance(event, Failed):
+        return f"FAILED: {event.message}\n{event.traceback}".rstrip(), "red"
+    if isinstance(event, Cancelled):
+        return f"CANCELLED: {event.message}", "yellow"
+    if isinstance(event, Finished):
         return "finished", "green"
     return None
 
@@ -77,7 +74,7 @@ class ProgressScreen(ModalScreen[Outcome]):
     class EventArrived(Message):
         """The child reported an event (posted from the reading worker)."""
 
-        event: Mapping[str, Any]
+        event: Event
 
     @dataclass
     class LogLine(Message):
@@ -114,24 +111,21 @@ class ProgressScreen(ModalScreen[Outcome]):
         try:
             running = self._start()
         except OSError as exc:
-            failed = {"event": "failed", "message": f"cannot start the child: {exc}"}
-            self.post_message(self.EventArrived(failed))
+            self.post_message(self.EventArrived(Failed(f"cannot start the child: {exc}")))
             return
         self._running = running
-        for event in running.events():
-            self.post_message(self.EventArrived(event))
+        running.wait(lambda event: self.post_message(self.EventArrived(event)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Reading the events failed (the app hears of the error too): end as failed."""
         if event.state is WorkerState.ERROR:
-            failed = {"event": "failed", "message": f"lost the operation: {event.worker.error}"}
+            failed = Failed(f"lost the operation: {event.worker.error}")
             self.post_message(self.EventArrived(failed))
 
     def on_progress_screen_event_arrived(self, message: EventArrived) -> None:
         """Move the progress on, log the line, and close once the operation has ended."""
         event = message.event
-        kind = event["event"]
-        if kind == "step":
+        if isinstance(event, Step):
             self._show_step(event)
         line = event_line(event)
         if line is not None:
@@ -139,22 +133,21 @@ class ProgressScreen(ModalScreen[Outcome]):
             self._lines.append(text)
             self.query_one(RichLog).write(Text(text, style=style))
             self.post_message(self.LogLine(text, style))
-        if kind in ("finished", "failed", "cancelled"):
+        if isinstance(event, Ending):
             self.dismiss(Outcome.from_event(event, self._lines))
 
-    def _show_step(self, event: Mapping[str, Any]) -> None:
+    def _show_step(self, event: Step) -> None:
         """``default: revision 3 of 12 — abc123 (upgrade)``; the bar moves when a step is done."""
-        revision = str(event.get("revision") or "")
-        state = "done" if event.get("phase") == "done" else "running"
+        state = "done" if event.phase == "done" else "running"
         self.query_one("#step", Static).update(
             Text.assemble(
-                (f"{event.get('database', '')}: ", "bold"),
-                f"revision {event.get('number')} of {event.get('total')}  ",
-                (revision[:SHORT_ID], "bold"),
-                f"  {event.get('kind', '')} {state}",
+                (f"{event.database}: ", "bold"),
+                f"revision {event.number} of {event.total}  ",
+                ((event.revision or "")[:SHORT_ID], "bold"),
+                f"  {event.kind} {state}",
             )
         )
-        if event.get("phase") == "done":
+        if event.phase == "done":
             self.query_one(ProgressBar).advance(1)
 
     def action_cancel_operation(self) -> None:

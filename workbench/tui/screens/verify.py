@@ -2,7 +2,7 @@
 
 The screen first says where the scratch databases will be made (a temporary SQLite file, or a
 new database on the same server, dropped afterwards) and runs nothing until enter. The checks
-then run in the child process (``core.verify``); a thread worker reads them and the screen shows
+then run in a child process (a ``VerifyRequest``); a thread worker reads them and the screen shows
 each one the moment it ends, with the failing revision and SQL of a failure.
 """
 
@@ -21,9 +21,10 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from workbench.core.databases import DatabaseTarget
-from workbench.core.verify import CHECKS, CheckResult, VerifyError, VerifyReport, verify_result
+from workbench.core.verify import CHECKS, CheckResult, VerifyError, VerifyReport
 from workbench.errors import describe_failure
 from workbench.runtime.client import RunningOperation
+from workbench.services.running import verify_result
 from workbench.tui.keys import Scope, bindings_for
 
 CANCEL_GRACE_SECONDS = 15.0
