@@ -7,9 +7,11 @@ import pickle
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import workbench.cli
 from workbench.core.databases import DatabaseTarget
 
 FLASK_MIGRATE_SUBCOMMANDS = {
@@ -134,3 +136,44 @@ def test_the_tui_start_up_needs_neither_sqlalchemy_nor_textual_to_load(tmp_path)
     )
 
     assert result.stdout.splitlines() == ["postgresql://reader:***@db.example/app", "[]"]
+
+
+FLASK_FREE = (
+    "workbench.project",
+    "workbench.services.commands",
+    "workbench.services.review",
+    "workbench.services.verify",
+)
+
+
+def test_services_and_the_project_interface_import_no_flask(tmp_path):
+    """What a project is, and the use cases over one, work for a project without Flask."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, {', '.join(FLASK_FREE)};"
+            "print(sorted({name.split('.')[0] for name in sys.modules}"
+            " & {'flask', 'flask_sqlalchemy', 'click', 'textual'}))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_command_families_name_neither_flask_nor_their_group():
+    """Only the group module sees Flask; the families it composes never import it back."""
+    families = Path(workbench.cli.__file__).parent
+    for module in ("options", "verbs", "inspection", "branches", "review", "console"):
+        tree = ast.parse((families / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {name for name in imported if name and name.split(".")[0] == "flask"}, module
+        assert not imported & {"workbench.cli", "workbench.cli.flask_group"}, module

@@ -1,7 +1,7 @@
 """Migration Workbench: Flask-Migrate's API and ``flask db`` commands, plus a terminal workbench.
 
 Switching from Flask-Migrate is one import: ``from workbench import Migrate``. The command
-functions load on first use, so importing the package stays cheap.
+functions load Alembic on first use, so importing the package stays cheap.
 """
 
 from __future__ import annotations
@@ -10,12 +10,34 @@ import importlib
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.extension import Migrate, MigrateConfig
+from workbench.extension import (
+    Migrate,
+    MigrateConfig,
+    branches,
+    check,
+    current,
+    downgrade,
+    edit,
+    heads,
+    history,
+    init,
+    list_templates,
+    merge,
+    migrate,
+    revision,
+    show,
+    stamp,
+    upgrade,
+)
+from workbench.version import __version__
 
-__version__ = "0.1.0"
-
-_COMMAND_NAMES = (
+__all__ = [
+    "Config",
+    "Migrate",
+    "MigrateConfig",
     "MigrationStep",
+    "WorkbenchError",
+    "__version__",
     "branches",
     "check",
     "current",
@@ -31,15 +53,13 @@ _COMMAND_NAMES = (
     "show",
     "stamp",
     "upgrade",
-)
-
-__all__ = ["Config", "Migrate", "MigrateConfig", "WorkbenchError", "__version__", *_COMMAND_NAMES]
+]
 
 
 def __getattr__(name: str) -> Any:
-    """Load the command functions and Alembic's Config when first asked for."""
-    if name in _COMMAND_NAMES:
-        return getattr(importlib.import_module("workbench.services.commands"), name)
+    """Load ``MigrationStep`` and Alembic's Config when first asked for."""
+    if name == "MigrationStep":
+        return importlib.import_module("workbench.services.commands").MigrationStep
     if name == "Config":
         return importlib.import_module("workbench.project.config").Config
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")

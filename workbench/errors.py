@@ -25,6 +25,8 @@ def describe_failure(exc: BaseException, migrations_dir: str | None = None) -> s
 
     if isinstance(exc, WorkbenchError):
         return str(exc)
+    if isinstance(exc, SystemExit):
+        return f"the migration exited with status {exc.code}"
     if isinstance(exc, SyntaxError):
         where = f"{exc.filename}, line {exc.lineno}" if exc.filename else f"line {exc.lineno}"
         return f"cannot load {where}: {exc.msg}"

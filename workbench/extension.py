@@ -1,16 +1,21 @@
-"""The Flask extension: ``Migrate`` and the object it leaves in ``app.extensions['migrate']``."""
+"""The Flask extension: ``Migrate``, the object it leaves in ``app.extensions['migrate']``, and
+Flask-Migrate's module functions (``upgrade()``...), each run on the active app's project.
+
+The functions load the use cases (and Alembic's runtime with them) on first call.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 ConfigureCallback = Callable[["AlembicConfig"], "AlembicConfig"]
+XArg = str | Iterable[str] | None
 
 
 class MigrateConfig:
@@ -62,7 +67,7 @@ class Migrate:
         **kwargs: Any,
     ) -> None:
         """Attach to an app (application factories call this) and register the command group."""
-        from workbench.cli import db as db_group
+        from workbench.cli.flask_group import db as db_group
 
         self.db = db or self.db
         self.command = command or self.command
@@ -111,3 +116,174 @@ class Migrate:
             values = [x_arg] if isinstance(x_arg, str) else list(x_arg or ())
             config.cmd_opts.x = values
         return self.call_configure_callbacks(config)
+
+
+def _project(directory: str | os.PathLike[str] | None) -> Any:
+    """The migration project of the app whose context is active, in the folder given."""
+    from workbench.errors import WorkbenchError, describe_failure
+    from workbench.project.flask import FlaskProject
+
+    try:
+        return FlaskProject.current(directory)
+    except WorkbenchError:
+        raise
+    except Exception as exc:
+        raise WorkbenchError(describe_failure(exc)) from exc
+
+
+def _commands() -> Any:
+    """The use cases behind the functions below, imported on use: they load Alembic's runtime."""
+    from workbench.services import commands
+
+    return commands
+
+
+def list_templates() -> list[tuple[str, str]]:
+    """List the templates ``init`` can use, with their one-line synopsis."""
+    return _commands().list_templates()
+
+
+def init(
+    directory: str | None = None,
+    multidb: bool = False,
+    template: str | None = None,
+    package: bool = False,
+) -> str:
+    """Create a new migrations folder from a template; returns its path."""
+    return _commands().init(_project(directory), multidb, template, package)
+
+
+def revision(
+    directory: str | None = None,
+    message: str | None = None,
+    autogenerate: bool = False,
+    sql: bool = False,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | None = None,
+    version_path: str | None = None,
+    rev_id: str | None = None,
+    x_arg: XArg = None,
+) -> list[Any]:
+    """Create a new revision file; returns the scripts written (none if nothing changed)."""
+    return _commands().revision(
+        _project(directory),
+        message,
+        autogenerate,
+        sql,
+        head,
+        splice,
+        branch_label,
+        version_path,
+        rev_id,
+        x_arg,
+    )
+
+
+def migrate(
+    directory: str | None = None,
+    message: str | None = None,
+    sql: bool = False,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | None = None,
+    version_path: str | None = None,
+    rev_id: str | None = None,
+    x_arg: XArg = None,
+) -> list[Any]:
+    """Autogenerate a revision from the models (``revision`` with autogenerate)."""
+    return _commands().migrate(
+        _project(directory), message, sql, head, splice, branch_label, version_path, rev_id, x_arg
+    )
+
+
+def edit(directory: str | None = None, revision: str = "current", x_arg: XArg = None) -> list[Any]:
+    """Open the revision's file in the user's editor; returns the scripts opened."""
+    return _commands().edit(_project(directory), revision, x_arg)
+
+
+def merge(
+    directory: str | None = None,
+    revisions: str | Sequence[str] = "",
+    message: str | None = None,
+    branch_label: str | None = None,
+    rev_id: str | None = None,
+    x_arg: XArg = None,
+) -> Any:
+    """Create a revision that merges the given revisions; returns it."""
+    return _commands().merge(_project(directory), revisions, message, branch_label, rev_id, x_arg)
+
+
+def upgrade(
+    directory: str | None = None,
+    revision: str = "head",
+    sql: bool = False,
+    tag: str | None = None,
+    x_arg: XArg = None,
+) -> list[Any]:
+    """Upgrade the database(s) to a later revision; returns the steps applied."""
+    return _commands().upgrade(_project(directory), revision, sql, tag, x_arg)
+
+
+def downgrade(
+    directory: str | None = None,
+    revision: str = "-1",
+    sql: bool = False,
+    tag: str | None = None,
+    x_arg: XArg = None,
+) -> list[Any]:
+    """Revert the database(s) to an earlier revision; returns the steps reverted."""
+    return _commands().downgrade(_project(directory), revision, sql, tag, x_arg)
+
+
+def stamp(
+    directory: str | None = None,
+    revision: str | Sequence[str] = "head",
+    sql: bool = False,
+    tag: str | None = None,
+    purge: bool = False,
+    x_arg: XArg = None,
+) -> list[Any]:
+    """Set the version table to the given revision(s) without running migrations."""
+    return _commands().stamp(_project(directory), revision, sql, tag, purge, x_arg)
+
+
+def show(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> list[Any]:
+    """Print and return the revision(s) a symbol denotes (``current`` reads the database)."""
+    return _commands().show(_project(directory), revision, x_arg)
+
+
+def history(
+    directory: str | None = None,
+    rev_range: str | None = None,
+    verbose: bool = False,
+    indicate_current: bool = False,
+    x_arg: XArg = None,
+) -> list[Any]:
+    """Print and return the revisions in a range, newest first."""
+    return _commands().history(_project(directory), rev_range, verbose, indicate_current, x_arg)
+
+
+def heads(
+    directory: str | None = None,
+    verbose: bool = False,
+    resolve_dependencies: bool = False,
+    x_arg: XArg = None,
+) -> list[Any]:
+    """Print and return the head revisions of the migrations folder."""
+    return _commands().heads(_project(directory), verbose, resolve_dependencies, x_arg)
+
+
+def branches(directory: str | None = None, verbose: bool = False, x_arg: XArg = None) -> list[Any]:
+    """Print and return the branch points: revisions with more than one child."""
+    return _commands().branches(_project(directory), verbose, x_arg)
+
+
+def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = None) -> list[str]:
+    """Print and return the revision(s) each database stands on."""
+    return _commands().current(_project(directory), verbose, x_arg)
+
+
+def check(directory: str | None = None, x_arg: XArg = None) -> None:
+    """Raise when the models differ from what the migrations build; print a line when they match."""
+    _commands().check(_project(directory), x_arg)

@@ -56,11 +56,11 @@ async def measure(project: Path, presses: int) -> dict[str, object]:
 
     from textual import events
 
-    from workbench.project import load_project
+    from workbench.project.flask import FlaskProject
     from workbench.tui.app import make_app
 
     with flask_app.app_context():
-        migration_project = load_project(flask_app, str(project / "migrations"))
+        migration_project = FlaskProject(flask_app, str(project / "migrations")).describe()
     app = make_app(migration_project, app_import_path="wb_app", project_folder=str(project))
     app.animation_level = "none"
     loop = asyncio.get_running_loop()

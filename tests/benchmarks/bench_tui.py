@@ -41,7 +41,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench_cli import flask, make_project
+from bench_cli import GENERATOR, flask, make_project
 from flask_migrate_env import make_flask_migrate_python
 
 WIDTH, HEIGHT = 160, 48
@@ -283,11 +283,11 @@ async def pilot_keys(project: Path, presses: int, warm: int) -> dict[str, Any]:
     flask_app = importlib.import_module("wb_app").app
     from textual import events
 
-    from workbench.project import load_project
+    from workbench.project.flask import FlaskProject
     from workbench.tui.app import make_app
 
     with flask_app.app_context():
-        migration_project = load_project(flask_app, str(project / "migrations"))
+        migration_project = FlaskProject(flask_app, str(project / "migrations")).describe()
     app = make_app(migration_project, app_import_path="wb_app", project_folder=str(project))
     loop = asyncio.get_running_loop()
     waiting: dict[str, Any] = {}
@@ -367,6 +367,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="revisions for start-up")
     parser.add_argument("--keys-count", type=int, default=10000, help="revisions for keys")
+    parser.add_argument("--generator", type=Path, default=GENERATOR, help="gen_revisions.py")
     parser.add_argument("--presses", type=int, default=60, help="timed presses per key (Pilot)")
     parser.add_argument("--terminal-presses", type=int, default=50, help="per key, in tmux")
     arguments = parser.parse_args()
@@ -391,8 +392,8 @@ def main() -> None:
         start_root, keys_root = root / "start", root / "keys"
         start_root.mkdir()
         keys_root.mkdir()
-        project = make_project(start_root, arguments.count)
-        keys_project = make_project(keys_root, arguments.keys_count)
+        project = make_project(start_root, arguments.count, arguments.generator)
+        keys_project = make_project(keys_root, arguments.keys_count, arguments.generator)
         summary = json.loads((start_root / "generated" / "graph_summary.json").read_text())
         head = summary["head"][:12]
         progress("timing Flask-Migrate `flask db heads`")

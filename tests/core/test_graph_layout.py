@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from hypothesis import HealthCheck, given, settings
 from revision_dags import revision_dags
 
 from workbench.core.graph import RevisionGraph, build_graph
-from workbench.core.layout import LayoutRow, layout_graph, render_text, row_order
+from workbench.core.layout import LayoutRow, layout_graph, row_order
 from workbench.core.scan import ScannedRevision
 
 GLYPHS = set(" │─╭╮╯╰┬┴┼●○◎")
+
+
+def render_text(
+    graph: RevisionGraph, rows: Sequence[LayoutRow] | None = None, id_width: int = 12
+) -> str:
+    """The layout as plain text: lanes, short id, own branch labels and message, one line each."""
+    laid_out = layout_graph(graph) if rows is None else rows
+    width = max((len(row.glyphs) for row in laid_out), default=0)
+    lines = []
+    for row in laid_out:
+        scanned = graph.revisions[row.revision]
+        labels = f"({', '.join(scanned.branch_labels)}) " if scanned.branch_labels else ""
+        short_id = row.revision[:id_width]
+        lines.append(
+            f"{row.glyphs:<{width}}  {short_id:<{id_width}}  {labels}{scanned.message}".rstrip()
+        )
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def graph_of(

@@ -64,21 +64,20 @@ def {name}():
 
 
 def init_migrations(project: Any, multidb: bool = False) -> None:
-    """Create the project's migrations folder with ``workbench.services.commands.init``, in process.
+    """Create the project's migrations folder with Flask-Migrate's ``init()``, in process.
 
     A scaffold app stands in for the project's own, whose modules must not be imported here.
     """
     from flask import Flask
     from flask_sqlalchemy import SQLAlchemy
 
-    from workbench import Migrate
-    from workbench.services import commands
+    from workbench import Migrate, init
 
     scaffold = Flask("scaffold")
     scaffold.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
     Migrate(scaffold, SQLAlchemy(scaffold))
     with scaffold.app_context():
-        commands.init(directory=str(project.migrations), multidb=multidb)
+        init(directory=str(project.migrations), multidb=multidb)
 
 
 def write_revision(

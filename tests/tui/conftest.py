@@ -47,7 +47,7 @@ class TuiProject:
 
     @property
     def migration_project(self) -> MigrationProject:
-        """The project as ``load_project`` describes it."""
+        """The project as ``FlaskProject.describe`` describes it."""
         migrations = self.project.migrations
         return MigrationProject(
             directory=str(migrations),

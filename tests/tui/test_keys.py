@@ -11,9 +11,9 @@ from workbench.tui.screens.editor import EditorScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.linearize import LinearizeScreen
 from workbench.tui.screens.merge_plan import MergePlanScreen
+from workbench.tui.screens.new_revision import NewRevisionScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.screens.progress import ProgressScreen
-from workbench.tui.screens.prompt import PromptScreen
 from workbench.tui.screens.review import ReviewScreen
 from workbench.tui.screens.verify import VerifyScreen
 from workbench.tui.widgets.graph_view import GraphView
@@ -27,7 +27,7 @@ HANDLERS = {
     Scope.BRANCH_PLAN: [MergePlanScreen, LinearizeScreen],
     Scope.PROGRESS: [ProgressScreen],
     Scope.EDITOR: [EditorScreen],
-    Scope.PROMPT: [PromptScreen],
+    Scope.PROMPT: [NewRevisionScreen],
     Scope.REVIEW: [ReviewScreen],
     Scope.VERIFY: [VerifyScreen],
     Scope.LISTS: [HelpScreen, ProblemsScreen],

@@ -11,7 +11,7 @@ import os
 import pytest
 from conftest import SIZE, SQLITE_ONLY, screen_text
 
-from workbench.cli import _opens_workbench, db
+from workbench.cli.flask_group import db, opens_workbench
 from workbench.core.databases import database_status
 from workbench.tui.app import make_app
 from workbench.tui.history import load_history
@@ -91,7 +91,7 @@ def test_an_app_that_exits_while_imported_exits_the_same(make_project, fork):
     ],
 )
 def test_only_arguments_of_the_workbench_start_it_in_two_processes(args, opens):
-    assert _opens_workbench(db, args) is opens
+    assert opens_workbench(db, args) is opens
 
 
 @SQLITE_ONLY

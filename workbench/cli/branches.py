@@ -1,7 +1,7 @@
 """The ``flask db`` commands that resolve branches and broken states: linearize and doctor.
 
-Also the merge plan that ``flask db merge`` prints before writing. Kept apart from ``cli.py``
-so the Flask-Migrate commands stay one file; registered on the same ``db`` group.
+Also the merge plan that ``flask db merge`` prints before writing. Kept apart from the
+Flask-Migrate verbs (``workbench.cli.verbs``); the group adds them beside those.
 """
 
 from __future__ import annotations
@@ -13,23 +13,23 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
 
-from workbench.cli import (
-    _group_directory,
-    _migration_command,
-    db,
+from workbench.cli.options import (
+    command,
+    described_project,
     directory_option,
+    migration_command,
     timeout_option,
 )
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.core.graph import RevisionGraph
+    from workbench.project import LoadedProject
 
 
 def show_merge_plan(
-    directory: str | None,
+    project: LoadedProject,
     revisions: Sequence[str],
     message: str | None,
     branch_label: str | None,
@@ -46,13 +46,12 @@ def show_merge_plan(
     from workbench.core.branches import plan_merge
     from workbench.core.databases import database_status
     from workbench.core.graph import GraphError
-    from workbench.project import load_project
 
-    project = load_project(current_app, directory)
-    graph = project.load_graph()
+    described = project.describe()
+    graph = described.load_graph()
     _refuse_on_a_guess(graph, "merge")
     try:
-        statuses = database_status(project.targets, graph)
+        statuses = database_status(described.targets, graph)
         plan = plan_merge(graph, revisions, statuses, message, rev_id, branch_label)
     except (WorkbenchError, GraphError) as exc:
         if dry_run:
@@ -73,14 +72,14 @@ def _refuse_on_a_guess(graph: RevisionGraph, action: str) -> None:
         raise WorkbenchError(f"cannot {action}: {reason}; nothing written")
 
 
-@db.command()
+@command()
 @directory_option
 @click.argument("head")
 @click.option("--onto", required=True, help="The head to put HEAD's branch on top of")
 @click.option("--dry-run", is_flag=True, help="Show the new graph and write nothing")
 @click.option("--yes", is_flag=True, help="Rewrite without asking for confirmation")
 @timeout_option
-@_migration_command
+@migration_command
 def linearize(
     directory: str | None, head: str, onto: str, dry_run: bool, yes: bool, timeout: float
 ) -> None:
@@ -95,9 +94,8 @@ def linearize(
     from workbench.core.files import FileChangedError
     from workbench.core.graph import GraphError
     from workbench.core.linearize import LinearizeRefused, apply_linearize, plan_linearize
-    from workbench.project import load_project
 
-    project = load_project(current_app, _group_directory(directory))
+    project = described_project(directory)
     graph = project.load_graph()
     _refuse_on_a_guess(graph, "linearize")
     statuses = database_status(project.targets, graph, timeout)
@@ -147,11 +145,11 @@ def _one_revision(graph: RevisionGraph, name: str) -> str:
     return resolved[0]
 
 
-@db.command()
+@command()
 @directory_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per problem")
 @timeout_option
-@_migration_command
+@migration_command
 def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
     """Find every broken state (heads, databases, revision files) and the command fixing each.
 
@@ -159,9 +157,8 @@ def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
     """
     from workbench.core.databases import database_status
     from workbench.core.doctor import describe_problems, examine, needs_attention
-    from workbench.project import load_project
 
-    project = load_project(current_app, _group_directory(directory))
+    project = described_project(directory)
     graph = project.load_graph()
     statuses = database_status(project.targets, graph, timeout)
     context = click.get_current_context()
@@ -173,3 +170,6 @@ def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
         click.echo(describe_problems(problems), nl=False)
     if needs_attention(problems):
         context.exit(1)
+
+
+COMMANDS = (linearize, doctor)

@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 
 import click
 
-from workbench.cli import (
-    _group_directory,
-    _migration_command,
-    _x_args,
-    db,
+from workbench.cli.options import (
+    command,
     directory_option,
+    loaded_project,
+    migration_command,
     x_arg_option,
+    x_args,
 )
 from workbench.core.findings import Finding, Severity
 from workbench.core.preview import Preview
@@ -153,7 +153,7 @@ def _fails(review: Preview, strict: bool) -> bool:
     return worst == "block" or (strict and worst == "warn")
 
 
-@db.command()
+@command()
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
@@ -166,7 +166,7 @@ def _fails(review: Preview, strict: bool) -> bool:
     help="The head the new revision would build on (as `migrate --head`)",
 )
 @click.argument("revision", required=False)
-@_migration_command
+@migration_command
 def review(
     directory: str | None,
     x_arg: tuple[str, ...],
@@ -183,14 +183,14 @@ def review(
     """
     from workbench.services import review as reviewing
 
-    folder, x_args = _group_directory(directory), _x_args(x_arg)
+    project, values = loaded_project(directory), x_args(x_arg)
     if revision is None:
         result = _quietly(
-            lambda: reviewing.preview(folder, head=head, x_arg=x_args, with_sql=with_sql)
+            lambda: reviewing.preview(project, head=head, x_arg=values, with_sql=with_sql)
         )
     else:
         result = _quietly(
-            lambda: reviewing.review_revision(folder, revision, x_arg=x_args, with_sql=with_sql)
+            lambda: reviewing.review_revision(project, revision, x_arg=values, with_sql=with_sql)
         )
     failed = _fails(result, strict)
     if as_json:
@@ -219,11 +219,11 @@ def _check_lines(check: CheckResult) -> Iterator[str]:
             yield f"  FAIL {revision.revision}: {revision.message}"
 
 
-@db.command()
+@command()
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
-@_migration_command
+@migration_command
 def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None:
     """Check the history on scratch databases: one head, upgrade, models match, up/down/up.
 
@@ -232,8 +232,8 @@ def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None
     """
     from workbench.services import verify as verifying
 
-    folder, x_args = _group_directory(directory), _x_args(x_arg)
-    report: VerifyReport = _quietly(lambda: verifying.verify(folder, x_arg=x_args))
+    project, values = loaded_project(directory), x_args(x_arg)
+    report: VerifyReport = _quietly(lambda: verifying.verify(project, x_arg=values))
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -244,3 +244,6 @@ def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None
         click.echo(f"Ran on scratch databases, now dropped: {scratch}.")
     if not report.passed:
         click.get_current_context().exit(1)
+
+
+COMMANDS = (review, verify)

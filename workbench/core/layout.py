@@ -142,20 +142,3 @@ def _corner(
     if index == right and index > lane:
         return on_right
     return on_line
-
-
-def render_text(
-    graph: RevisionGraph, rows: Sequence[LayoutRow] | None = None, id_width: int = 12
-) -> str:
-    """The graph as plain text: lanes, short id, own branch labels and message, one line each."""
-    laid_out = layout_graph(graph) if rows is None else rows
-    width = max((len(row.glyphs) for row in laid_out), default=0)
-    lines = []
-    for row in laid_out:
-        scanned = graph.revisions[row.revision]
-        labels = f"({', '.join(scanned.branch_labels)}) " if scanned.branch_labels else ""
-        short_id = row.revision[:id_width]
-        lines.append(
-            f"{row.glyphs:<{width}}  {short_id:<{id_width}}  {labels}{scanned.message}".rstrip()
-        )
-    return "\n".join(lines) + "\n" if lines else ""

@@ -146,7 +146,7 @@ def _build(folder: Path) -> None:
     """Write the project into a folder, make its migrations and put its databases in place."""
     from alembic.script import ScriptDirectory
 
-    from workbench.services import commands
+    from workbench import init
 
     for name in ("app.py", "models.py", "README.md"):
         _write(folder / name, project_file(name))
@@ -155,7 +155,7 @@ def _build(folder: Path) -> None:
         migrations = str(folder / "migrations")
         # Alembic's init reports every file it writes; the demo prints its own summary.
         with contextlib.redirect_stdout(io.StringIO()):
-            commands.init(directory=migrations, multidb=True)
+            init(directory=migrations, multidb=True)
         _write_revisions(Path(migrations))
         config = app.extensions["migrate"].migrate.get_config(migrations)
         scripts = ScriptDirectory.from_config(config)

@@ -33,8 +33,11 @@ def open_workbench(folder: Path) -> None:
         app = ScriptInfo(app_import_path="app").load_app()
     except NoAppException as exc:
         raise WorkbenchError(exc.format_message()) from exc
+    from workbench.project.flask import FlaskProject
+
     with app.app_context():
-        run_workbench(app, app_import_path="app", directory=None, read_only=False)
+        project = FlaskProject(app).describe()
+        run_workbench(project, app_import_path="app", read_only=False)
 
 
 def summary(demo: DemoProject) -> Sequence[str]:

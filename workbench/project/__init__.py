@@ -1,16 +1,24 @@
-"""The migration project of a Flask app: its migrations folder and the databases it migrates.
+"""What a migration project is, whatever hosts it: its folders, its databases, how env.py runs.
 
-This is the one place that reads the app (config, ``db``, the Migrate extension) for the
-graph and status engine, so that ``workbench.core`` stays free of Flask.
+Two views of one project. ``MigrationProject`` is its description: where the revision files
+live and which databases follow them; plain data, cheap to build (no revision file and no
+Alembic runtime imported) and small enough to send between processes. ``LoadedProject`` is the
+project loaded in this process, where its env.py can run: it makes Alembic ``Config`` objects,
+hands env.py a hook for each applied step, knows its databases' passwords and dialects and
+can point them at scratch databases. ``workbench.project.flask`` implements both for a Flask
+app with ``Migrate``; services take a ``LoadedProject`` and never see what hosts it.
 """
 
 from __future__ import annotations
 
+import abc
 import configparser
 import functools
 import os
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.databases import DatabaseTarget
 from workbench.core.graph import RevisionGraph, build_graph
@@ -25,16 +33,24 @@ from workbench.core.scan_cache import ScanCache, default_cache_path
 from workbench.errors import WorkbenchError
 from workbench.runtime.forking import Aside
 
-EXTRA_DATABASES_KEY = "WORKBENCH_DATABASES"
-DEFAULT_DIRECTORY = "migrations"
-"""The migrations folder of ``Migrate(app, db)`` when it names none."""
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+    from workbench.core.verify import ScratchDatabases, ScratchInfo
+
 SCAN_BESIDE = functools.partial(Aside, timeout=30.0)
 """Scans half of many unread files in a forked copy; after 30 s without its answer, here."""
+
+XArg = str | Iterable[str] | None
+"""``-x`` values for env.py: one, several, or none."""
+
+VersionApplied = Callable[..., None]
+"""An ``on_version_apply`` callback: ``(ctx, step, heads, run_args)`` as Alembic calls it."""
 
 
 @dataclass(frozen=True)
 class MigrationProject:
-    """Where an app's revision files live and which databases follow them."""
+    """Where a project's revision files live and which databases follow them."""
 
     directory: str
     version_locations: tuple[str, ...]
@@ -53,10 +69,15 @@ class MigrationProject:
             self.sourceless,
         )
 
+    @property
+    def migrated_targets(self) -> tuple[DatabaseTarget, ...]:
+        """The databases the project migrates (not those it only watches)."""
+        return tuple(target for target in self.targets if not target.read_only)
+
     def load_graph(self, early: PendingScan | None = None) -> RevisionGraph:
         """Scan the version folders and build the graph; unreadable files become diagnostics.
 
-        ``early`` is a scan started before the app was loaded (``start_folder_scan``): its
+        ``early`` is a scan started before the project was loaded (``start_folder_scan``): its
         result is taken when it scanned exactly these folders, else it is stopped and the
         folders are scanned again.
         """
@@ -70,7 +91,7 @@ class MigrationProject:
 
 
 def start_folder_scan(script_location: str) -> PendingScan | None:
-    """Start scanning a migrations folder's revision files, before the app is even loaded.
+    """Start scanning a migrations folder's revision files, before its project is even loaded.
 
     None when its ``alembic.ini`` cannot be read: the command reports that once it runs.
     """
@@ -95,29 +116,67 @@ def _start_scan(
     )
 
 
-def load_project(app: Any, directory: str | None = None) -> MigrationProject:
-    """Describe the app's migration project without importing any revision file.
+class LoadedProject(abc.ABC):
+    """A migration project loaded in this process: its env.py can run here, through Alembic.
 
-    The version folders come from ``alembic.ini`` read with configparser: Alembic's own
-    Config would load its runtime, which nothing here needs.
+    ``directory`` is the migrations folder (Alembic's ``script_location``) the project's
+    commands work on; it need not exist yet (``init`` creates it).
     """
-    extension = migration_extension(app)
-    script_location = str(directory or extension.directory)
-    folders = read_folders(script_location)
-    multidb = is_multidb(script_location)
-    return MigrationProject(
-        directory=folders.script_location,
-        version_locations=folders.version_locations,
-        recursive_version_locations=folders.recursive,
-        sourceless=folders.sourceless,
-        multidb=multidb,
-        targets=tuple(database_targets(app, extension, multidb)),
-    )
+
+    directory: str
+
+    @abc.abstractmethod
+    def describe(self) -> MigrationProject:
+        """The project's folders and databases; fails in one line when the folder is missing."""
+
+    @abc.abstractmethod
+    def alembic_config(self, x_arg: XArg = None, opts: Sequence[str] = ()) -> AlembicConfig:
+        """The Alembic Config of the migrations folder, with ``-x`` values and flags set.
+
+        ``opts`` names flags set on ``cmd_opts`` (``autogenerate``). The folder must exist.
+        """
+
+    @abc.abstractmethod
+    def init_config(self, template_directory: str | None) -> AlembicConfig:
+        """The Config that creates the migrations folder, templates read from the folder given."""
+
+    @abc.abstractmethod
+    def version_apply_hook(self, callback: VersionApplied) -> AbstractContextManager[None]:
+        """While the block runs, env.py calls ``callback`` after each applied step too.
+
+        The hook is installed for one command: one command's hooks never leak into the next
+        one run in the same process.
+        """
+
+    @abc.abstractmethod
+    def passwords(self) -> list[str]:
+        """The passwords of the project's database URLs, so that no message shows them."""
+
+    @abc.abstractmethod
+    def dialects(self, multidb: bool) -> list[tuple[str, Any]]:
+        """(name, SQLAlchemy dialect) of each migrated database, without connecting.
+
+        Only the default database unless ``multidb``.
+        """
+
+    @abc.abstractmethod
+    def on_scratch(
+        self, scratch: ScratchDatabases, multidb: bool
+    ) -> AbstractContextManager[Callable[[], list[ScratchInfo]]]:
+        """Point the migrated databases at scratch ones while the block runs.
+
+        Each call of the function it yields makes a fresh set, created by ``scratch``, and
+        says which; the real databases come back at the end of the block.
+        """
 
 
-def read_folders(script_location: str) -> ScriptConfig:
-    """The migrations folder and its version folders, from its ``alembic.ini``; no app needed."""
-    require_migrations_folder(script_location)
+def read_folders(script_location: str, init_command: str | None = None) -> ScriptConfig:
+    """The migrations folder and its version folders, from its ``alembic.ini``.
+
+    Read with configparser: Alembic's own Config would load its runtime, which nothing here
+    needs. ``init_command``, when given, is the command that creates a missing folder.
+    """
+    require_migrations_folder(script_location, init_command)
     try:
         return read_script_config(
             os.path.join(script_location, "alembic.ini"), script_location=script_location
@@ -126,22 +185,11 @@ def read_folders(script_location: str) -> ScriptConfig:
         raise WorkbenchError(f"cannot read {script_location}/alembic.ini: {exc}") from exc
 
 
-def migration_extension(app: Any) -> Any:
-    """The app's ``Migrate`` state, ours or Flask-Migrate's: read by attributes, not class."""
-    extension = app.extensions.get("migrate")
-    if extension is None:
-        raise WorkbenchError(
-            f"the app {app.name!r} does not use Migrate: add `Migrate(app, db)` to it"
-        )
-    return extension
-
-
-def require_migrations_folder(location: str) -> None:
-    """Fail with the fix in the message when the migrations folder does not exist."""
+def require_migrations_folder(location: str, init_command: str | None = None) -> None:
+    """Fail in one line when the migrations folder does not exist, with the fix when known."""
     if not os.path.isdir(location):
-        raise WorkbenchError(
-            f"no migrations folder at {location!r}: run `flask db init` to create it"
-        )
+        fix = f": run `{init_command}` to create it" if init_command else ""
+        raise WorkbenchError(f"no migrations folder at {location!r}{fix}")
 
 
 def is_multidb(script_location: str) -> bool:
@@ -152,47 +200,3 @@ def is_multidb(script_location: str) -> bool:
             return "engine_name" in file.read()
     except OSError:
         return False
-
-
-def database_targets(app: Any, extension: Any, multidb: bool) -> list[DatabaseTarget]:
-    """The default database, each bind when the project migrates binds, and the extra ones."""
-    configure_args = extension.configure_args
-    version_table = configure_args.get("version_table") or "alembic_version"
-    version_table_schema = configure_args.get("version_table_schema")
-    engines = _engines(extension.db)
-    bind_names = [name for name in engines if name is not None] if multidb else []
-    targets = [
-        DatabaseTarget(
-            name=name or "default",
-            url=engines[name].url,
-            version_table=version_table,
-            version_table_schema=version_table_schema,
-        )
-        for name in [None, *bind_names]
-        if name in engines
-    ]
-    extra = app.config.get(EXTRA_DATABASES_KEY) or {}
-    if not isinstance(extra, dict):
-        raise WorkbenchError(f"{EXTRA_DATABASES_KEY} must be a dict of name to database URL")
-    taken = {target.name for target in targets}
-    for name, url in extra.items():
-        if name in taken:
-            raise WorkbenchError(f"{EXTRA_DATABASES_KEY} names {name!r}, already a database")
-        targets.append(
-            DatabaseTarget(
-                name=str(name),
-                url=url,
-                version_table=version_table,
-                version_table_schema=version_table_schema,
-                read_only=True,
-            )
-        )
-    return targets
-
-
-def _engines(db: Any) -> dict[str | None, Any]:
-    """The app's engines by bind key (None is the default), for any Flask-SQLAlchemy version."""
-    engines = getattr(db, "engines", None)
-    if engines is not None:
-        return dict(engines)
-    return {None: db.get_engine()}

@@ -1,8 +1,9 @@
-"""The Python functions behind the ``flask db`` commands, with Flask-Migrate's names and arguments.
+"""The use cases behind Flask-Migrate's verbs, over a loaded migration project.
 
-Each runs inside a Flask app context, prints what Alembic's command prints, returns its result
-as data and raises ``WorkbenchError`` on failure (never exits), so the CLI and the workbench
-can both call it.
+Each takes the project first (``workbench.project.LoadedProject``), prints what Alembic's
+command prints, returns its result as data and raises ``WorkbenchError`` on failure (never
+exits), so the CLI, the workbench's child process and Flask-Migrate's module functions
+(``workbench.extension``) can all call it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -20,19 +21,16 @@ from alembic import util as alembic_util
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
-from flask import current_app
 
 from workbench.core.editor import EditorError, open_in_editor
 from workbench.core.identifiers import UnsafeValue, check_new_revision, docstring_text
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
-from workbench.project import migration_extension, require_migrations_folder
+from workbench.project import LoadedProject, XArg
 from workbench.project.config import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-XArg = str | Iterable[str] | None
 
 _RELATIVE_TARGET = re.compile(r"(^|@)[+-]\d+$")
 
@@ -65,69 +63,34 @@ StepCallback = Callable[[StepProgress], None]
 
 
 def reports_failures(function: Callable[P, R]) -> Callable[P, R]:
-    """Turn any failure inside a command into a ``WorkbenchError`` with a one-line message."""
+    """Turn any failure inside a command into a ``WorkbenchError`` with a one-line message.
+
+    The command's project, its first argument, tells which passwords no message may show.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        project = args[0] if args else kwargs.get("project")
+        if not isinstance(project, LoadedProject):
+            project = None
         try:
             return function(*args, **kwargs)
         except WorkbenchError as exc:
-            raise WorkbenchError(mask_passwords(str(exc), known_passwords())) from exc
+            passwords = project.passwords() if project is not None else []
+            raise WorkbenchError(mask_passwords(str(exc), passwords)) from exc
         except BrokenPipeError:
             raise
         except Exception as exc:
-            message = describe_failure(exc, migrations_dir_or_none())
-            raise WorkbenchError(mask_passwords(message, known_passwords())) from exc
+            raise WorkbenchError(failure_line(project, exc)) from exc
 
     return wrapper
 
 
-def migrate_extension() -> Any:
-    """The current app's ``Migrate`` state."""
-    return migration_extension(current_app)
-
-
-def migrations_dir_or_none() -> str | None:
-    """The app's migrations folder, if an app with Migrate is active."""
-    try:
-        return str(current_app.extensions["migrate"].directory)
-    except (RuntimeError, KeyError, AttributeError):
-        return None
-
-
-def known_passwords() -> list[str]:
-    """Passwords of the app's configured database URLs, so no message can show them."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        config = current_app.config
-    except RuntimeError:
-        return []
-    urls: list[Any] = [config.get("SQLALCHEMY_DATABASE_URI")]
-    binds = config.get("SQLALCHEMY_BINDS") or {}
-    for bind in binds.values():
-        urls.append(bind.get("url") if isinstance(bind, dict) else bind)
-    passwords = []
-    for url in urls:
-        try:
-            password = make_url(url).password if url else None
-        except Exception:
-            password = None
-        if password:
-            passwords.append(str(password))
-    return passwords
-
-
-def migration_config(
-    directory: str | None, x_arg: XArg = None, opts: Sequence[str] = ()
-) -> AlembicConfig:
-    """The Alembic Config of the app's migrations folder, which must exist."""
-    extension = migrate_extension()
-    config = extension.migrate.get_config(directory, x_arg=x_arg, opts=list(opts) or None)
-    location = config.get_main_option("script_location")
-    if location and ":" not in location:
-        require_migrations_folder(location)
-    return config
+def failure_line(project: LoadedProject | None, exc: BaseException) -> str:
+    """A failure in one line, located in the migrations folder, with no password in it."""
+    if project is None:
+        return mask_passwords(describe_failure(exc))
+    return mask_passwords(describe_failure(exc, project.directory), project.passwords())
 
 
 def _migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
@@ -147,15 +110,9 @@ def _migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
 
 @contextmanager
 def fresh_configure_args(
-    on_applied: Callable[[MigrationStep], None] | None = None,
+    project: LoadedProject, on_applied: Callable[[MigrationStep], None] | None = None
 ) -> Iterator[list[MigrationStep]]:
-    """Give env.py a private copy of the configure args for one command, recording each step.
-
-    env.py files may store hooks in the dict they receive; a copy keeps one command's hooks
-    from leaking into the next one run in the same process.
-    """
-    extension = migrate_extension()
-    shared: dict[str, Any] = extension.configure_args
+    """Run one command's env.py with its own configure args, recording each step applied."""
     steps: list[MigrationStep] = []
 
     def record_step(ctx: Any, step: Any, heads: set[str], run_args: dict[str, Any]) -> None:
@@ -163,14 +120,8 @@ def fresh_configure_args(
         if on_applied is not None:
             on_applied(steps[-1])
 
-    user_callbacks = shared.get("on_version_apply") or ()
-    if callable(user_callbacks):
-        user_callbacks = (user_callbacks,)
-    extension.configure_args = {**shared, "on_version_apply": [*user_callbacks, record_step]}
-    try:
+    with project.version_apply_hook(record_step):
         yield steps
-    finally:
-        extension.configure_args = shared
 
 
 def _check_target(script: ScriptDirectory, target: str | Sequence[str]) -> None:
@@ -192,7 +143,7 @@ def scripts_list(result: Script | Sequence[Script | None] | None) -> list[Script
 
 
 def _current_revisions(config: AlembicConfig, script: ScriptDirectory) -> tuple[str, ...]:
-    """The revisions the app's database(s) stand on, read through env.py without changing them."""
+    """The revisions the project's databases stand on, read through env.py, changing nothing."""
     found: list[str] = []
 
     def collect(rev: Any, context: Any) -> list[Any]:
@@ -252,30 +203,25 @@ def list_templates() -> list[tuple[str, str]]:
 
 @reports_failures
 def init(
-    directory: str | None = None,
+    project: LoadedProject,
     multidb: bool = False,
     template: str | None = None,
     package: bool = False,
 ) -> str:
     """Create a new migrations folder from a template; returns its path."""
-    extension = migrate_extension()
-    directory = str(directory or extension.directory)
     template_directory = None
     if template is not None and ("/" in template or "\\" in template):
         template_directory, template = os.path.split(template)
-    config = Config(template_directory=template_directory)
-    config.set_main_option("script_location", directory)
-    config.config_file_name = os.path.join(directory, "alembic.ini")
-    config = extension.migrate.call_configure_callbacks(config)
+    config = project.init_config(template_directory)
     if template is None:
         template = "flask-multidb" if multidb else "flask"
-    alembic_command.init(config, directory, template=template, package=package)
-    return directory
+    alembic_command.init(config, project.directory, template=template, package=package)
+    return project.directory
 
 
 @reports_failures
 def revision(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     autogenerate: bool = False,
     sql: bool = False,
@@ -287,9 +233,9 @@ def revision(
     x_arg: XArg = None,
 ) -> list[Script]:
     """Create a new revision file; returns the scripts written (none if nothing changed)."""
-    config = migration_config(directory, x_arg, ["autogenerate"] if autogenerate else ())
+    config = project.alembic_config(x_arg, ["autogenerate"] if autogenerate else ())
     message = new_revision_values(config, message, rev_id, branch_label)
-    with fresh_configure_args():
+    with fresh_configure_args(project):
         result = alembic_command.revision(
             config,
             message,
@@ -305,7 +251,7 @@ def revision(
 
 
 def migrate(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     sql: bool = False,
     head: str = "head",
@@ -317,7 +263,7 @@ def migrate(
 ) -> list[Script]:
     """Autogenerate a revision from the models (``revision`` with autogenerate)."""
     return revision(
-        directory,
+        project,
         message,
         autogenerate=True,
         sql=sql,
@@ -331,14 +277,12 @@ def migrate(
 
 
 @reports_failures
-def edit(
-    directory: str | None = None, revision: str = "current", x_arg: XArg = None
-) -> list[Script]:
+def edit(project: LoadedProject, revision: str = "current", x_arg: XArg = None) -> list[Script]:
     """Open the revision's file in the user's editor; returns the scripts opened."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if revision == "current":
-        with fresh_configure_args():
+        with fresh_configure_args(project):
             current = _current_revisions(config, script)
         if not current:
             raise WorkbenchError("No current revisions")
@@ -357,7 +301,7 @@ def edit(
 
 @reports_failures
 def merge(
-    directory: str | None = None,
+    project: LoadedProject,
     revisions: str | Sequence[str] = "",
     message: str | None = None,
     branch_label: str | None = None,
@@ -365,9 +309,9 @@ def merge(
     x_arg: XArg = None,
 ) -> Script:
     """Create a revision that merges the given revisions; returns it."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     message = new_revision_values(config, message, rev_id, branch_label)
-    with fresh_configure_args():
+    with fresh_configure_args(project):
         result = alembic_command.merge(
             config, revisions, message=message, branch_label=branch_label, rev_id=rev_id
         )
@@ -419,6 +363,7 @@ class _StepCounter:
 
 
 def run_migration(
+    project: LoadedProject,
     config: AlembicConfig,
     script: ScriptDirectory,
     steps_of: Callable[[Any], Any],
@@ -440,7 +385,7 @@ def run_migration(
     def work(rev: Any, context: Any) -> Any:
         return counter.announce(steps_of(rev))
 
-    with fresh_configure_args(counter.applied) as steps:
+    with fresh_configure_args(project, counter.applied) as steps:
         environment = EnvironmentContext(
             config,
             script,
@@ -458,14 +403,14 @@ def run_migration(
         except Exception as exc:
             if sql or counter.started is None:
                 raise
-            failure = describe_failure(exc, migrations_dir_or_none())
-            standing = standing_after_failure(config, steps, counter.started)
+            failure = failure_line(project, exc)
+            standing = standing_after_failure(project, steps, counter.started)
             raise WorkbenchError(f"{failure}. {standing}") from exc
     return steps
 
 
 def standing_after_failure(
-    config: AlembicConfig, applied: Sequence[MigrationStep], failed: MigrationStep
+    project: LoadedProject, applied: Sequence[MigrationStep], failed: MigrationStep
 ) -> str:
     """Where each migrated database stands after a failed run, as its version table says.
 
@@ -475,12 +420,8 @@ def standing_after_failure(
     commit DDL as it runs).
     """
     from workbench.core.databases import read_versions
-    from workbench.project import load_project
 
-    directory = config.get_main_option("script_location")
-    targets = [
-        target for target in load_project(current_app, directory).targets if not target.read_only
-    ]
+    targets = project.describe().migrated_targets
     parts = []
     for reading in read_versions(targets):
         name = reading.target.name
@@ -542,7 +483,7 @@ def _split_range(revision: str, sql: bool) -> tuple[str | tuple[str, ...] | None
 
 @reports_failures
 def upgrade(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str = "head",
     sql: bool = False,
     tag: str | None = None,
@@ -554,11 +495,12 @@ def upgrade(
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev, target = _split_range(revision, sql)
     _check_target(script, target)
     return run_migration(
+        project,
         config,
         script,
         lambda rev: script._upgrade_revs(target, rev),
@@ -572,7 +514,7 @@ def upgrade(
 
 @reports_failures
 def downgrade(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str = "-1",
     sql: bool = False,
     tag: str | None = None,
@@ -584,7 +526,7 @@ def downgrade(
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     if sql and revision == "-1":
         revision = "head:-1"
     script = ScriptDirectory.from_config(config)
@@ -593,6 +535,7 @@ def downgrade(
         raise WorkbenchError("downgrade with --sql requires <fromrev>:<torev>")
     _check_target(script, target)
     return run_migration(
+        project,
         config,
         script,
         lambda rev: script._downgrade_revs(target, rev),
@@ -606,7 +549,7 @@ def downgrade(
 
 @reports_failures
 def stamp(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str | Sequence[str] = "head",
     sql: bool = False,
     tag: str | None = None,
@@ -619,7 +562,7 @@ def stamp(
 
     ``on_step`` hears of every version-table change as it starts and once applied.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     starting_rev = None
     destinations = []
@@ -634,6 +577,7 @@ def stamp(
         destinations.append(target)
     _check_target(script, destinations)
     return run_migration(
+        project,
         config,
         script,
         lambda rev: script._stamp_revs(tuple(destinations), rev),
@@ -647,12 +591,12 @@ def stamp(
 
 
 @reports_failures
-def show(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> list[Script]:
+def show(project: LoadedProject, revision: str = "head", x_arg: XArg = None) -> list[Script]:
     """Print and return the revision(s) a symbol denotes (``current`` reads the database)."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if revision == "current":
-        with fresh_configure_args():
+        with fresh_configure_args(project):
             names: Any = _current_revisions(config, script)
     else:
         names = revision
@@ -664,14 +608,14 @@ def show(directory: str | None = None, revision: str = "head", x_arg: XArg = Non
 
 @reports_failures
 def history(
-    directory: str | None = None,
+    project: LoadedProject,
     rev_range: str | None = None,
     verbose: bool = False,
     indicate_current: bool = False,
     x_arg: XArg = None,
 ) -> list[Script]:
     """Print and return the revisions in a range, newest first."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if rev_range is not None:
         if ":" not in rev_range:
@@ -686,7 +630,7 @@ def history(
         or alembic_util.asbool(config.get_alembic_option("revision_environment"))
     )
     if needs_database:
-        with fresh_configure_args():
+        with fresh_configure_args(project):
             current = _current_revisions(config, script)
     lower: str | tuple[str, ...] = current if base == "current" else base
     upper: str | tuple[str, ...] = current if head == "current" else head
@@ -705,13 +649,13 @@ def history(
 
 @reports_failures
 def heads(
-    directory: str | None = None,
+    project: LoadedProject,
     verbose: bool = False,
     resolve_dependencies: bool = False,
     x_arg: XArg = None,
 ) -> list[Script]:
     """Print and return the head revisions of the migrations folder."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     if resolve_dependencies:
         found = script.get_revisions("heads")
@@ -724,11 +668,9 @@ def heads(
 
 
 @reports_failures
-def branches(
-    directory: str | None = None, verbose: bool = False, x_arg: XArg = None
-) -> list[Script]:
+def branches(project: LoadedProject, verbose: bool = False, x_arg: XArg = None) -> list[Script]:
     """Print and return the branch points: revisions with more than one child."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     points = []
     for sc in script.walk_revisions():
@@ -748,9 +690,9 @@ def branches(
 
 
 @reports_failures
-def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = None) -> list[str]:
+def current(project: LoadedProject, verbose: bool = False, x_arg: XArg = None) -> list[str]:
     """Print and return the revision(s) each database stands on."""
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     found: list[str] = []
 
@@ -766,14 +708,17 @@ def current(directory: str | None = None, verbose: bool = False, x_arg: XArg = N
                 found.append(sc.revision)
         return []
 
-    with fresh_configure_args(), EnvironmentContext(config, script, fn=display, dont_mutate=True):
+    with (
+        fresh_configure_args(project),
+        EnvironmentContext(config, script, fn=display, dont_mutate=True),
+    ):
         script.run_env()
     return found
 
 
 @reports_failures
-def check(directory: str | None = None, x_arg: XArg = None) -> None:
+def check(project: LoadedProject, x_arg: XArg = None) -> None:
     """Raise when the models differ from what the migrations build; print a line when they match."""
-    config = migration_config(directory, x_arg)
-    with fresh_configure_args():
+    config = project.alembic_config(x_arg)
+    with fresh_configure_args(project):
         alembic_command.check(config)

@@ -19,7 +19,7 @@ from workbench.core.databases import read_versions
 from workbench.core.secrets import mask_url
 from workbench.core.verify import CheckResult
 from workbench.errors import WorkbenchError
-from workbench.project import load_project
+from workbench.project.flask import FlaskProject, load_app
 from workbench.runtime.child import Emit, Handler
 from workbench.runtime.events import Check, Output, Standing, Step
 from workbench.runtime.requests import (
@@ -41,8 +41,12 @@ from workbench.services import verify as verifying
 
 
 def parameters(request: Request) -> dict[str, Any]:
-    """A request's fields as keyword arguments of the service it names."""
-    return {each.name: getattr(request, each.name) for each in dataclasses.fields(request)}
+    """A request's fields as keyword arguments of the service it names.
+
+    The migrations folder a request names becomes the service's project, the app's.
+    """
+    fields = {each.name: getattr(request, each.name) for each in dataclasses.fields(request)}
+    return {"project": FlaskProject.current(fields.pop("directory", None)), **fields}
 
 
 def _step_fields(step: commands.MigrationStep) -> dict[str, Any]:
@@ -151,28 +155,25 @@ class FlaskHost:
 
     def load_app(self, app_import_path: str | None) -> Any:
         """Load the app as the ``flask`` command does: --app path, FLASK_APP, wsgi.py/app.py."""
-        from flask.cli import NoAppException, ScriptInfo
-
-        info = ScriptInfo(app_import_path=app_import_path or os.environ.get("FLASK_APP") or None)
-        try:
-            return info.load_app()
-        except NoAppException as exc:
-            raise WorkbenchError(exc.format_message()) from exc
+        return load_app(app_import_path)
 
     def app_context(self, app: Any) -> AbstractContextManager[Any]:
         """The app's context, where Migrate's configuration is found."""
         return app.app_context()
 
     def passwords(self) -> Sequence[str]:
-        """The passwords of the app's database URLs."""
-        return commands.known_passwords()
+        """The passwords of the app's database URLs (none known when it has no Migrate)."""
+        try:
+            return FlaskProject.current().passwords()
+        except WorkbenchError:
+            return []
 
     def standing(self, app: Any, directory: str | None) -> list[Standing]:
         """Each migrated database's version rows as read now, or why they cannot be read."""
         if app is None:
             return []
         try:
-            targets = [t for t in load_project(app, directory).targets if not t.read_only]
+            targets = FlaskProject(app, directory).describe().migrated_targets
         except Exception:
             return []
         return [

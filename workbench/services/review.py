@@ -1,7 +1,7 @@
 """Reviewing a migration before it runs: the autogenerate preview and the review of a script.
 
-Like ``commands``, each function runs inside a Flask app context (the child process), returns
-data and raises ``WorkbenchError``; nothing here writes into the project.
+Like ``commands``, each function takes the loaded project first (in the child process, or in
+the CLI's), returns data and raises ``WorkbenchError``; nothing here writes into the project.
 """
 
 from __future__ import annotations
@@ -31,14 +31,12 @@ from workbench.core.preview import (
     describe_operations,
     render_sql,
 )
-from workbench.errors import WorkbenchError, describe_failure
+from workbench.errors import WorkbenchError
+from workbench.project import LoadedProject, XArg, is_multidb
 from workbench.runtime.forking import Aside
 from workbench.services.commands import (
-    XArg,
+    failure_line,
     fresh_configure_args,
-    migrate_extension,
-    migration_config,
-    migrations_dir_or_none,
     new_revision_values,
     reports_failures,
     scripts_list,
@@ -367,7 +365,7 @@ def no_bytecode() -> Iterator[None]:
 
 @reports_failures
 def preview(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     head: str = "head",
     splice: bool = False,
@@ -390,7 +388,7 @@ def preview(
     """
     from alembic.autogenerate import RevisionContext
 
-    config = migration_config(directory, x_arg, ["autogenerate"])
+    config = project.alembic_config(x_arg, ["autogenerate"])
     template_message = new_revision_values(config, message, rev_id, branch_label)
     script = ScriptDirectory.from_config(config)
     locations = _version_locations(config, script)
@@ -418,7 +416,7 @@ def preview(
         collector_paused(),
         tempfile.TemporaryDirectory(prefix="workbench-preview-") as scratch,
         no_bytecode(),
-        fresh_configure_args(),
+        fresh_configure_args(project),
     ):
         script.version_locations = [*locations, scratch]
         with (
@@ -455,7 +453,7 @@ def preview(
 
 @reports_failures
 def migrate_reviewed(
-    directory: str | None = None,
+    project: LoadedProject,
     message: str | None = None,
     sql: bool = False,
     head: str = "head",
@@ -470,10 +468,10 @@ def migrate_reviewed(
     The review reads the op tree autogenerate built for the file, so nothing is compared
     twice; a review that fails says so in a finding rather than failing the written migration.
     """
-    config = migration_config(directory, x_arg, ["autogenerate"])
+    config = project.alembic_config(x_arg, ["autogenerate"])
     template_message = new_revision_values(config, message, rev_id, branch_label)
     watch = _AutogenerateWatch(with_sql=False)
-    with collector_paused(), fresh_configure_args():
+    with collector_paused(), fresh_configure_args(project):
         result = alembic_command.revision(
             config,
             template_message,
@@ -499,7 +497,7 @@ def migrate_reviewed(
         failure = Finding(
             rule="review-failed",
             severity=Severity.INFO,
-            message=f"the review could not run: {describe_failure(exc, migrations_dir_or_none())}",
+            message=f"the review could not run: {failure_line(project, exc)}",
         )
         databases = (DatabasePreview(name="default", dialect="", findings=(failure,)),)
     review = Preview(
@@ -512,19 +510,9 @@ def migrate_reviewed(
     return scripts, review
 
 
-def _engine_dialects(multidb: bool) -> list[tuple[str, Any]]:
-    """(name, dialect) of each migrated database, read from its engine without connecting."""
-    engines = getattr(migrate_extension().db, "engines", None)
-    if engines is None:
-        engines = {None: migrate_extension().db.get_engine()}
-    return [
-        (key or "default", engine.dialect)
-        for key, engine in engines.items()
-        if key is None or multidb
-    ]
-
-
-def _record(module: Any, function: str, dialect: str, *, required: bool) -> Any:
+def _record(
+    project: LoadedProject, module: Any, function: str, dialect: str, *, required: bool
+) -> Any:
     """The ops a script function issues, recorded offline; None when it is missing.
 
     A required function (the upgrade) that cannot be recorded is a one-line error; another
@@ -540,25 +528,24 @@ def _record(module: Any, function: str, dialect: str, *, required: bool) -> Any:
     except Exception as exc:
         if not required:
             return None
-        reason = describe_failure(exc, migrations_dir_or_none())
+        reason = failure_line(project, exc)
         raise WorkbenchError(f"cannot record {function}() offline: {reason}") from exc
 
 
 def _review_module(
-    config: AlembicConfig, module: Any, text: str, *, with_sql: bool
+    project: LoadedProject, config: AlembicConfig, module: Any, text: str, *, with_sql: bool
 ) -> tuple[DatabasePreview, ...]:
     """Each database's review of a loaded revision script, its ops recorded offline."""
     from workbench.core.review import ReviewContext
-    from workbench.project import is_multidb
 
     multidb = is_multidb(ScriptDirectory.from_config(config).dir)
     databases = []
-    for name, dialect in _engine_dialects(multidb):
+    for name, dialect in project.dialects(multidb):
         suffix = f"_{'' if name == 'default' else name}" if multidb else ""
-        upgrade_ops = _record(module, f"upgrade{suffix}", dialect.name, required=True)
+        upgrade_ops = _record(project, module, f"upgrade{suffix}", dialect.name, required=True)
         if upgrade_ops is None:
             continue
-        downgrade_ops = _record(module, f"downgrade{suffix}", dialect.name, required=False)
+        downgrade_ops = _record(project, module, f"downgrade{suffix}", dialect.name, required=False)
         databases.append(
             DatabasePreview(
                 name=name,
@@ -583,7 +570,7 @@ def _review_module(
 
 @reports_failures
 def review_revision(
-    directory: str | None = None,
+    project: LoadedProject,
     revision: str = "head",
     x_arg: XArg = None,
     *,
@@ -596,7 +583,7 @@ def review_revision(
     database before the revision is unknown, so every table it does not create counts as
     existing.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     with no_bytecode():
         found = script.get_revision(revision)
@@ -608,13 +595,13 @@ def review_revision(
         message=found.doc,
         script=text,
         path=os.path.abspath(found.path),
-        databases=_review_module(config, found.module, text, with_sql=with_sql),
+        databases=_review_module(project, config, found.module, text, with_sql=with_sql),
     )
 
 
 @reports_failures
 def review_script(
-    directory: str | None = None,
+    project: LoadedProject,
     script: str = "",
     path: str | None = None,
     x_arg: XArg = None,
@@ -625,7 +612,7 @@ def review_script(
 
     ``path`` is where the script is or would be written; it is only reported back.
     """
-    config = migration_config(directory, x_arg)
+    config = project.alembic_config(x_arg)
     module = types.ModuleType("workbench_reviewed_script")
     module.__file__ = path or "<script>"
     exec(compile(script, module.__file__, "exec"), module.__dict__)
@@ -635,5 +622,5 @@ def review_script(
         message=docstring.splitlines()[0] if docstring else None,
         script=script,
         path=path,
-        databases=_review_module(config, module, script, with_sql=with_sql),
+        databases=_review_module(project, config, module, script, with_sql=with_sql),
     )

@@ -1,30 +1,317 @@
 """The migration workbench app, and the ways in: ``make_app``, ``run_workbench``, ``run_preloaded``.
 
+The app composes the screen and holds three controllers: the ``Viewer`` (what is shown, and
+the reading that feeds it), ``Search`` and ``Operations`` (everything that writes). Every
+message and every key's action is handled here, in one place, by handing it to them.
+
 ``make_app`` is the one factory the CLI and the tests use; ``run_workbench`` is what
-``flask db tui`` calls inside the Flask app's context, and ``run_preloaded`` what it calls
+``flask db tui`` calls on the project it described, and ``run_preloaded`` what it calls
 with what its forked child loaded (``workbench.tui.prefork``).
 """
 
 from __future__ import annotations
 
+import gc
+import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.reactive import var
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
 
 from workbench.core.databases import DatabaseStatus
-from workbench.project import MigrationProject, load_project
+from workbench.errors import describe_failure
+from workbench.project import MigrationProject
+from workbench.runtime.client import Launch
+from workbench.tui.context import STICKY
 from workbench.tui.crash import run_app
-from workbench.tui.history import History
-from workbench.tui.operations import WorkbenchOperations
-from workbench.tui.viewer import POLL_SECONDS
+from workbench.tui.history import History, Preloaded
+from workbench.tui.keys import Scope, WorkbenchAction, bindings_for
+from workbench.tui.messages import (
+    ActionChosen,
+    FilesChanged,
+    HistoryFailed,
+    HistoryLoaded,
+    ScriptRead,
+    SqlRendered,
+    StatusesRead,
+)
+from workbench.tui.operations import Operations
+from workbench.tui.palette import WorkbenchActions
+from workbench.tui.viewer import POLL_SECONDS, Search, Viewer
+from workbench.tui.widgets.database_panel import DatabasePanel
+from workbench.tui.widgets.graph_view import GraphView
+from workbench.tui.widgets.log_pane import LogPane
+from workbench.tui.widgets.problem_banner import ProblemBanner
+from workbench.tui.widgets.revision_detail import RevisionDetail
+from workbench.tui.widgets.search_bar import SearchBar
 
-if TYPE_CHECKING:
-    from workbench.tui.prefork import Preloaded
+if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
+    from workbench.tui.screens.progress import ProgressScreen
 
 
-class WorkbenchApp(WorkbenchOperations):
-    """The migration workbench for one project: the viewer plus the writing actions."""
+class WorkbenchApp(App[None]):
+    """The migration workbench for one project: the graph, the databases, and what writes."""
 
+    TITLE = "Migration Workbench"
     CSS_PATH = "workbench.tcss"
+    BINDINGS = bindings_for(Scope.APP)
+    COMMANDS: ClassVar = App.COMMANDS | {WorkbenchActions}
+
+    history: var[History | None] = var(None, bindings=True)
+    """The graph as last scanned; None until the first scan ends."""
+    target: var[str | None] = var(None, bindings=True)
+    """The name of the database the actions apply to (the highlighted one)."""
+    operation_running: var[bool] = var(False, bindings=True)
+    """True while a child process runs an operation: nothing else may write meanwhile."""
+
+    def __init__(
+        self,
+        project: MigrationProject,
+        *,
+        app_import_path: str | None = None,
+        project_folder: str | None = None,
+        read_only: bool = False,
+        poll_seconds: float = POLL_SECONDS,
+        history: History | None = None,
+        statuses: Sequence[DatabaseStatus] | None = None,
+    ) -> None:
+        super().__init__()
+        self.project = project
+        self._preloaded = (history, statuses)
+        self.project_folder = project_folder or os.getcwd()
+        self.launcher = Launch(self.project_folder, app_import_path, directory=project.directory)
+        self.read_only = read_only
+        self._poll_seconds = poll_seconds
+        self.graph_view = GraphView(id="graph")
+        self.search_bar = SearchBar(id="search")
+        self.graph_pane = Vertical(self.graph_view, self.search_bar, id="graph-pane")
+        self.database_panel = DatabasePanel(id="databases")
+        self.detail = RevisionDetail(id="detail")
+        self.log_pane = LogPane(id="log")
+        self.problem_banner = ProblemBanner(id="problems")
+        self.viewer = Viewer(self)
+        self.search = Search(self)
+        self.operations = Operations(self, self.viewer)
+
+    def compose(self) -> ComposeResult:
+        """Graph on the left; databases and the selected revision on the right; log below."""
+        yield Header()
+        yield self.problem_banner
+        with Horizontal(id="main"):
+            yield self.graph_pane
+            with Vertical(id="side"):
+                yield self.database_panel
+                yield self.detail
+        yield self.log_pane
+        yield Footer()
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """``Migration Workbench — migrations``, the dash kept inside the title's own text.
+
+        Textual puts `` — `` in a run of its own; a run starting with a space loses it in SVG
+        renderers, which showed ``Workbench— migrations`` in the screenshots.
+        """
+        if not sub_title:
+            return Content(title)
+        return Content.assemble(f"{title} — ", (sub_title, "dim"))
+
+    @property
+    def target_status(self) -> DatabaseStatus | None:
+        """Where the target database stands, once read."""
+        return self.database_panel.target
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Writing actions are hidden in read-only mode, and greyed out while they cannot run."""
+        return self.operations.check_action(action, parameters)
+
+    def on_mount(self) -> None:
+        """Show the history and statuses given, or an empty frame now and read them in workers."""
+        self.viewer.show_frame()
+        history, statuses = self._preloaded
+        self._preloaded = (None, None)
+        if history is None:
+            self.viewer.start_scanning()
+        else:
+            self.viewer.show_history(history)
+            if statuses is None:
+                self.viewer.refresh_statuses()
+            else:
+                self._show_statuses(statuses)
+                self.viewer.show_selected_revision_soon()
+        self.set_interval(self._poll_seconds, self.viewer.check_files)
+
+    def on_unmount(self) -> None:
+        """Give the objects frozen after each scan back to the garbage collector."""
+        gc.unfreeze()
+
+    def _show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
+        """Show the databases, then what the doctor finds wrong with the heads and with them."""
+        self.viewer.show_statuses(statuses)
+        self.operations.show_doctor_problems(statuses)
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        """Draw the new graph, select a revision just written, and read the databases again."""
+        self.operations.select_written_revision()
+        self.viewer.show_history(message.history)
+        self.viewer.refresh_statuses()
+
+    def on_history_failed(self, message: HistoryFailed) -> None:
+        """Say why the graph could not be read."""
+        self.viewer.history_failed(message.error)
+
+    def on_statuses_read(self, message: StatusesRead) -> None:
+        """Report on an operation just run, show where each database stands, and mark it.
+
+        A reading older than the last one asked for is dropped.
+        """
+        if message.generation != self.viewer.status_generation:
+            return
+        self.operations.report_statuses(message.statuses)
+        self._show_statuses(message.statuses)
+        self.viewer.show_selected_revision()
+        self.viewer.report_refresh(len(message.statuses))
+
+    def on_files_changed(self, message: FilesChanged) -> None:
+        """Files changed on disk: scan again."""
+        self.viewer.files_changed()
+
+    def on_script_read(self, message: ScriptRead) -> None:
+        """Show the script of the selected revision, if it is still the selected one."""
+        self.viewer.script_read(message)
+
+    def on_sql_rendered(self, message: SqlRendered) -> None:
+        """Show rendered SQL, if it is for what is selected now."""
+        self.viewer.sql_rendered(message)
+
+    def on_database_panel_target_changed(self, message: DatabasePanel.TargetChanged) -> None:
+        """The highlighted database becomes the target."""
+        self.viewer.target_changed(message.name)
+
+    def on_graph_view_revision_highlighted(self, message: GraphView.RevisionHighlighted) -> None:
+        """Show the selected revision in the detail pane once the cursor rests.
+
+        Laying out and highlighting a script costs tens of milliseconds; a held ``j`` must not
+        pay it on every row it passes, only where it stops.
+        """
+        self.viewer.show_selected_revision_soon()
+
+    def on_progress_screen_log_line(self, message: ProgressScreen.LogLine) -> None:
+        """Every line an operation prints goes to the log pane too."""
+        self.log_pane.add_line(message.text, message.style)
+
+    def on_key(self, event: events.Key) -> None:
+        """A writing key that cannot run now says why, rather than doing nothing."""
+        self.operations.explain_disabled_key(event)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed unexpectedly: say so, and keep the workbench running."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            self.notify(
+                f"{worker.name or worker.group} failed: {describe_failure(worker.error)}",
+                title="Unexpected error",
+                severity="error",
+                timeout=STICKY,
+            )
+
+    @on(SearchBar.Changed, "#search")
+    def _search_as_typed(self, event: SearchBar.Changed) -> None:
+        self.search.show_matches(event.value)
+
+    @on(SearchBar.Closed)
+    def _search_closed(self, event: SearchBar.Closed) -> None:
+        self.search.closed()
+
+    async def on_action_chosen(self, message: ActionChosen) -> None:
+        """Run an action chosen in the command palette where its key runs it."""
+        await self.run_workbench_action(message.entry)
+
+    async def run_workbench_action(self, entry: WorkbenchAction) -> None:
+        """Run a registry action where its key runs it."""
+        namespace = self.graph_view if entry.scope is Scope.GRAPH else self
+        await self.run_action(entry.action, default_namespace=namespace)
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.viewer.show_help()
+
+    def action_search(self) -> None:
+        """Open the search line under the graph."""
+        self.search.open()
+
+    def action_toggle_log(self) -> None:
+        """Show or hide the operations log."""
+        self.viewer.toggle_log()
+
+    def action_toggle_sql(self) -> None:
+        """Switch the detail pane between the script and its SQL on the target database."""
+        self.viewer.toggle_sql()
+
+    def action_refresh(self) -> None:
+        """Scan the revision files and read the databases again; say so once both are read."""
+        self.viewer.refresh()
+
+    def action_dismiss_messages(self) -> None:
+        """Dismiss every notification, the sticky ones included, and the search."""
+        self.clear_notifications()
+        self.search.clear()
+
+    def action_clear_search(self) -> None:
+        """Forget the search: its matches and their count under the graph go."""
+        self.search.clear()
+
+    def action_show_problems(self) -> None:
+        """List every problem, the doctor's with their fixes; enter on one opens its fix."""
+        self.operations.show_problems()
+
+    def action_upgrade_selected(self) -> None:
+        """Upgrade the target database to the selected revision."""
+        self.operations.upgrade_selected()
+
+    def action_upgrade_heads(self) -> None:
+        """Upgrade the target database to the heads."""
+        self.operations.upgrade_heads()
+
+    def action_downgrade_selected(self) -> None:
+        """Downgrade the target database to the selected revision."""
+        self.operations.downgrade_selected()
+
+    def action_stamp_selected(self) -> None:
+        """Stamp the target database with the selected revision (purge is offered)."""
+        self.operations.stamp_selected()
+
+    def action_edit_revision(self) -> None:
+        """Edit the selected revision in $VISUAL or $EDITOR, or in the built-in editor."""
+        self.operations.edit_revision()
+
+    def action_merge_heads(self) -> None:
+        """Show the plan of merging the marked heads (every head when none is marked)."""
+        self.operations.merge_heads()
+
+    def action_new_revision(self) -> None:
+        """Ask for a message and options; review an autogenerated one before writing it."""
+        self.operations.new_revision()
+
+    def action_linearize_heads(self) -> None:
+        """Preview moving the selected head's branch onto the other head; rewrite once confirmed."""
+        self.operations.linearize_heads()
+
+    def action_verify_history(self) -> None:
+        """Open the verify checks; where the scratch databases go is shown before anything runs."""
+        self.operations.verify_history()
+
+    async def action_quit(self) -> None:
+        """Quit, unless an operation is still running (cancel it first)."""
+        if self.operation_running:
+            self.notify("an operation is running: cancel it first (esc)", severity="warning")
+            return
+        self.exit()
 
 
 def make_app(
@@ -55,13 +342,12 @@ def make_app(
 
 
 def run_workbench(
-    app: Any, *, app_import_path: str | None, directory: str | None, read_only: bool
+    project: MigrationProject, *, app_import_path: str | None, read_only: bool
 ) -> None:
-    """Describe the Flask app's project (inside its app context) and run the workbench on it.
+    """Run the workbench on a project described in this process.
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
     """
-    project = load_project(app, directory)
     run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
 
 

@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 from rich.console import Console
 from textual.app import App
 
-from workbench import __version__
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError
+from workbench.version import __version__
 
 LOG_PREFIX = "workbench-crash-"
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import RevisionGraph
 from workbench.core.layout import LayoutRow, layout_graph
 from workbench.project import MigrationProject
@@ -39,6 +40,20 @@ class History:
             for diagnostic in self.graph.diagnostics
             if diagnostic.revision is not None
         )
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    """What the workbench shows first: the project, its history and where the databases stand.
+
+    Loaded at start-up beside a forked child (``workbench.tui.prefork``). ``history`` is None
+    when the revision files could not be scanned (the workbench scans again, and says why);
+    ``statuses`` is None when the databases did not answer in time.
+    """
+
+    project: MigrationProject
+    history: History | None
+    statuses: list[DatabaseStatus] | None
 
 
 def load_history(project: MigrationProject) -> History:

@@ -1,4 +1,4 @@
-"""Messages the app's thread workers post back to the UI thread, each carrying plain data.
+"""Messages posted to the app, each carrying plain data: by its thread workers, and by the palette.
 
 Workers never touch widgets: they call core, then post one of these, and the handler on the
 UI thread updates the view.
@@ -13,6 +13,7 @@ from textual.message import Message
 
 from workbench.core.databases import DatabaseStatus
 from workbench.tui.history import FolderStamp, History
+from workbench.tui.keys import WorkbenchAction
 
 
 @dataclass
@@ -62,3 +63,10 @@ class SqlRendered(Message):
     database: str
     lines: tuple[str, ...] | None
     error: str | None
+
+
+@dataclass
+class ActionChosen(Message):
+    """An action was chosen in the command palette: run it where its key runs it."""
+
+    entry: WorkbenchAction

@@ -1,4 +1,4 @@
-"""The writing half of the workbench: every action that writes, and the doctor's fixes.
+"""The writing part of the workbench: every action that writes, and the doctor's fixes.
 
 Upgrade, downgrade, stamp, edit, merge, linearize, new revision, verify: each asks first (the
 plan from ``core.plan`` or ``core.branches``, a preview, a message prompt or where verify's
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from textual import events, work
+from textual import events
 from textual.app import SuspendNotSupported
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -46,9 +46,9 @@ from workbench.runtime.requests import (
     VerifyRequest,
 )
 from workbench.services.running import plan_request, preview_result
+from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
-from workbench.tui.messages import HistoryLoaded, StatusesRead
 from workbench.tui.runs import (
     Outcome,
     PlanPreview,
@@ -57,14 +57,13 @@ from workbench.tui.runs import (
     status_summary,
 )
 from workbench.tui.screens.problems import ProblemsScreen
-from workbench.tui.viewer import STICKY, WorkbenchViewer
+from workbench.tui.viewer import Viewer
 
 BUILT_IN_EDITOR_BYTES = 256_000
 """The largest file the built-in editor opens (some 5,000 lines of code)."""
 
 if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
     from workbench.tui.screens.new_revision import NewRevisionAnswer
-    from workbench.tui.screens.progress import ProgressScreen
     from workbench.tui.screens.review import ReviewDecision
 
 DATABASE_ACTIONS = frozenset(
@@ -87,78 +86,84 @@ Report = tuple[str, str]
 """A report to give once the databases have been read again: (title, severity)."""
 
 
-class WorkbenchOperations(WorkbenchViewer):
-    """The workbench with the actions that write files and databases."""
+class Operations(Controller):
+    """The actions that write files and databases, each run in a child behind a progress screen.
 
-    _report: Report | None = None
-    """What to say once the databases have been read again after an operation."""
-    _select_after_load: str | None = None
-    """The revision to select once the graph is scanned again (a file just written)."""
-    _doctor_problems: tuple[Problem, ...] = ()
-    """What the doctor found in the heads and the databases at the last reading."""
+    After a run it has the ``viewer`` read the databases or scan the files again.
+    """
+
+    def __init__(self, app: Workbench, viewer: Viewer) -> None:
+        super().__init__(app)
+        self.viewer = viewer
+        self._report: Report | None = None
+        """What to say once the databases have been read again after an operation."""
+        self._select_after_load: str | None = None
+        """The revision to select once the graph is scanned again (a file just written)."""
+        self._doctor_problems: tuple[Problem, ...] = ()
+        """What the doctor found in the heads and the databases at the last reading."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Writing actions are hidden in read-only mode, and greyed out while they cannot run."""
         if action not in WRITING_ACTIONS:
             return True
-        if self.read_only:
+        if self.app.read_only:
             return False
-        if self.history is None or self.operation_running:
+        if self.app.history is None or self.app.operation_running:
             return None
         if action in DATABASE_ACTIONS:
-            status = self.target_status
+            status = self.app.target_status
             if status is None or status.read_only:
                 return None
         if action in ("upgrade_selected", "downgrade_selected", "stamp_selected", "edit_revision"):
-            return True if self.graph_view.revision is not None else None
+            return True if self.app.graph_view.revision is not None else None
         return True
 
-    def on_key(self, event: events.Key) -> None:
+    def explain_disabled_key(self, event: events.Key) -> None:
         """A writing key that cannot run now says why, rather than doing nothing."""
         entry = WRITING_KEYS.get(event.key)
-        if entry is None or self.screen is not self.screen_stack[0]:
+        if entry is None or self.app.screen is not self.app.screen_stack[0]:
             return
         if self.check_action(entry.action, ()) is not True:
-            self.notify(f"{entry.label}: {self._why_not(entry.action)}", severity="warning")
+            self.app.notify(f"{entry.label}: {self._why_not(entry.action)}", severity="warning")
 
     def _why_not(self, action: str) -> str:
         """Why a writing action cannot run now."""
-        status = self.target_status
-        if self.read_only:
+        status = self.app.target_status
+        if self.app.read_only:
             return "read-only (the workbench was opened with --read-only)"
-        if self.operation_running:
+        if self.app.operation_running:
             return "an operation is running"
-        if self.history is None or (action in DATABASE_ACTIONS and status is None):
+        if self.app.history is None or (action in DATABASE_ACTIONS and status is None):
             return "still reading the revisions and the databases"
         if action in DATABASE_ACTIONS and status is not None and status.read_only:
             return f"{status.name} is read-only (watched, not migrated)"
         return "select a revision first"
 
-    def action_upgrade_selected(self) -> None:
+    def upgrade_selected(self) -> None:
         """Upgrade the target database to the selected revision."""
-        self._confirm_plan("upgrade", self.graph_view.revision)
+        self._confirm_plan("upgrade", self.app.graph_view.revision)
 
-    def action_upgrade_heads(self) -> None:
+    def upgrade_heads(self) -> None:
         """Upgrade the target database to the heads."""
         self._confirm_plan("upgrade", "heads")
 
-    def action_downgrade_selected(self) -> None:
+    def downgrade_selected(self) -> None:
         """Downgrade the target database to the selected revision."""
-        self._confirm_plan("downgrade", self.graph_view.revision)
+        self._confirm_plan("downgrade", self.app.graph_view.revision)
 
-    def action_stamp_selected(self) -> None:
+    def stamp_selected(self) -> None:
         """Stamp the target database with the selected revision (purge is offered)."""
-        self._confirm_plan("stamp", self.graph_view.revision)
+        self._confirm_plan("stamp", self.app.graph_view.revision)
 
     def _confirm_plan(self, action: str, target: str | None, purge: bool = False) -> None:
         """Plan the action, show the plan and its SQL, and run it once confirmed.
 
         ``purge`` starts a stamp's confirmation with the purge switched on.
         """
-        history, status = self.history, self.target_status
+        history, status = self.app.history, self.app.target_status
         if history is None or status is None or target is None:
             return
-        graph, statuses = history.graph, self.database_panel.statuses
+        graph, statuses = history.graph, self.app.database_panel.statuses
         plan = PLANNERS[action](graph, statuses, target)
         replan: Callable[[bool], Plan] | None = None
         if action == "stamp":
@@ -179,11 +184,11 @@ class WorkbenchOperations(WorkbenchViewer):
             for database in plan.databases
             for revision in database.revisions
         }
-        launcher = self.launcher
+        launcher = self.app.launcher
         version_table = next(
             (
                 VersionTable(target.version_table, target.version_table_schema)
-                for target in self.project.targets
+                for target in self.app.project.targets
                 if target.name == status.name
             ),
             VersionTable(),
@@ -195,14 +200,14 @@ class WorkbenchOperations(WorkbenchViewer):
         from workbench.tui.screens.confirm import ConfirmScreen
 
         screen = ConfirmScreen(title, plan, messages, names_to_confirm, load_preview, replan)
-        self.push_screen(screen, callback=lambda chosen: self._run_plan(title, chosen))
+        self.app.push_screen(screen, callback=lambda chosen: self._run_plan(title, chosen))
 
     def _run_plan(self, title: str, plan: Plan | None) -> None:
         """Run a confirmed plan; the databases are read again however it ends."""
         if plan is None:
             return
         total = sum(len(database.revisions) for database in plan.databases)
-        request = plan_request(plan, self.project.directory)
+        request = plan_request(plan, self.app.project.directory)
         self._run(title, request, total, self._after_database_run)
 
     def _run(
@@ -213,67 +218,63 @@ class WorkbenchOperations(WorkbenchViewer):
         after: Callable[[str, Outcome], None],
     ) -> None:
         """Run a request behind the progress screen, then hand its outcome to ``after``."""
-        self.operation_running = True
-        self.log_pane.add_line(f"── {title}", "bold")
+        self.app.operation_running = True
+        self.app.log_pane.add_line(f"── {title}", "bold")
 
         def ended(outcome: Outcome | None) -> None:
-            self.operation_running = False
+            self.app.operation_running = False
             assert outcome is not None
             if outcome.kind != "finished":
-                self.log_pane.add_class("-shown")
+                self.app.log_pane.add_class("-shown")
             after(title, outcome)
 
         from workbench.tui.screens.progress import ProgressScreen
 
-        screen = ProgressScreen(title, total, lambda: start(request, self.launcher))
-        self.push_screen(screen, callback=ended)
-
-    def on_progress_screen_log_line(self, message: ProgressScreen.LogLine) -> None:
-        """Every line an operation prints goes to the log pane too."""
-        self.log_pane.add_line(message.text, message.style)
+        screen = ProgressScreen(title, total, lambda: start(request, self.app.launcher))
+        self.app.push_screen(screen, callback=ended)
 
     def _after_database_run(self, title: str, outcome: Outcome) -> None:
         """Read the databases again; say where they stand once read."""
         severity = {"finished": "information", "cancelled": "warning"}.get(outcome.kind, "error")
         self._report = (f"{title}: {_ending(outcome)}", severity)
-        self.log_pane.add_line(f"── {self._report[0]}", "bold")
-        self.refresh_statuses()
+        self.app.log_pane.add_line(f"── {self._report[0]}", "bold")
+        self.viewer.refresh_statuses()
 
-    def on_statuses_read(self, message: StatusesRead) -> None:
+    def report_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
         """After an operation, say exactly where each database stands now, as read."""
-        if self._report is None or message.generation != self._status_generation:
+        if self._report is None:
             return
         text, severity = self._report
         self._report = None
         sticky = severity != "information"
         timeout = STICKY if sticky else 8
         suffix = "\n(x dismisses this message)" if sticky else ""
-        self.notify(
-            f"{text}\n{status_summary(message.statuses)}{suffix}",
+        self.app.notify(
+            f"{text}\n{status_summary(statuses)}{suffix}",
             severity=severity,  # type: ignore[arg-type]
             timeout=timeout,
         )
 
-    def on_history_loaded(self, message: HistoryLoaded) -> None:
-        """After a merge or a new revision, select the revision just written."""
+    def select_written_revision(self) -> None:
+        """After a merge or a new revision, select the revision just written, once drawn."""
         revision, self._select_after_load = self._select_after_load, None
         if revision is not None:
-            self.call_after_refresh(self.graph_view.select_revision, revision)
+            self.app.call_after_refresh(self.app.graph_view.select_revision, revision)
 
-    def action_edit_revision(self) -> None:
+    def edit_revision(self) -> None:
         """Edit the selected revision in $VISUAL or $EDITOR, or in the built-in editor.
 
         With neither variable set the built-in editor opens, rather than whatever the system
         would guess. Ctrl+C in the external editor ends the editor only, and says so.
         """
-        history, revision = self.history, self.graph_view.revision
+        history, revision = self.app.history, self.app.graph_view.revision
         if history is None or revision is None:
             return
         path = history.graph.revisions[revision].path
         try:
             command = configured_editor()
         except EditorError as exc:
-            self.notify(str(exc), title="Editor", severity="error", timeout=STICKY)
+            self.app.notify(str(exc), title="Editor", severity="error", timeout=STICKY)
             return
         if command is None:
             self._edit_inside(path)
@@ -281,7 +282,8 @@ class WorkbenchOperations(WorkbenchViewer):
         before = _contents(path)
         failure: EditorError | None = None
         try:
-            with self.suspend():  # an exception leaving this block would leave the app suspended
+            # an exception leaving this block would leave the app suspended
+            with self.app.suspend():
                 try:
                     open_in_editor(path, command=command)
                 except EditorError as exc:
@@ -290,12 +292,14 @@ class WorkbenchOperations(WorkbenchViewer):
             self._edit_inside(path)
             return
         if failure is not None:
-            self.notify(str(failure), title="Editor", severity="error", timeout=STICKY)
+            self.app.notify(str(failure), title="Editor", severity="error", timeout=STICKY)
         else:
             changed = _contents(path) != before
-            shown = shown_path(path, self.project_folder)
-            self.notify(f"{'changed, re-read' if changed else 'unchanged'}:\n{shown}", timeout=6)
-        self.load_history()
+            shown = shown_path(path, self.app.project_folder)
+            self.app.notify(
+                f"{'changed, re-read' if changed else 'unchanged'}:\n{shown}", timeout=6
+            )
+        self.viewer.load_history()
 
     def _edit_inside(self, path: str) -> None:
         """The built-in editor; a save re-scans the graph.
@@ -306,11 +310,11 @@ class WorkbenchOperations(WorkbenchViewer):
         try:
             size = os.path.getsize(path)
         except OSError as exc:
-            self.notify(f"cannot open {path}: {exc}", severity="error", timeout=STICKY)
+            self.app.notify(f"cannot open {path}: {exc}", severity="error", timeout=STICKY)
             return
         if size > BUILT_IN_EDITOR_BYTES:
-            self.notify(
-                f"{shown_path(path, self.project_folder)} is {size / 1e6:.1f} MB, too large for"
+            self.app.notify(
+                f"{shown_path(path, self.app.project_folder)} is {size / 1e6:.1f} MB, too large for"
                 f" the built-in editor (up to {BUILT_IN_EDITOR_BYTES // 1000} KB): set $EDITOR"
                 " to edit it in your own editor",
                 title="Editor",
@@ -321,27 +325,27 @@ class WorkbenchOperations(WorkbenchViewer):
         try:
             opened = open_file(path)
         except (OSError, UnicodeDecodeError) as exc:
-            self.notify(f"cannot open {path}: {exc}", severity="error", timeout=STICKY)
+            self.app.notify(f"cannot open {path}: {exc}", severity="error", timeout=STICKY)
             return
 
         def closed(saved: bool | None) -> None:
             if saved:
-                self.load_history()
+                self.viewer.load_history()
 
         from workbench.tui.screens.editor import EditorScreen
 
-        self.push_screen(EditorScreen(opened, STICKY), callback=closed)
+        self.app.push_screen(EditorScreen(opened, STICKY), callback=closed)
 
-    def action_merge_heads(self) -> None:
+    def merge_heads(self) -> None:
         """Show the plan of merging the marked heads (every head when none is marked)."""
-        history = self.history
+        history = self.app.history
         if history is None:
             return
         heads = self._marked_in_row_order()
         if not heads:
             heads = [row.revision for row in history.rows if row.revision in history.graph.heads]
         if len(heads) < 2:
-            self.notify(
+            self.app.notify(
                 "mark two or more heads with space (or none, to merge every head)",
                 severity="warning",
             )
@@ -350,10 +354,14 @@ class WorkbenchOperations(WorkbenchViewer):
 
     def _show_merge_plan(self, heads: list[str]) -> None:
         """Plan the merge of ``heads``; once the plan is accepted, write its merge revision."""
-        history = self.history
+        history = self.app.history
         if history is None:
             return
-        graph, statuses, bodies = history.graph, self.database_panel.statuses, self.revision_bodies
+        graph, statuses, bodies = (
+            history.graph,
+            self.app.database_panel.statuses,
+            self.revision_bodies,
+        )
         names = " and ".join(head[:SHORT_ID] for head in heads)
 
         def replan(message: str, rev_id: str | None, branch_label: str | None) -> MergePlan:
@@ -362,19 +370,19 @@ class WorkbenchOperations(WorkbenchViewer):
         try:
             plan = replan(f"merge {names}", None, None)
         except GraphError as exc:
-            self.notify(f"cannot merge {names}: {exc}", severity="error", timeout=STICKY)
+            self.app.notify(f"cannot merge {names}: {exc}", severity="error", timeout=STICKY)
             return
         from workbench.tui.screens.merge_plan import MergePlanScreen
 
         screen = MergePlanScreen(f"Merge {names}", plan, graph, replan)
-        self.push_screen(screen, callback=lambda chosen: self._write_merge(names, chosen))
+        self.app.push_screen(screen, callback=lambda chosen: self._write_merge(names, chosen))
 
     def _write_merge(self, names: str, plan: MergePlan | None) -> None:
         """Write an accepted merge plan's revision in a child process, then re-scan."""
         if plan is None:
             return
         request = MergeRequest(
-            directory=self.project.directory,
+            directory=self.app.project.directory,
             revisions=tuple(plan.parents),
             message=plan.message,
             rev_id=None if plan.revision == NEW_MERGE else plan.revision,
@@ -384,20 +392,20 @@ class WorkbenchOperations(WorkbenchViewer):
 
     def _marked_in_row_order(self) -> list[str]:
         """The marked heads, newest first, as the graph shows them."""
-        marked = self.graph_view.marked
-        history = self.history
+        marked = self.app.graph_view.marked
+        history = self.app.history
         if history is None:
             return []
         return [row.revision for row in history.rows if row.revision in marked]
 
-    def action_new_revision(self) -> None:
+    def new_revision(self) -> None:
         """Ask for a message and options; review an autogenerated one before writing it."""
-        history, selected = self.history, self.graph_view.revision
+        history, selected = self.app.history, self.app.graph_view.revision
         if history is None:
             return
         heads = history.graph.heads
         if len(heads) > 1 and selected not in heads:
-            self.notify(
+            self.app.notify(
                 "there are several heads: select the one to build on first", severity="warning"
             )
             return
@@ -419,7 +427,7 @@ class WorkbenchOperations(WorkbenchViewer):
                 self._review_new_revision(answer, head)
                 return
             request = RevisionRequest(
-                directory=self.project.directory,
+                directory=self.app.project.directory,
                 message=answer.message,
                 autogenerate=False,
                 head=head,
@@ -430,12 +438,12 @@ class WorkbenchOperations(WorkbenchViewer):
             title = f"New revision {answer.message!r}"
             self._run(title, request, 0, self._after_writing)
 
-        self.push_screen(form, callback=answered)
+        self.app.push_screen(form, callback=answered)
 
     def _review_new_revision(self, answer: NewRevisionAnswer, head: str) -> None:
         """Open the review of what autogenerate would write; write it once the user says so."""
-        launch = self.launcher
-        directory = self.project.directory
+        launch = self.app.launcher
+        directory = self.app.project.directory
         request = PreviewRequest(
             directory=directory,
             message=answer.message,
@@ -456,20 +464,20 @@ class WorkbenchOperations(WorkbenchViewer):
         from workbench.tui.screens.review import ReviewScreen, ReviewSource
 
         screen = ReviewScreen(title, ReviewSource(generate, review_text), STICKY)
-        self.push_screen(screen, callback=self._write_reviewed)
+        self.app.push_screen(screen, callback=self._write_reviewed)
 
-    def action_verify_history(self) -> None:
+    def verify_history(self) -> None:
         """Open the verify checks; where the scratch databases go is shown before anything runs."""
         from workbench.tui.screens.verify import VerifyScreen
 
-        project = self.project
+        project = self.app.project
         targets = [
             target
             for target in project.targets
             if not target.read_only and (project.multidb or target.name == "default")
         ]
-        launch, request = self.launcher, VerifyRequest(directory=project.directory)
-        self.push_screen(VerifyScreen(targets, lambda: start(request, launch)))
+        launch, request = self.app.launcher, VerifyRequest(directory=project.directory)
+        self.app.push_screen(VerifyScreen(targets, lambda: start(request, launch)))
 
     def _write_reviewed(self, decision: ReviewDecision | None) -> None:
         """Write the reviewed script as a new file (never over an existing one), then re-scan."""
@@ -478,18 +486,18 @@ class WorkbenchOperations(WorkbenchViewer):
         try:
             create_file(decision.path, decision.text)
         except (FileChangedError, OSError) as exc:
-            self.notify(f"not written: {exc}", severity="error", timeout=STICKY)
+            self.app.notify(f"not written: {exc}", severity="error", timeout=STICKY)
             return
-        self.log_pane.add_line(f"── wrote {decision.path}", "bold")
-        self.notify(f"wrote {decision.path}", timeout=8)
+        self.app.log_pane.add_line(f"── wrote {decision.path}", "bold")
+        self.app.notify(f"wrote {decision.path}", timeout=8)
         if decision.revision:
             self._select_after_load = decision.revision
-        self.load_history()
+        self.viewer.load_history()
 
     def _after_writing(self, title: str, outcome: Outcome) -> None:
         """After a revision or merge: re-scan, select the new file, or say what went wrong."""
         if outcome.kind != "finished":
-            self.notify(
+            self.app.notify(
                 f"{title}: {_ending(outcome)}\n(x dismisses this message)",
                 severity="error",
                 timeout=STICKY,
@@ -497,44 +505,44 @@ class WorkbenchOperations(WorkbenchViewer):
             return
         scripts = outcome.scripts
         if not scripts:
-            self.notify(f"{title}: no changes in the schema were detected; nothing written")
+            self.app.notify(f"{title}: no changes in the schema were detected; nothing written")
             return
         self._select_after_load = str(scripts[-1]["revision"])
-        self.notify(f"{title}: wrote {', '.join(str(s['path']) for s in scripts)}", timeout=8)
-        self.load_history()
+        self.app.notify(f"{title}: wrote {', '.join(str(s['path']) for s in scripts)}", timeout=8)
+        self.viewer.load_history()
 
     @cached_property
     def revision_bodies(self) -> BodyCache:
         """Revision files' bodies read for branch analyses and the doctor, kept between them."""
         return BodyCache()
 
-    def action_linearize_heads(self) -> None:
+    def linearize_heads(self) -> None:
         """Preview moving the selected head's branch onto the other head; rewrite once confirmed.
 
         The two heads are the marked ones, or the history's when it has exactly two.
         """
-        history, head = self.history, self.graph_view.revision
+        history, head = self.app.history, self.app.graph_view.revision
         if history is None:
             return
-        graph, statuses = history.graph, self.database_panel.statuses
+        graph, statuses = history.graph, self.app.database_panel.statuses
         pair = self._marked_in_row_order()
         if len(pair) != 2:
             pair = list(graph.heads)
         if len(pair) != 2:
-            self.notify("linearize needs two heads: mark two with space", severity="warning")
+            self.app.notify("linearize needs two heads: mark two with space", severity="warning")
             return
         if head not in pair:
             names = " or ".join(revision[:SHORT_ID] for revision in pair)
-            self.notify(f"select the head whose branch moves: {names}", severity="warning")
+            self.app.notify(f"select the head whose branch moves: {names}", severity="warning")
             return
         if not statuses:
-            self.notify("the databases are still being read: try again", severity="warning")
+            self.app.notify("the databases are still being read: try again", severity="warning")
             return
         onto = pair[1] if head == pair[0] else pair[0]
         try:
             plan = plan_linearize(graph, head, onto, statuses)
         except LinearizeRefused as exc:
-            self.notify(
+            self.app.notify(
                 f"cannot linearize {head[:SHORT_ID]} onto {onto[:SHORT_ID]}: {exc}"
                 "\n(x dismisses this message)",
                 title="Linearize refused",
@@ -548,60 +556,59 @@ class WorkbenchOperations(WorkbenchViewer):
         screen = LinearizeScreen(
             plan,
             layout_graph(plan.graph),
-            self.graph_view.markers,
+            self.app.graph_view.markers,
             conflicts,
-            shown_path(plan.path, self.project_folder),
+            shown_path(plan.path, self.app.project_folder),
         )
-        self.push_screen(screen, callback=self._apply_linearize)
+        self.app.push_screen(screen, callback=self._apply_linearize)
 
     def _apply_linearize(self, plan: LinearizePlan | None) -> None:
         """Rewrite the file of an accepted linearize (only if unchanged), then scan again."""
         if plan is None:
             return
-        path = shown_path(plan.path, self.project_folder)
+        path = shown_path(plan.path, self.app.project_folder)
         try:
             apply_linearize(plan)
         except (FileChangedError, OSError) as exc:
-            self.notify(
+            self.app.notify(
                 f"not rewritten: {exc}\n(x dismisses this message)",
                 severity="error",
                 timeout=STICKY,
             )
-            self.load_history()
+            self.viewer.load_history()
             return
         check = plan.check
-        self.log_pane.add_line(f"── rewrote {path}: down_revision = {check.onto!r}", "bold")
-        self.notify(
+        self.app.log_pane.add_line(f"── rewrote {path}: down_revision = {check.onto!r}", "bold")
+        self.app.notify(
             f"rewrote {path}: the branch of {check.head[:SHORT_ID]} now follows "
             f"{check.onto[:SHORT_ID]}",
             timeout=8,
         )
         self._select_after_load = check.head
-        self.load_history()
+        self.viewer.load_history()
 
-    def _show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
-        """Show the databases, then what the doctor finds wrong with the heads and with them."""
-        super()._show_statuses(statuses)
-        history = self.history
+    def show_doctor_problems(self, statuses: Sequence[DatabaseStatus]) -> None:
+        """Show what the doctor finds wrong with the heads and with the databases as read."""
+        history = self.app.history
         if history is None:
             return
         problems = diagnose(history.graph, statuses)
         self._doctor_problems = tuple(problem for problem in problems if _beyond_the_scan(problem))
-        self.problem_banner.show_doctor_problems(self._doctor_problems, not self.read_only)
+        self.app.problem_banner.show_doctor_problems(self._doctor_problems, not self.app.read_only)
 
-    def action_show_problems(self) -> None:
+    def show_problems(self) -> None:
         """List every problem, the doctor's with their fixes; enter on one opens its fix."""
-        history = self.history
+        history = self.app.history
         if history is None:
             return
         problems = self._doctor_problems
         openable = [problem for problem in problems if self._can_open_fix(problem)]
         screen = ProblemsScreen(history.graph.diagnostics, problems, openable)
-        self.push_screen(screen, callback=self._open_fix)
+        self.app.push_screen(screen, callback=self._open_fix)
 
     def _can_open_fix(self, problem: Problem) -> bool:
         """True when the workbench can open this problem's fix now (never on a watched database)."""
-        if problem.kind not in FIXABLE_KINDS or self.read_only or self.operation_running:
+        if problem.kind not in FIXABLE_KINDS or self.app.read_only or self.app.operation_running:
             return False
         if problem.database is None:
             return True
@@ -610,7 +617,7 @@ class WorkbenchOperations(WorkbenchViewer):
 
     def _open_fix(self, problem: Problem | None) -> None:
         """Open what fixes a problem: the merge plan, an upgrade or a stamp, after a git search."""
-        history = self.history
+        history = self.app.history
         if problem is None or history is None:
             return
         if problem.kind == "multiple_heads":
@@ -620,34 +627,38 @@ class WorkbenchOperations(WorkbenchViewer):
             return
         self._select_database(problem.database)
         if problem.kind == "unknown_revision":
-            self.notify(f"looking for {', '.join(problem.revisions)} in git…", timeout=4)
-            self.examine_unknown_revision(history, self.database_panel.statuses, problem.database)
+            self.app.notify(f"looking for {', '.join(problem.revisions)} in git…", timeout=4)
+            self.examine_unknown_revision(
+                history, self.app.database_panel.statuses, problem.database
+            )
         elif problem.kind == "not_stamped":
             self._confirm_plan("stamp", "heads")
         else:
             self._confirm_plan("upgrade", "heads")
 
-    @work(thread=True, exclusive=True, group="doctor", exit_on_error=False)
+    @thread_work("doctor")
     def examine_unknown_revision(
         self, history: History, statuses: Sequence[DatabaseStatus], database: str
     ) -> None:
         """Ask git where a database's unknown revision lives (slow: git runs); offer a stamp."""
-        problems = examine(history.graph, statuses, self.project.directory, self.revision_bodies)
+        problems = examine(
+            history.graph, statuses, self.app.project.directory, self.revision_bodies
+        )
         found = next(
             (p for p in problems if p.kind == "unknown_revision" and p.database == database),
             None,
         )
-        self.call_from_thread(self._offer_stamp, database, found)
+        self.app.call_from_thread(self._offer_stamp, database, found)
 
     def _offer_stamp(self, database: str, problem: Problem | None) -> None:
         """Say where git has the unknown revision; offer stamping its nearest known ancestor."""
         if problem is None:
-            self.notify(f"{database} no longer stands on an unknown revision", timeout=8)
+            self.app.notify(f"{database} no longer stands on an unknown revision", timeout=8)
             return
-        history = self.history
+        history = self.app.history
         ancestor = problem.stamp_target
         known = history is not None and ancestor in history.graph.revisions
-        self.notify(
+        self.app.notify(
             f"{problem.message}\n(x dismisses this message)",
             title="Unknown revision",
             severity="warning" if known else "error",
@@ -659,11 +670,11 @@ class WorkbenchOperations(WorkbenchViewer):
 
     def _status_of(self, database: str) -> DatabaseStatus | None:
         """Where a database stands, as last read."""
-        return next((s for s in self.database_panel.statuses if s.name == database), None)
+        return next((s for s in self.app.database_panel.statuses if s.name == database), None)
 
     def _select_database(self, database: str) -> None:
         """Make a database the target of the actions, as highlighting its row does."""
-        table = self.database_panel.table
+        table = self.app.database_panel.table
         with contextlib.suppress(RowDoesNotExist):
             table.move_cursor(row=table.get_row_index(database))
 

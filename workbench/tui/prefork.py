@@ -19,31 +19,21 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workbench.core.databases import DatabaseStatus, classify, read_versions
+from workbench.core.databases import classify, read_versions
 from workbench.core.scan import ScriptConfig
-from workbench.project import DEFAULT_DIRECTORY, MigrationProject, load_project, read_folders
+from workbench.project import MigrationProject, read_folders
 from workbench.runtime.forking import ForkedJob, Send, fork_supported
-from workbench.tui.history import History, load_history
+from workbench.tui.history import History, Preloaded, load_history
+
+if TYPE_CHECKING:
+    from workbench.project import LoadedProject
 
 FORK_VARIABLE = "WORKBENCH_TUI_FORK"
 """``0`` starts the workbench in one process, as on platforms without a safe ``fork``."""
 STATUS_WAIT = 0.25
 """Seconds to wait for the version tables once the graph is ready; later, the app reads them."""
-
-
-@dataclass(frozen=True)
-class Preloaded:
-    """What the workbench shows first: the project, its history and where the databases stand.
-
-    ``history`` is None when the revision files could not be scanned (the workbench scans
-    again, and says why); ``statuses`` is None when the databases did not answer in time.
-    """
-
-    project: MigrationProject
-    history: History | None
-    statuses: list[DatabaseStatus] | None
 
 
 @dataclass(frozen=True)
@@ -68,9 +58,12 @@ def fork_available() -> bool:
 
 
 def load_in_child(
-    job: Callable[[Send], None], directory: str | None
+    job: Callable[[Send], None], likely_directory: str
 ) -> Preloaded | Failed | StepAside | None:
     """Fork a child running ``job`` (see ``describe_project``); meanwhile import and scan here.
+
+    ``likely_directory`` is the migrations folder the project most likely has: scanned
+    while the child loads the project, the scan is kept if the child's project has it.
 
     None means the child ended without a word (it crashed, or the app exits while imported):
     the caller does the work in this process, where the failure shows as it always did. The
@@ -81,7 +74,7 @@ def load_in_child(
     gc.disable()
     forked = ForkedJob(job)
     try:
-        loaded = _load_beside(forked, directory)
+        loaded = _load_beside(forked, likely_directory)
     finally:
         forked.close()
     if not isinstance(loaded, Preloaded) or loaded.history is None:
@@ -89,10 +82,10 @@ def load_in_child(
     return loaded
 
 
-def _load_beside(forked: ForkedJob, directory: str | None) -> Preloaded | Failed | StepAside | None:
+def _load_beside(forked: ForkedJob, likely_directory: str) -> Preloaded | Failed | StepAside | None:
     """Import the workbench and scan the likely history, then complete them with the child's."""
     importlib.import_module("workbench.tui.app")
-    guess = _guess_history(directory)
+    guess = _guess_history(likely_directory)
     project = forked.receive()
     if not isinstance(project, MigrationProject):
         return project
@@ -107,14 +100,14 @@ def _load_beside(forked: ForkedJob, directory: str | None) -> Preloaded | Failed
     return Preloaded(project, history, statuses)
 
 
-def _guess_history(directory: str | None) -> tuple[ScriptConfig, History] | None:
-    """The folders and history of the migrations folder the app most likely uses.
+def _guess_history(directory: str) -> tuple[ScriptConfig, History] | None:
+    """The folders and history of the migrations folder the project most likely uses.
 
-    That is ``-d``, else Migrate's default: scanned while the child loads the app, the guess
-    is kept only if the child's project has the same folders.
+    Scanned while the child loads the project, the guess is kept only if the child's project
+    has the same folders.
     """
     try:
-        folders = read_folders(directory or DEFAULT_DIRECTORY)
+        folders = read_folders(directory)
         project = MigrationProject(
             folders.script_location,
             folders.version_locations,
@@ -128,13 +121,13 @@ def _guess_history(directory: str | None) -> tuple[ScriptConfig, History] | None
         return None
 
 
-def describe_project(app: Any, directory: str | None, send: Send) -> None:
-    """In the child, inside the app's context: send the project, then its version tables' rows.
+def describe_project(loaded: LoadedProject, send: Send) -> None:
+    """In the child, once it loaded the project: send its description, then the version rows.
 
     URLs become strings (never printed), masked here, so that the parent does not import
     SQLAlchemy to unpickle or show them.
     """
-    project = load_project(app, directory)
+    project = loaded.describe()
     targets = tuple(
         dataclasses.replace(target, url=_url_text(target.url)) for target in project.targets
     )

@@ -111,14 +111,14 @@ def load_demo(folder: Path) -> WorkbenchApp:
     """The workbench on a demo project, loaded as ``cd FOLDER && flask db tui`` loads it."""
     from flask.cli import ScriptInfo
 
-    from workbench.project import load_project
+    from workbench.project.flask import FlaskProject
 
     os.chdir(folder)
     os.environ["FLASK_APP"] = "app"
     sys.path.insert(0, str(folder))
     flask_app = ScriptInfo(app_import_path="app").load_app()
     with flask_app.app_context():
-        project = load_project(flask_app)
+        project = FlaskProject(flask_app).describe()
     return make_app(project, app_import_path="app", project_folder=str(folder))
 
 

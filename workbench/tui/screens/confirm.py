@@ -85,25 +85,6 @@ class ConfirmScreen(ModalScreen[Plan | None]):
 
     BINDINGS = bindings_for(Scope.CONFIRM)
 
-    DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-        & > Vertical {
-            width: 110;
-            max-width: 96%;
-            height: 92%;
-            border: thick $warning;
-            background: $surface;
-            padding: 0 1;
-        }
-        #plan { height: auto; max-height: 50%; }
-        #preview { height: 1fr; border-top: solid $panel-lighten-2; }
-        #typed-name { margin-top: 1; }
-        #buttons { height: auto; align-horizontal: right; margin-top: 1; }
-        #buttons Button { margin-left: 2; }
-    }
-    """
-
     def __init__(
         self,
         title: str,
@@ -123,7 +104,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
 
     def compose(self) -> ComposeResult:
         """Plan, optional purge switch, SQL preview, optional name input, buttons."""
-        with Vertical() as frame:
+        with Vertical(classes="dialog") as frame:
             frame.border_title = self._title
             frame.border_subtitle = "ctrl+s run · esc cancel"
             with VerticalScroll(id="plan"):

@@ -22,14 +22,6 @@ class EditorScreen(ModalScreen[bool]):
 
     BINDINGS = bindings_for(Scope.EDITOR)
 
-    DEFAULT_CSS = """
-    EditorScreen {
-        background: $surface;
-        & > #editor-title { background: $panel; padding: 0 1; }
-        & > TextArea { height: 1fr; }
-    }
-    """
-
     def __init__(self, opened: OpenedFile, sticky_timeout: float) -> None:
         super().__init__()
         self.opened = opened

@@ -47,27 +47,13 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = bindings_for(Scope.LISTS)
 
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-        & > VerticalScroll {
-            width: 100;
-            max-width: 95%;
-            height: 90%;
-            border: thick $primary;
-            background: $surface;
-            padding: 0 1;
-        }
-    }
-    """
-
     def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self._disabled = disabled
 
     def compose(self) -> ComposeResult:
         """One table per scope, plus the keys Textual itself provides."""
-        with VerticalScroll() as scroll:
+        with VerticalScroll(classes="dialog") as scroll:
             scroll.border_title = "Keys"
             scroll.border_subtitle = "esc to close"
             for scope in Scope:

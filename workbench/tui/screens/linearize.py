@@ -47,28 +47,6 @@ class LinearizeScreen(ModalScreen[LinearizePlan | None]):
 
     BINDINGS = bindings_for(Scope.BRANCH_PLAN)
 
-    DEFAULT_CSS = """
-    LinearizeScreen {
-        align: center middle;
-        & > Vertical {
-            width: 120;
-            max-width: 96%;
-            height: 92%;
-            border: thick $primary;
-            background: $surface;
-            padding: 0 1;
-        }
-        #change { height: auto; }
-        #new-graph-pane {
-            height: 1fr;
-            border: round $panel-lighten-2;
-            border-title-color: $text-primary;
-        }
-        #buttons { height: auto; align-horizontal: right; }
-        #buttons Button { margin-left: 2; }
-    }
-    """
-
     def __init__(
         self,
         plan: LinearizePlan,
@@ -88,7 +66,7 @@ class LinearizeScreen(ModalScreen[LinearizePlan | None]):
     def compose(self) -> ComposeResult:
         """What moves, the file's change, the conflicts if any, then the new graph."""
         check = self.plan.check
-        with Vertical() as frame:
+        with Vertical(classes="dialog") as frame:
             frame.border_title = (
                 f"Linearize: move the branch of {check.head[:SHORT_ID]} "
                 f"onto {check.onto[:SHORT_ID]}"

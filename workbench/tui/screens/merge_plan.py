@@ -94,26 +94,6 @@ class MergePlanScreen(ModalScreen[MergePlan | None]):
 
     BINDINGS = bindings_for(Scope.BRANCH_PLAN)
 
-    DEFAULT_CSS = """
-    MergePlanScreen {
-        align: center middle;
-        & > Vertical {
-            width: 120;
-            max-width: 96%;
-            height: 92%;
-            border: thick $primary;
-            background: $surface;
-            padding: 0 1;
-        }
-        #merge-plan { height: 1fr; }
-        #merge-heading { margin-top: 1; text-style: bold; }
-        #after { margin-top: 1; }
-        #buttons { height: auto; align-horizontal: right; }
-        #problem { color: $error; text-style: bold; }
-        #buttons Button { margin-left: 2; }
-    }
-    """
-
     def __init__(self, title: str, plan: MergePlan, graph: RevisionGraph, replan: Replan) -> None:
         super().__init__()
         self._title = title
@@ -125,7 +105,7 @@ class MergePlanScreen(ModalScreen[MergePlan | None]):
         """Conflicts and branches, the merge revision's inputs, the runs after the merge."""
         plan, graph = self.plan, self._graph
         parents = ", ".join(revision_title(graph, parent) for parent in plan.parents)
-        with Vertical() as frame:
+        with Vertical(classes="dialog") as frame:
             frame.border_title = self._title
             frame.border_subtitle = "ctrl+s writes the merge revision · esc cancels"
             with VerticalScroll(id="merge-plan"):

@@ -31,22 +31,6 @@ class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
 
     BINDINGS = bindings_for(Scope.PROMPT)
 
-    DEFAULT_CSS = """
-    NewRevisionScreen {
-        align: center middle;
-        & > Vertical {
-            width: 84;
-            max-width: 95%;
-            height: auto;
-            border: thick $primary;
-            background: $surface;
-            padding: 1 2;
-        }
-        Input { margin: 0 0 1 0; }
-        #problem { color: $error; text-style: bold; }
-    }
-    """
-
     def __init__(
         self,
         explanation: str,
@@ -66,7 +50,7 @@ class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
 
     def compose(self) -> ComposeResult:
         """The explanation, the inputs and the switches."""
-        with Vertical() as frame:
+        with Vertical(classes="dialog") as frame:
             frame.border_title = "New revision"
             yield Static(self._explanation)
             yield Input(placeholder="message", id="message")

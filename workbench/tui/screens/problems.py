@@ -58,19 +58,6 @@ class ProblemsScreen(ModalScreen[Problem | None]):
 
     BINDINGS: ClassVar = [*bindings_for(Scope.LISTS), *bindings_for(Scope.PROBLEMS)]
 
-    DEFAULT_CSS = """
-    ProblemsScreen {
-        align: center middle;
-        & > Vertical {
-            width: 90%;
-            height: 80%;
-            border: thick $error;
-            background: $surface;
-        }
-        OptionList { height: 1fr; }
-    }
-    """
-
     def __init__(
         self,
         diagnostics: Sequence[Diagnostic],
@@ -85,7 +72,7 @@ class ProblemsScreen(ModalScreen[Problem | None]):
     def compose(self) -> ComposeResult:
         """One entry per problem, the doctor's first."""
         count = len(self._problems) + len(self._diagnostics)
-        with Vertical() as frame:
+        with Vertical(classes="dialog") as frame:
             frame.border_title = f"{count} problem{'s' if count != 1 else ''}"
             frame.border_subtitle = "enter opens the fix · esc closes"
             yield OptionList(

@@ -53,23 +53,6 @@ class ProgressScreen(ModalScreen[Outcome]):
 
     BINDINGS = bindings_for(Scope.PROGRESS)
 
-    DEFAULT_CSS = """
-    ProgressScreen {
-        align: center middle;
-        & > Vertical {
-            width: 110;
-            max-width: 96%;
-            height: 70%;
-            border: thick $primary;
-            background: $surface;
-            padding: 0 1;
-        }
-        #step { height: auto; margin: 1 0; }
-        ProgressBar { margin-bottom: 1; }
-        RichLog { height: 1fr; border-top: solid $panel-lighten-2; }
-    }
-    """
-
     @dataclass
     class EventArrived(Message):
         """The child reported an event (posted from the reading worker)."""
@@ -93,7 +76,7 @@ class ProgressScreen(ModalScreen[Outcome]):
 
     def compose(self) -> ComposeResult:
         """What runs, how far it is, what it prints."""
-        with Vertical() as frame:
+        with Vertical(classes="dialog") as frame:
             frame.border_title = self._title
             frame.border_subtitle = "esc / ctrl+c to cancel"
             yield Static("starting…", id="step")

@@ -59,27 +59,6 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
 
     BINDINGS = bindings_for(Scope.REVIEW)
 
-    DEFAULT_CSS = """
-    ReviewScreen {
-        background: $background;
-        & > #review-title { background: $panel; padding: 0 1; }
-        & > #review-panes { height: 1fr; }
-        #review-script, #review-sql {
-            width: 1fr;
-            border: round $panel-lighten-2;
-            border-title-color: $text-primary;
-            &:focus { border: round $primary; }
-        }
-        & > #review-findings {
-            height: auto;
-            max-height: 12;
-            border: round $panel-lighten-2;
-            border-title-color: $text-primary;
-            &:focus { border: round $primary; }
-        }
-    }
-    """
-
     def __init__(self, title: str, source: ReviewSource, sticky_timeout: float) -> None:
         super().__init__()
         self._title = title

@@ -18,14 +18,6 @@ class ScriptEditorScreen(ModalScreen[str | None]):
 
     BINDINGS = bindings_for(Scope.EDITOR)
 
-    DEFAULT_CSS = """
-    ScriptEditorScreen {
-        background: $surface;
-        & > #editor-title { background: $panel; padding: 0 1; }
-        & > TextArea { height: 1fr; }
-    }
-    """
-
     def __init__(self, text: str, title: str) -> None:
         super().__init__()
         self.text = text

@@ -101,26 +101,6 @@ class VerifyScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar = bindings_for(Scope.VERIFY)
 
-    DEFAULT_CSS = """
-    VerifyScreen {
-        align: center middle;
-    }
-    VerifyScreen > Vertical {
-        width: 90%;
-        height: 80%;
-        border: thick $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    VerifyScreen #verify-checks-box {
-        height: 1fr;
-        margin: 1 0;
-    }
-    VerifyScreen #verify-verdict {
-        height: auto;
-    }
-    """
-
     def __init__(
         self, targets: Sequence[DatabaseTarget], start: Callable[[], RunningOperation]
     ) -> None:
@@ -135,7 +115,7 @@ class VerifyScreen(ModalScreen[None]):
         self.closed = False
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="dialog"):
             yield Static(self._intro(), id="verify-intro")
             with VerticalScroll(id="verify-checks-box"):
                 yield Static(checks_table((), running=False), id="verify-checks")

@@ -1,4 +1,4 @@
-"""The command palette's workbench commands: every action of the main screen, by its help line.
+"""The command palette's provider of workbench actions: every main-screen action, by its help line.
 
 Generated from the action registry, like the footer and the help screen; Textual's own
 commands (themes, keys, screenshot, quit) stay alongside.
@@ -7,17 +7,14 @@ commands (themes, keys, screenshot, quit) stay alongside.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from workbench.tui.keys import ACTIONS, MAIN_SCREEN_SCOPES, WorkbenchAction, key_label
-
-if TYPE_CHECKING:
-    from workbench.tui.viewer import WorkbenchViewer
+from workbench.tui.messages import ActionChosen
 
 
-class WorkbenchCommands(Provider):
+class WorkbenchActions(Provider):
     """Offers each main-screen action that is enabled right now."""
 
     def _entries(self) -> list[WorkbenchAction]:
@@ -30,9 +27,8 @@ class WorkbenchCommands(Provider):
         ]
 
     def _run(self, entry: WorkbenchAction) -> None:
-        """Run the action where its key would have run it."""
-        app = cast("WorkbenchViewer", self.app)
-        app.call_later(app.run_workbench_action, entry)
+        """Ask the app to run the action where its key would have run it."""
+        self.app.post_message(ActionChosen(entry))
 
     async def discover(self) -> Hits:
         """Every enabled action, when nothing is typed yet."""

@@ -1,0 +1,117 @@
+"""Commands that look without changing anything: ``graph``, ``status`` and the workbench, ``tui``.
+
+``graph`` and ``status`` read the revision files statically and the version tables directly:
+neither imports Alembic's runtime, a revision file or Textual.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from workbench.cli.options import (
+    command,
+    described_project,
+    directory_option,
+    early_scan,
+    group_directory,
+    migration_command,
+    project_source,
+    timeout_option,
+)
+
+if TYPE_CHECKING:
+    from workbench.core.graph import RevisionGraph
+
+
+@command()
+@directory_option
+@click.option(
+    "--read-only", is_flag=True, help="Disable every action that writes a file or a database"
+)
+def tui(directory: str | None, read_only: bool) -> None:
+    """Open the migration workbench: the revision graph, the databases, the scripts."""
+    ctx = click.get_current_context()
+    project_source(ctx).open_workbench(ctx, group_directory(directory), read_only)
+
+
+@command()
+@directory_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "dot", "mermaid"]),
+    default="text",
+    show_default=True,
+    help="Output format",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Show the N newest revisions"
+)
+@timeout_option
+@migration_command
+def graph(directory: str | None, output_format: str, limit: int | None, timeout: float) -> None:
+    """Draw the revision graph, with heads and where each database stands."""
+    from workbench.core import export, verdict
+    from workbench.core.databases import database_status
+
+    project = described_project(directory)
+    revision_graph = project.load_graph(early_scan())
+    statuses = database_status(project.targets, revision_graph, timeout)
+    if output_format == "json":
+        click.echo(json.dumps(export.graph_document(revision_graph, statuses, limit), indent=2))
+        if verdict.refusals(revision_graph.diagnostics):
+            click.get_current_context().exit(1)
+        return
+    render = {"text": export.graph_text, "dot": export.graph_dot, "mermaid": export.graph_mermaid}
+    click.echo(render[output_format](revision_graph, statuses, limit), nl=False)
+    if report_history(revision_graph):
+        click.get_current_context().exit(1)
+
+
+@command()
+@directory_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per database")
+@timeout_option
+@migration_command
+def status(directory: str | None, as_json: bool, timeout: float) -> None:
+    """Show where each database stands; exit 1 unless every one is at head."""
+    from workbench.core import export
+    from workbench.core.databases import database_status
+
+    project = described_project(directory)
+    revision_graph = project.load_graph(early_scan())
+    statuses = database_status(project.targets, revision_graph, timeout)
+    if as_json:
+        click.echo(json.dumps([export.status_dict(item) for item in statuses], indent=2))
+    else:
+        click.echo(export.status_table(statuses), nl=False)
+    broken = report_history(revision_graph)
+    if broken or not all(item.at_head for item in statuses):
+        click.get_current_context().exit(1)
+
+
+def report_history(graph: RevisionGraph) -> bool:
+    """Print on stderr what keeps the history from being what it looks like; True if broken.
+
+    One line per refusal (Alembic cannot load the history), per unknown header that leaves
+    the heads or an upgrade unknown, and per warning Alembic itself gives. A history Alembic
+    loads cleanly prints nothing; an unknown branch label alone changes nothing shown here.
+    """
+    from workbench.core import verdict
+
+    broken = verdict.refusals(graph.diagnostics)
+    for diagnostic in verdict.worth_a_line(graph.diagnostics):
+        click.echo(verdict.line(diagnostic), err=True)
+    if broken:
+        click.echo(
+            f"Error: the revision history is broken, Alembic cannot load it "
+            f"({verdict.summary(broken)})",
+            err=True,
+        )
+    return bool(broken)
+
+
+COMMANDS = (graph, status, tui)
