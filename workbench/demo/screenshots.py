@@ -1,4 +1,4 @@
-"""``python -m workbench.tui.screenshots [FOLDER]``: SVG screenshots of the workbench on the demo.
+"""``python -m workbench.demo.screenshots [FOLDER]``: SVG screenshots of the workbench on the demo.
 
 Creates the demo project in a fixed folder under the system's temporary directory (so the paths
 shown, and the SVGs, are the same on every run), drives the workbench headless with the keys a
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     """Create the demo, take the screenshots, print where they are."""
     from workbench.demo.build import create_demo
 
-    parser = argparse.ArgumentParser(prog="python -m workbench.tui.screenshots")
+    parser = argparse.ArgumentParser(prog="python -m workbench.demo.screenshots")
     parser.add_argument("folder", nargs="?", default="screenshots", help="where to save them")
     arguments = parser.parse_args(argv)
     output = Path(arguments.folder).resolve()
