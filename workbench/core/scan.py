@@ -632,8 +632,10 @@ def _source_error(data: bytes, text: str, path: str) -> str | None:
     after them can fail only on its own, unless it refers back through ``global`` or
     ``__future__``, so files naming either are compiled whole. Only a clean result is taken
     from the rest: any error is confirmed (and worded, with its line) by compiling the file.
+    A large file is compiled whole at once: its opening saves next to nothing, and a broken
+    one would be compiled twice (a data migration of megabytes, seconds more).
     """
-    if _SPLIT_COMPILE and not _SPLIT_EXCLUDED.search(data):
+    if _SPLIT_COMPILE and len(data) < LARGE_FILE_BYTES and not _SPLIT_EXCLUDED.search(data):
         start = min(_proven_opening().match(text).end(), len(text))
         if start:
             try:
