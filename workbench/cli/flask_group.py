@@ -34,6 +34,7 @@ from workbench.cli.options import (
     interactive_command,
 )
 from workbench.cli.review import COMMANDS as REVIEW_COMMANDS
+from workbench.cli.squash import COMMANDS as SQUASH_COMMANDS
 from workbench.cli.verbs import COMMANDS as FLASK_MIGRATE_COMMANDS
 from workbench.errors import WorkbenchError
 
@@ -304,6 +305,7 @@ for family_command in (
     *INSPECTING_COMMANDS,
     *BRANCH_COMMANDS,
     *REVIEW_COMMANDS,
+    *SQUASH_COMMANDS,
 ):
     db.add_command(family_command)
 

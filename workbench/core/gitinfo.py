@@ -53,6 +53,20 @@ def repository_root(path: str) -> str | None:
     return output.strip() if output else None
 
 
+def uncommitted_changes(folder: str) -> list[str] | None:
+    """Paths under ``folder`` that differ from git's last commit (untracked ones too).
+
+    None when the folder is not in a git work tree (or git is missing): nothing keeps a
+    removed file there.
+    """
+    if repository_root(folder) is None:
+        return None
+    output = _git(folder, "status", "--porcelain", "--untracked-files=all", "--", ".")
+    if output is None:
+        return None
+    return [line[3:] for line in output.splitlines() if line.strip()]
+
+
 def locate_revision(root: str, revision: str) -> GitLocation | None:
     """Find the file defining ``revision``: first on branch tips, then in the history."""
     pattern = (
