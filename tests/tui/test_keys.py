@@ -15,6 +15,7 @@ from workbench.tui.screens.new_revision import NewRevisionScreen
 from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.screens.progress import ProgressScreen
 from workbench.tui.screens.review import ReviewScreen
+from workbench.tui.screens.squash import SquashScreen
 from workbench.tui.screens.verify import VerifyScreen
 from workbench.tui.widgets.graph_view import GraphView
 from workbench.tui.widgets.search_bar import SearchBar
@@ -30,6 +31,7 @@ HANDLERS = {
     Scope.PROMPT: [NewRevisionScreen],
     Scope.REVIEW: [ReviewScreen],
     Scope.VERIFY: [VerifyScreen],
+    Scope.SQUASH: [SquashScreen],
     Scope.LISTS: [HelpScreen, ProblemsScreen],
     Scope.PROBLEMS: [ProblemsScreen],
 }
@@ -62,6 +64,8 @@ def test_writing_actions_are_the_ones_that_change_files_or_databases():
         "write_plan",
         "write_revision",
         "verify_history",
+        "squash_revision",
+        "write_squash",
     } == WRITING_ACTIONS
 
 

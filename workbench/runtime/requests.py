@@ -129,6 +129,16 @@ class VerifyRequest(Request):
     operation: ClassVar[str] = "verify"
 
 
+@dataclass(frozen=True, kw_only=True)
+class SquashRequest(Request):
+    """Plan and prove the squash of ``revision`` on scratch databases; ``write`` writes it."""
+
+    operation: ClassVar[str] = "squash"
+    revision: str = "head"
+    message: str | None = None
+    write: bool = False
+
+
 OPERATIONS: Mapping[str, type[Request]] = {
     request.operation: request
     for request in (
@@ -142,6 +152,7 @@ OPERATIONS: Mapping[str, type[Request]] = {
         ReviewRevisionRequest,
         ReviewScriptRequest,
         VerifyRequest,
+        SquashRequest,
     )
 }
 """Every operation a child runs, by name."""

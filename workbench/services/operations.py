@@ -29,12 +29,14 @@ from workbench.runtime.requests import (
     ReviewScriptRequest,
     RevisionRequest,
     SqlRequest,
+    SquashRequest,
     StampRequest,
     UpgradeRequest,
     VerifyRequest,
 )
 from workbench.services import commands, scratch_sql
 from workbench.services import review as reviewing
+from workbench.services import squash as squashing
 from workbench.services import verify as verifying
 
 
@@ -132,6 +134,11 @@ def _verify(request: VerifyRequest, emit: Emit) -> dict[str, Any]:
     return {"verify": verifying.verify(**parameters(request), on_check=on_check).to_dict()}
 
 
+def _squash(request: SquashRequest, emit: Emit) -> dict[str, Any]:
+    """Plan and prove a squash on scratch databases; write it when the request says so."""
+    return {"squash": squashing.squash_report(**parameters(request)).to_dict()}
+
+
 HANDLERS: Mapping[type[Request], Handler] = {
     UpgradeRequest: _migration(commands.upgrade),
     DowngradeRequest: _migration(commands.downgrade),
@@ -143,6 +150,7 @@ HANDLERS: Mapping[type[Request], Handler] = {
     ReviewRevisionRequest: _review_revision,
     ReviewScriptRequest: _review_script,
     VerifyRequest: _verify,
+    SquashRequest: _squash,
 }
 """The handler of every request type."""
 

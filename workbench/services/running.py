@@ -1,4 +1,4 @@
-"""What the faces run in a child and read back: a plan's run, a preview, a review, verify.
+"""What the faces run in a child and read back: a plan's run, a preview, a review, verify, squash.
 
 Core builds plans and holds what previews and reports are; starting a child is the runtime's.
 This module joins them, so neither knows the other: a plan becomes a request, and a child's
@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 from workbench.core.plan import Plan
 from workbench.core.preview import Preview, PreviewError
+from workbench.core.squash import SquashReport
 from workbench.core.verify import CheckResult, VerifyError, VerifyReport
+from workbench.errors import WorkbenchError
 from workbench.runtime.client import RunningOperation
 from workbench.runtime.events import Check, Event, Finished
 from workbench.runtime.requests import DowngradeRequest, StampRequest, UpgradeRequest
@@ -57,3 +59,14 @@ def verify_result(
     if not isinstance(final, Finished):
         raise VerifyError(final.message or "the verification did not finish")
     return VerifyReport.from_dict(final.result["verify"])
+
+
+def squash_result(running: RunningOperation) -> SquashReport:
+    """Wait for a squash child and return its report (blocking: workers only).
+
+    Raises ``WorkbenchError`` with the child's one-line message when it failed or was cancelled.
+    """
+    final = running.wait()
+    if not isinstance(final, Finished):
+        raise WorkbenchError(final.message or "the squash did not finish")
+    return SquashReport.from_dict(final.result["squash"])

@@ -310,6 +310,10 @@ class WorkbenchApp(App[None]):
         """Open the verify checks; where the scratch databases go is shown before anything runs."""
         self.operations.verify_history()
 
+    def action_squash_revision(self) -> None:
+        """Open the squash plan of the selected revision; its proof starts at once."""
+        self.operations.squash_revision()
+
     async def action_quit(self) -> None:
         """Quit, unless an operation is still running (cancel it first)."""
         if self.operation_running:

@@ -26,6 +26,7 @@ class Scope(str, Enum):
     PROMPT = "Message prompt"
     REVIEW = "Review of a new revision"
     VERIFY = "Verify on scratch databases"
+    SQUASH = "Squash plan"
     LISTS = "Help and problem lists"
     PROBLEMS = "Problem list"
 
@@ -145,6 +146,15 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         "V",
         "Verify",
         "Check the history on scratch databases: one head, upgrade, models match, up/down/up",
+        Scope.APP,
+        writes=True,
+        show=False,
+    ),
+    WorkbenchAction(
+        "squash_revision",
+        "Z",
+        "Squash",
+        "Squash the selected revision and everything below it into one proven baseline",
         Scope.APP,
         writes=True,
         show=False,
@@ -310,6 +320,17 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
     WorkbenchAction("run_verify", "enter", "Run", "Run the checks", Scope.VERIFY),
     WorkbenchAction(
         "close_verify", "escape,q", "Close", "Close; running checks are stopped", Scope.VERIFY
+    ),
+    WorkbenchAction(
+        "write_squash",
+        "ctrl+s",
+        "Write",
+        "Write the baseline and remove the squashed files, once the proof has passed",
+        Scope.SQUASH,
+        writes=True,
+    ),
+    WorkbenchAction(
+        "close_squash", "escape,q", "Close", "Close without writing anything", Scope.SQUASH
     ),
 )
 

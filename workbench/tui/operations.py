@@ -36,13 +36,14 @@ from workbench.core.linearize import (
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.preview import FixRequest, Preview
 from workbench.core.touches import BodyCache
-from workbench.runtime.client import start
+from workbench.runtime.client import RunningOperation, start
 from workbench.runtime.requests import (
     MergeRequest,
     PreviewRequest,
     Request,
     ReviewScriptRequest,
     RevisionRequest,
+    SquashRequest,
     VerifyRequest,
 )
 from workbench.services.running import plan_request, preview_result
@@ -479,6 +480,26 @@ class Operations(Controller):
         ]
         launch, request = self.app.launcher, VerifyRequest(directory=project.directory)
         self.app.push_screen(VerifyScreen(targets, lambda: start(request, launch)))
+
+    def squash_revision(self) -> None:
+        """Open the squash plan of the selected revision; its proof starts at once."""
+        from workbench.tui.screens.squash import SquashScreen
+
+        revision = self.app.graph_view.revision
+        if revision is None:
+            return
+        launch, directory = self.app.launcher, self.app.project.directory
+
+        def run(write: bool) -> RunningOperation:
+            request = SquashRequest(directory=directory, revision=revision, write=write)
+            return start(request, launch)
+
+        self.app.push_screen(SquashScreen(revision, run), callback=self._squashed)
+
+    def _squashed(self, written: bool | None) -> None:
+        """After a written squash, scan the files and read the databases again."""
+        if written:
+            self.app.action_refresh()
 
     def _write_reviewed(self, decision: ReviewDecision | None) -> None:
         """Write the reviewed script as a new file (never over an existing one), then re-scan."""
