@@ -16,6 +16,7 @@ from workbench.cli.options import (
     command,
     described_project,
     directory_option,
+    early_scan,
     group_directory,
     migration_command,
     project_source,
@@ -58,7 +59,7 @@ def graph(directory: str | None, output_format: str, limit: int | None, timeout:
     from workbench.core.databases import database_status
 
     project = described_project(directory)
-    revision_graph = project.load_graph()
+    revision_graph = project.load_graph(early_scan())
     statuses = database_status(project.targets, revision_graph, timeout)
     if output_format == "json":
         click.echo(json.dumps(export.graph_document(revision_graph, statuses, limit), indent=2))
@@ -83,7 +84,7 @@ def status(directory: str | None, as_json: bool, output_format: str, timeout: fl
     from workbench.core.databases import database_status
 
     project = described_project(directory)
-    revision_graph = project.load_graph()
+    revision_graph = project.load_graph(early_scan())
     statuses = database_status(project.targets, revision_graph, timeout)
     if output_format == "github":
         from workbench.cli.ci import echo_github

@@ -21,6 +21,7 @@ from workbench.cli.console import preamble_held
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.core.scan import PendingScan
     from workbench.project import LoadedProject, MigrationProject
 
 P = ParamSpec("P")
@@ -35,6 +36,8 @@ DIRECTORY_KEY = "workbench.directory"
 X_ARG_KEY = "workbench.x_arg"
 SOURCE_KEY = "workbench.project_source"
 """Context meta keys: the group's ``-d`` and ``-x``, and where its project comes from."""
+EARLY_SCAN_KEY = "workbench.early_scan"
+"""Context meta key: the scan of the revision files the group started before its project loaded."""
 
 
 class ProjectSource(Protocol):
@@ -98,6 +101,14 @@ def loaded_project(directory: str | None) -> LoadedProject:
 def described_project(directory: str | None) -> MigrationProject:
     """The folders and databases of the running command's project."""
     return loaded_project(directory).describe()
+
+
+def early_scan() -> PendingScan | None:
+    """The scan the group started before loading the project (``graph``, ``status``), once.
+
+    The project's ``load_graph`` takes it only if it scanned the project's very folders.
+    """
+    return click.get_current_context().meta.pop(EARLY_SCAN_KEY, None)
 
 
 def migration_command(function: Callable[P, R]) -> Callable[P, R | None]:

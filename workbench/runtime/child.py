@@ -42,6 +42,9 @@ from workbench.runtime.wire import decode_request, encode_event
 
 EXIT_STATUS = {Finished: 0, Failed: 1, Cancelled: 130}
 _PUMP_JOIN_SECONDS = 2.0
+SERVE_FLAG = "--serve"
+"""The worker's argument that makes it a long-lived child (``serve``) instead of a one-shot."""
+_DRAIN_MARKER = b"\x00workbench: drained\x00\n"
 
 Emit = Callable[[Event], None]
 Handler = Callable[[Any, Emit], Mapping[str, Any]]
@@ -115,6 +118,10 @@ class CapturedOutput:
     def __init__(self, events: EventWriter) -> None:
         self._events = events
         self._pumps: list[threading.Thread] = []
+        self._drained: dict[str, threading.Event] = {
+            "stdout": threading.Event(),
+            "stderr": threading.Event(),
+        }
 
     def start(self) -> None:
         """Point fd 1 and 2 at pipes read by one thread each."""
@@ -139,10 +146,29 @@ class CapturedOutput:
         for pump in self._pumps:
             pump.join(_PUMP_JOIN_SECONDS)
 
+    def drain(self) -> None:
+        """Wait until what was written to fd 1 and 2 so far has become events.
+
+        A marker line goes through each pipe; its pump sees it after every earlier line.
+        """
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        for seen in self._drained.values():
+            seen.clear()
+        for descriptor in (1, 2):
+            os.write(descriptor, _DRAIN_MARKER)
+        for seen in self._drained.values():
+            seen.wait(_PUMP_JOIN_SECONDS)
+
     def _pump(self, read_end: int, name: str) -> None:
         """Emit each line read from one pipe until every writer has closed it."""
+        seen = self._drained.setdefault(name, threading.Event())
         with os.fdopen(read_end, "rb") as pipe:
             for line in pipe:
+                if line == _DRAIN_MARKER:
+                    seen.set()
+                    continue
                 text = line.decode("utf-8", "replace").rstrip("\r\n")
                 self._events.emit(Output(name, text))
 
@@ -207,8 +233,31 @@ def _writes_to_console(handler: logging.Handler) -> bool:
     )
 
 
-def run_request(events: EventWriter, payload: Mapping[str, Any], host: Host) -> Ending:
-    """Load the app, run the request's handler in its context; the final event."""
+class LoadedApp:
+    """The app a long-lived child loaded for its first request, its context kept entered."""
+
+    def __init__(self, host: Host, stack: contextlib.ExitStack) -> None:
+        self._host = host
+        self._stack = stack
+        self.app: Any = None
+
+    def enter(self, app_import_path: str | None) -> Any:
+        """The app, loaded and its context entered on first use; a failure is tried again."""
+        if self.app is None:
+            app = self._host.load_app(app_import_path)
+            gc.freeze()  # the app's objects live until the child ends: not walked again
+            self._stack.enter_context(self._host.app_context(app))
+            self.app = app
+        return self.app
+
+
+def run_request(
+    events: EventWriter,
+    payload: Mapping[str, Any],
+    host: Host,
+    loaded: LoadedApp | None = None,
+) -> Ending:
+    """Load the app (or take the one ``loaded`` keeps) and run the request; the final event."""
     app = None
     request: Request | None = None
     with contextlib.ExitStack() as stack:
@@ -221,9 +270,12 @@ def run_request(events: EventWriter, payload: Mapping[str, Any], host: Host) -> 
             handler = host.handlers.get(type(request))
             if handler is None:
                 raise WorkbenchError(f"no handler for the operation {request.operation!r}")
-            app = host.load_app(payload.get("app_import_path"))
-            gc.freeze()  # the app's objects live until the child ends: not walked again
-            stack.enter_context(host.app_context(app))
+            if loaded is not None:
+                app = loaded.enter(payload.get("app_import_path"))
+            else:
+                app = host.load_app(payload.get("app_import_path"))
+                gc.freeze()  # the app's objects live until the child ends: not walked again
+                stack.enter_context(host.app_context(app))
             events.secrets = host.passwords()
             return Finished(handler(request, events.emit))
         except KeyboardInterrupt:
@@ -268,3 +320,44 @@ def main(host: Host) -> int:
     output.stop()
     events.emit(final)
     return EXIT_STATUS[type(final)]
+
+
+def serve(host: Host) -> int:
+    """Serve requests, one JSON line each on stdin, until stdin ends (a long-lived child).
+
+    The app is loaded once, for the first request, and its context stays entered; each
+    request's events end with its own final event, after everything it printed. SIGINT
+    cancels the request running (never the child).
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    events = EventWriter(os.fdopen(os.dup(1), "wb"))
+    output = CapturedOutput(events)
+    output.start()
+    route_logging(EventLogHandler(events))
+    requests = os.fdopen(os.dup(0), "rb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the app and env.py read nothing of the requests
+    os.close(devnull)
+    with contextlib.ExitStack() as stack:
+        loaded = LoadedApp(host, stack)
+        while True:
+            try:
+                line = requests.readline()
+            except KeyboardInterrupt:
+                continue  # a cancel that came after its request ended
+            if not line:
+                break
+            if not line.strip():
+                continue
+            try:
+                payload = json.loads(line)
+            except ValueError as exc:
+                final: Ending = Failed(f"invalid operation: {exc}")
+            else:
+                final = run_request(events, payload, host, loaded)
+            with contextlib.suppress(KeyboardInterrupt):
+                output.drain()
+            events.emit(final)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    output.stop()
+    return 0

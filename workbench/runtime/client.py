@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workbench.core.secrets import mask_passwords
 from workbench.runtime.events import Cancelled, Ending, Event, Failed, Output
@@ -61,7 +62,7 @@ class RunningOperation:
         final: Ending | None = None
         assert self._process.stdout is not None
         for line in self._process.stdout:
-            event = _parse(line)
+            event = parse_event(line)
             if event is None:
                 continue
             if isinstance(event, Ending):
@@ -144,18 +145,28 @@ class Launch:
     directory: str | None = None
 
 
-def start(request: Request, launch: Launch) -> RunningOperation:
-    """Start a child process in the project folder to run one request; it runs on its own."""
+def child_environment(launch: Launch) -> dict[str, str]:
+    """The environment of a child: the launch's (or ours), with this package importable."""
     environment = dict(os.environ if launch.env is None else launch.env)
     python_path = environment.get("PYTHONPATH")
     environment["PYTHONPATH"] = (
         f"{python_path}{os.pathsep}{_PACKAGE_PARENT}" if python_path else _PACKAGE_PARENT
     )
-    payload = {**encode_request(request), "app_import_path": launch.app_import_path}
+    return environment
+
+
+def request_payload(request: Request, launch: Launch) -> dict[str, Any]:
+    """What a child reads for one request: the request, and how to load the app."""
+    return {**encode_request(request), "app_import_path": launch.app_import_path}
+
+
+def start(request: Request, launch: Launch) -> RunningOperation:
+    """Start a child process in the project folder to run one request; it runs on its own."""
+    payload = request_payload(request, launch)
     process = subprocess.Popen(
         [sys.executable, "-m", WORKER_MODULE],
         cwd=launch.project_dir,
-        env=environment,
+        env=child_environment(launch),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -170,7 +181,7 @@ def start(request: Request, launch: Launch) -> RunningOperation:
     return RunningOperation(process)
 
 
-def _parse(line: bytes) -> Event | None:
+def parse_event(line: bytes) -> Event | None:
     """One event from one line; anything else becomes an ``Output`` of the child."""
     text = line.decode("utf-8", "replace").rstrip("\r\n")
     if not text.strip():

@@ -95,7 +95,7 @@ def failure_line(project: LoadedProject | None, exc: BaseException) -> str:
     return mask_passwords(describe_failure(exc, project.directory), project.passwords())
 
 
-def _migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
+def migration_step(info: Any, run_args: dict[str, Any]) -> MigrationStep:
     """Our record of an Alembic ``MigrationInfo`` run with env.py's ``run_migrations`` args."""
     if info.is_stamp:
         kind: Literal["upgrade", "downgrade", "stamp"] = "stamp"
@@ -118,7 +118,7 @@ def fresh_configure_args(
     steps: list[MigrationStep] = []
 
     def record_step(ctx: Any, step: Any, heads: set[str], run_args: dict[str, Any]) -> None:
-        steps.append(_migration_step(step, run_args))
+        steps.append(migration_step(step, run_args))
         if on_applied is not None:
             on_applied(steps[-1])
 
@@ -353,7 +353,7 @@ class _StepCounter:
         self.number, self.total = 0, len(planned)
         for step in planned:
             self.number += 1
-            self.started = _migration_step(step.info, self.run_args)
+            self.started = migration_step(step.info, self.run_args)
             if self.on_step is not None:
                 self.on_step(StepProgress(self.started, self.number, self.total, done=False))
             yield step

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -39,7 +38,7 @@ from workbench.runtime.requests import (
     UpgradeRequest,
     VerifyRequest,
 )
-from workbench.services import commands
+from workbench.services import commands, scratch_sql
 from workbench.services import review as reviewing
 from workbench.services import squash as squashing
 from workbench.services import verify as verifying
@@ -111,12 +110,13 @@ def _merge(request: MergeRequest, emit: Emit) -> dict[str, Any]:
 
 
 def _sql(request: SqlRequest, emit: Emit) -> dict[str, Any]:
-    """The offline SQL of a revision range, sent as one ``Output`` of stream "sql"."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        steps = commands.upgrade(**parameters(request), sql=True)
-    emit(Output("sql", buffer.getvalue()))
-    return {"steps": [_step_fields(step) for step in steps]}
+    """The SQL of a revision range's upgrade, sent as one ``Output`` of stream "sql".
+
+    Offline where Alembic can render it; a batch on SQLite runs on a scratch database.
+    """
+    rendered = scratch_sql.upgrade_sql(**parameters(request))
+    emit(Output("sql", rendered.text))
+    return {"steps": [_step_fields(step) for step in rendered.steps]}
 
 
 def _preview(request: PreviewRequest, emit: Emit) -> dict[str, Any]:

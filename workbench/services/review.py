@@ -41,6 +41,12 @@ from workbench.services.commands import (
     reports_failures,
     scripts_list,
 )
+from workbench.services.scratch_sql import (
+    NEEDS_CONNECTION,
+    DatabaseDialect,
+    scratch_script_sql,
+    script_directory,
+)
 
 _ASIDE_SECONDS = 30.0
 """How long a preview waits for the downgrades' SQL from its forked copy before rendering it."""
@@ -546,14 +552,27 @@ def _review_module(
         if upgrade_ops is None:
             continue
         downgrade_ops = _record(project, module, f"downgrade{suffix}", dialect.name, required=False)
+        upgrade_sql = downgrade_sql = ""
+        if with_sql:
+            upgrade_sql = render_sql(upgrade_ops.ops, dialect, batch=False)
+            if downgrade_ops is not None:
+                downgrade_sql = render_sql(downgrade_ops.ops, dialect, batch=False)
+            if dialect.name == "sqlite" and NEEDS_CONNECTION in upgrade_sql + downgrade_sql:
+                upgrade_sql, downgrade_sql = scratch_script_sql(
+                    project,
+                    config,
+                    script_directory(config),
+                    DatabaseDialect(name, dialect),
+                    module,
+                    f"upgrade{suffix}",
+                    f"downgrade{suffix}",
+                )
         databases.append(
             DatabasePreview(
                 name=name,
                 dialect=dialect.name,
-                upgrade_sql=render_sql(upgrade_ops.ops, dialect, batch=False) if with_sql else "",
-                downgrade_sql=render_sql(downgrade_ops.ops, dialect, batch=False)
-                if with_sql and downgrade_ops is not None
-                else "",
+                upgrade_sql=upgrade_sql,
+                downgrade_sql=downgrade_sql,
                 operations=describe_operations(upgrade_ops),
                 findings=_findings(
                     upgrade_ops,

@@ -17,6 +17,7 @@ from workbench.errors import WorkbenchError
 from workbench.runtime.client import RunningOperation
 from workbench.runtime.events import Check, Event, Finished
 from workbench.runtime.requests import DowngradeRequest, StampRequest, UpgradeRequest
+from workbench.runtime.warm import WarmRun
 
 
 def plan_request(
@@ -30,7 +31,7 @@ def plan_request(
     return UpgradeRequest(directory=directory, revision=plan.target)
 
 
-def preview_result(running: RunningOperation) -> Preview:
+def preview_result(running: RunningOperation | WarmRun) -> Preview:
     """Wait for a preview or review child and return its preview (blocking: workers only).
 
     Raises ``PreviewError`` with the child's one-line message when it failed or was cancelled.

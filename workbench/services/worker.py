@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 
 from workbench.project.alembic import AlembicOptions
-from workbench.runtime.child import main
+from workbench.runtime.child import SERVE_FLAG, main, serve
 from workbench.services.operations import AlembicHost, FlaskHost
 
 if __name__ == "__main__":
     options = AlembicOptions.from_environment()
-    sys.exit(main(FlaskHost() if options is None else AlembicHost(options)))
+    host = FlaskHost() if options is None else AlembicHost(options)
+    sys.exit(serve(host) if SERVE_FLAG in sys.argv[1:] else main(host))

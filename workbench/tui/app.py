@@ -28,6 +28,7 @@ from workbench.core.databases import DatabaseStatus
 from workbench.errors import describe_failure
 from workbench.project import MigrationProject
 from workbench.runtime.client import Launch
+from workbench.runtime.warm import WarmChild
 from workbench.tui.context import STICKY
 from workbench.tui.crash import run_app
 from workbench.tui.history import History, Preloaded
@@ -86,6 +87,7 @@ class WorkbenchApp(App[None]):
         self._preloaded = (history, statuses)
         self.project_folder = project_folder or os.getcwd()
         self.launcher = Launch(self.project_folder, app_import_path, directory=project.directory)
+        self.warm_child = WarmChild(self.launcher)
         self.read_only = read_only
         self._poll_seconds = poll_seconds
         self.graph_view = GraphView(id="graph")
@@ -147,7 +149,8 @@ class WorkbenchApp(App[None]):
         self.set_interval(self._poll_seconds, self.viewer.check_files)
 
     def on_unmount(self) -> None:
-        """Give the objects frozen after each scan back to the garbage collector."""
+        """End the warm child; give the objects frozen after each scan back to the collector."""
+        self.warm_child.close()
         gc.unfreeze()
 
     def _show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:
@@ -197,9 +200,10 @@ class WorkbenchApp(App[None]):
         """Show the selected revision in the detail pane once the cursor rests.
 
         Laying out and highlighting a script costs tens of milliseconds; a held ``j`` must not
-        pay it on every row it passes, only where it stops.
+        pay it on every row it passes, only where it stops. SQL rendered already shows at once.
         """
         self.viewer.show_selected_revision_soon()
+        self.viewer.show_cached_sql()
 
     def on_progress_screen_log_line(self, message: ProgressScreen.LogLine) -> None:
         """Every line an operation prints goes to the log pane too."""

@@ -21,6 +21,7 @@ from textual.worker import Worker
 from workbench.core.databases import DatabaseStatus
 from workbench.project import MigrationProject
 from workbench.runtime.client import Launch
+from workbench.runtime.warm import WarmChild
 from workbench.tui.history import History
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class Workbench(Protocol):
     """The folder the app was started in: paths are shown relative to it."""
     launcher: Launch
     """Starts the child processes that run operations on the project."""
+    warm_child: WarmChild
+    """The long-lived child that renders SQL and reviews scripts, the app loaded once."""
     read_only: bool
     history: History | None
     """The graph as last scanned; None until the first scan ends."""

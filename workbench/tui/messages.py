@@ -57,12 +57,14 @@ class ScriptRead(Message):
 
 @dataclass
 class SqlRendered(Message):
-    """The SQL a revision runs on a database, rendered offline (``lines`` None on failure)."""
+    """The SQL a revision runs on a database (``lines`` None on failure)."""
 
     revision: str
     database: str
     lines: tuple[str, ...] | None
     error: str | None
+    identity: tuple[int, int] | None = None
+    """The revision file's (modification time, size) when it was rendered."""
 
 
 @dataclass

@@ -185,7 +185,7 @@ class Operations(Controller):
             for database in plan.databases
             for revision in database.revisions
         }
-        launcher = self.app.launcher
+        launcher, warm = self.app.launcher, self.app.warm_child
         version_table = next(
             (
                 VersionTable(target.version_table, target.version_table_schema)
@@ -196,7 +196,7 @@ class Operations(Controller):
         )
 
         def load_preview(plan: Plan) -> PlanPreview:
-            return plan_preview(plan, status, launcher, version_table)
+            return plan_preview(plan, status, launcher, version_table, warm)
 
         from workbench.tui.screens.confirm import ConfirmScreen
 
@@ -443,7 +443,7 @@ class Operations(Controller):
 
     def _review_new_revision(self, answer: NewRevisionAnswer, head: str) -> None:
         """Open the review of what autogenerate would write; write it once the user says so."""
-        launch = self.app.launcher
+        launch, warm = self.app.launcher, self.app.warm_child
         directory = self.app.project.directory
         request = PreviewRequest(
             directory=directory,
@@ -455,11 +455,12 @@ class Operations(Controller):
         )
 
         def generate(fixes: tuple[FixRequest, ...]) -> Preview:
+            # a child of its own: it imports the models as they are now
             return preview_result(start(dataclasses.replace(request, fixes=fixes), launch))
 
         def review_text(text: str, path: str | None) -> Preview:
             review = ReviewScriptRequest(directory=directory, script=text, path=path)
-            return preview_result(start(review, launch))
+            return preview_result(warm.start(review))
 
         title = f"Review of the new revision {answer.message!r}: nothing is written until w"
         from workbench.tui.screens.review import ReviewScreen, ReviewSource

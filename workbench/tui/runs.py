@@ -16,6 +16,7 @@ from workbench.core.plan import Plan
 from workbench.runtime.client import Launch, start
 from workbench.runtime.events import Ending, Event, Output, Standing
 from workbench.runtime.requests import DowngradeRequest, Request, SqlRequest, StampRequest
+from workbench.runtime.warm import WarmChild
 
 SQL_STREAMS = frozenset({"sql", "stdout"})
 SECTION = "-- Database: "
@@ -68,9 +69,16 @@ class VersionTable:
 
 
 def plan_preview(
-    plan: Plan, target: DatabaseStatus, launcher: Launch, version_table: VersionTable
+    plan: Plan,
+    target: DatabaseStatus,
+    launcher: Launch,
+    version_table: VersionTable,
+    warm: WarmChild | None = None,
 ) -> PlanPreview:
-    """Render a plan's SQL on the target database offline (blocking: workers only)."""
+    """Render a plan's SQL on the target database (blocking: workers only).
+
+    ``warm`` is the workbench's long-lived child, when it has one: no child to start then.
+    """
     title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
     request = plan_sql_request(plan, target, launcher.directory or "")
     if request is None:
@@ -80,7 +88,7 @@ def plan_preview(
             "no offline SQL for this plan: the database stands on "
             "several heads or has no revision to start from",
         )
-    outcome = run_to_end(launcher, request)
+    outcome = run_to_end(launcher, request, warm)
     if outcome.kind != "finished":
         return PlanPreview(title, None, f"the SQL could not be rendered: {outcome.message}")
     sql = database_section("\n".join(outcome.lines), target.name)
@@ -104,15 +112,19 @@ def purge_statement(url: str, version_table: VersionTable) -> str:
     return f"-- the purge empties the version table first\n{delete};\n\n"
 
 
-def run_to_end(launcher: Launch, request: Request) -> Outcome:
-    """Run a request and wait for its end, keeping the SQL it printed (blocking: workers only)."""
+def run_to_end(launcher: Launch, request: Request, warm: WarmChild | None = None) -> Outcome:
+    """Run a request and wait for its end, keeping the SQL it printed (blocking: workers only).
+
+    The request runs in ``warm`` when given, else in a child of its own.
+    """
     lines: list[str] = []
 
     def keep(event: Event) -> None:
         if isinstance(event, Output) and event.stream in SQL_STREAMS:
             lines.append(event.text)
 
-    return Outcome.from_event(start(request, launcher).wait(keep), lines)
+    running = warm.start(request) if warm is not None else start(request, launcher)
+    return Outcome.from_event(running.wait(keep), lines)
 
 
 def database_section(sql: str, database: str) -> str:

@@ -8,6 +8,7 @@ only passes data from core to the widgets.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from workbench.core.databases import DatabaseStatus, database_status
 from workbench.core.export import database_markers
 from workbench.core.identifiers import SHORT_ID
 from workbench.errors import describe_failure
+from workbench.runtime.events import Event, Finished, Output
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import (
     History,
@@ -36,15 +38,29 @@ from workbench.tui.messages import (
     SqlRendered,
     StatusesRead,
 )
-from workbench.tui.runs import database_section, revision_sql_request, run_to_end
+from workbench.tui.runs import SQL_STREAMS, database_section, revision_sql_request
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.widgets.code_view import code_lines
 
 POLL_SECONDS = 2.0
 DETAIL_DELAY = 0.06
 """Seconds the cursor must rest on a revision before the detail pane shows it."""
+SQL_AHEAD = 2
+"""Revisions above and below the selection whose SQL is rendered ahead, while it shows SQL."""
 SQL_CACHE_LINES = 200_000
 """Lines of rendered SQL kept for revisions shown again (a bulk insert can render 100,000)."""
+
+SqlKey = tuple[str, str, tuple[int, int] | None]
+"""Rendered SQL is kept by revision, database and the file's identity."""
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """A file's (modification time, size): another identity means the file changed."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 class Viewer(Controller):
@@ -53,7 +69,7 @@ class Viewer(Controller):
     def __init__(self, app: Workbench) -> None:
         super().__init__(app)
         self._status_generation = 0
-        self._sql_cache: OrderedDict[tuple[str, str], SqlRendered] = OrderedDict()
+        self._sql_cache: OrderedDict[SqlKey, SqlRendered] = OrderedDict()
         self._detail_timer: Timer | None = None
         self._refresh_started: float | None = None
 
@@ -115,16 +131,33 @@ class Viewer(Controller):
             app.post_message(FilesChanged(stamp))
 
     @thread_work("sql")
-    def render_sql(self, history: History, revision: str, database: str) -> None:
-        """Render a revision's SQL offline in a child process (env.py picks the dialect)."""
-        request = revision_sql_request(history.graph, revision, self.app.project.directory)
-        outcome = run_to_end(self.app.launcher, request)
-        if outcome.kind == "finished":
-            sql = database_section("\n".join(outcome.lines), database)
-            rendered = SqlRendered(revision, database, code_lines(sql), None)
-        else:
-            rendered = SqlRendered(revision, database, None, outcome.message)
-        self.app.post_message(rendered)
+    def render_sql(self, history: History, revisions: Sequence[str], database: str) -> None:
+        """Render revisions' SQL in the warm child, the first (selected) one first.
+
+        The others are the selection's neighbours, rendered ahead unless the selection
+        moved meanwhile (this worker is then cancelled).
+        """
+        worker = get_current_worker()
+        for index, revision in enumerate(revisions):
+            if index and worker.is_cancelled:
+                return
+            identity = file_identity(history.graph.revisions[revision].path)
+            if (revision, database, identity) in self._sql_cache:
+                continue
+            request = revision_sql_request(history.graph, revision, self.app.project.directory)
+            lines: list[str] = []
+
+            def keep(event: Event, lines: list[str] = lines) -> None:
+                if isinstance(event, Output) and event.stream in SQL_STREAMS:
+                    lines.append(event.text)
+
+            final = self.app.warm_child.run(request, keep)
+            if isinstance(final, Finished):
+                sql = database_section("\n".join(lines), database)
+                rendered = SqlRendered(revision, database, code_lines(sql), None, identity)
+            else:
+                rendered = SqlRendered(revision, database, None, final.message, identity)
+            self.app.post_message(rendered)
 
     @thread_work("script")
     def read_script(self, revision: str, path: str) -> None:
@@ -230,9 +263,13 @@ class Viewer(Controller):
             app.detail.show_sql(title, message.lines, message.error)
 
     def _keep_sql(self, rendered: SqlRendered) -> None:
-        """Keep rendered SQL for next time, the most recent first, up to ``SQL_CACHE_LINES``."""
-        self._sql_cache[rendered.revision, rendered.database] = rendered
-        self._sql_cache.move_to_end((rendered.revision, rendered.database))
+        """Keep rendered SQL for next time, the most recent first, up to ``SQL_CACHE_LINES``.
+
+        The key holds the file's identity: a file changed on disk is rendered again.
+        """
+        key = (rendered.revision, rendered.database, rendered.identity)
+        self._sql_cache[key] = rendered
+        self._sql_cache.move_to_end(key)
         kept = sum(len(cached.lines or ()) for cached in self._sql_cache.values())
         while kept > SQL_CACHE_LINES and len(self._sql_cache) > 1:
             _key, dropped = self._sql_cache.popitem(last=False)
@@ -263,12 +300,28 @@ class Viewer(Controller):
         if history is None or revision is None or target is None:
             app.detail.show_sql("SQL", None, "select a revision and a database first")
             return
-        cached = self._sql_cache.get((revision, target))
+        identity = file_identity(history.graph.revisions[revision].path)
+        ahead = app.graph_view.neighbours(SQL_AHEAD)
+        cached = self._sql_cache.get((revision, target, identity))
         if cached is not None:
+            self._sql_cache.move_to_end((revision, target, identity))
             self.sql_rendered(cached)
+            self.render_sql(history, ahead, target)
             return
         app.detail.show_sql(f"SQL of {revision[:SHORT_ID]} on {target}", None)
-        self.render_sql(history, revision, target)
+        self.render_sql(history, [revision, *ahead], target)
+
+    def show_cached_sql(self) -> None:
+        """Show the selection's SQL at once when it was rendered already (ahead, or before)."""
+        app = self.app
+        history, revision, target = app.history, app.graph_view.revision, app.target
+        if app.detail.mode != "sql" or history is None or revision is None or target is None:
+            return
+        identity = file_identity(history.graph.revisions[revision].path)
+        cached = self._sql_cache.get((revision, target, identity))
+        if cached is not None:
+            app.detail.border_title = f"Revision {revision[:SHORT_ID]}"
+            self.sql_rendered(cached)
 
     def show_help(self) -> None:
         """Show every key, the writing actions that cannot run now greyed out."""

@@ -115,6 +115,15 @@ class GraphView(ScrollView, can_focus=True):
             return None
         return self._rows[self.cursor].revision
 
+    def neighbours(self, distance: int) -> list[str]:
+        """The revisions up to ``distance`` rows from the cursor, nearest first."""
+        found = []
+        for step in range(1, distance + 1):
+            for index in (self.cursor + step, self.cursor - step):
+                if 0 <= index < len(self._rows):
+                    found.append(self._rows[index].revision)
+        return found
+
     @property
     def row_count(self) -> int:
         """The number of rows (revisions) drawn."""
