@@ -23,6 +23,7 @@ from workbench.demo.browser import (
     Served,
     chromium,
     chromium_paths,
+    close_tab,
     press,
     processes_in,
     screen_text,
@@ -56,16 +57,6 @@ def wait_until_gone(folder: Path, what: str) -> None:
 def tab_processes(folder: Path, server: Served) -> list[str]:
     """The processes of the project other than the server itself."""
     return [line for line in processes_in(folder) if int(line.split()[0]) != server.process.pid]
-
-
-def close_tab(driver: Any) -> None:
-    """Close the current tab, keeping the browser open on a new blank one."""
-    closing = driver.current_window_handle
-    driver.switch_to.new_window("tab")
-    blank = driver.current_window_handle
-    driver.switch_to.window(closing)
-    driver.close()
-    driver.switch_to.window(blank)
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +176,8 @@ def test_allow_writes_on_another_address_warns_and_says_so(demo: Path) -> None:
 def test_without_the_extra_serve_says_how_to_install_it(demo: Path) -> None:
     blocked = (
         "import sys, runpy; sys.modules['textual_serve'] = None; "
-        "sys.argv = ['flask', 'db', 'tui', '--serve']; runpy.run_module('flask', run_name='__main__')"
+        "sys.argv = ['flask', 'db', 'tui', '--serve']; "
+        "runpy.run_module('flask', run_name='__main__')"
     )
     result = subprocess.run(
         [sys.executable, "-c", blocked],

@@ -87,10 +87,26 @@ def chromium() -> Iterator[Any]:
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(driver_path))
     try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_SCREEN})
+        record_screen(driver)
         yield driver
     finally:
         driver.quit()
+
+
+def record_screen(driver: Any) -> None:
+    """Make every page the current tab loads record what its terminal receives."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_SCREEN})
+
+
+def close_tab(driver: Any) -> None:
+    """Close the current tab; the browser goes on in a new blank one, recording too."""
+    closing = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    blank = driver.current_window_handle
+    driver.switch_to.window(closing)
+    driver.close()
+    driver.switch_to.window(blank)
+    record_screen(driver)
 
 
 def screen_text(driver: Any) -> str:
