@@ -74,7 +74,23 @@ def browser() -> Iterator[Any]:
         yield driver
 
 
-def test_the_page_shows_the_graph_and_the_databases_and_refuses_writes(
+def wait_for_tab(folder: Path, server: Served) -> None:
+    """Wait until a tab's workbench process runs."""
+    deadline = time.monotonic() + 30
+    while not any(" db tui " in f"{line} " for line in tab_processes(folder, server)):
+        assert time.monotonic() < deadline, "no workbench process started for the tab"
+        time.sleep(0.1)
+
+
+def wait_for_no_tab(folder: Path, server: Served, what: str) -> None:
+    """Wait until only the server works in ``folder``; fail naming the processes left."""
+    deadline = time.monotonic() + GONE_SECONDS
+    while (left := tab_processes(folder, server)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, f"{what}, these processes remain:\n" + "\n".join(left)
+
+
+def test_the_page_shows_the_workbench_refuses_writes_and_leaves_no_process(
     demo: Path, browser: Any
 ) -> None:
     with served(demo) as server:
@@ -97,26 +113,35 @@ def test_the_page_shows_the_graph_and_the_databases_and_refuses_writes(
         refused = wait_for_screen(driver, "read-only (the workbench was opened", after=mark)
         assert "Upgrade" in refused
 
-        # Closing the tab ends its workbench and every child of it.
+        # Leaving the page, or closing its tab, ends its workbench and every child of it.
+        driver.get("about:blank")
+        wait_for_no_tab(demo, server, "after leaving the page")
+        driver.get(server.url)
+        wait_for_tab(demo, server)
         close_tab(driver)
-        deadline = time.monotonic() + GONE_SECONDS
-        while (left := tab_processes(demo, server)) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not left, "after the tab closed, these processes remain:\n" + "\n".join(left)
+        wait_for_no_tab(demo, server, "after the tab closed")
         assert server.process.poll() is None
-    wait_until_gone(demo, "after the server stopped")
+
+        # Stopping the server ends the workbench of a tab still open.
+        driver.get(server.url)
+        wait_for_screen(driver, "analytics")
+        assert tab_processes(demo, server)
+        started = time.monotonic()
+        assert server.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - started < GONE_SECONDS
+    wait_until_gone(demo, "after SIGTERM stopped the server")
+    driver.get("about:blank")
 
 
-def test_leaving_the_page_ends_its_workbench(demo: Path, browser: Any) -> None:
+def test_ctrl_c_stops_the_server_and_every_workbench_it_started(demo: Path, browser: Any) -> None:
     with served(demo) as server:
         browser.get(server.url)
-        wait_for_screen(browser, "analytics")
-        assert tab_processes(demo, server)
-        browser.get("about:blank")
-        deadline = time.monotonic() + GONE_SECONDS
-        while (left := tab_processes(demo, server)) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not left, "after leaving the page, these processes remain:\n" + "\n".join(left)
+        wait_for_tab(demo, server)  # stopped while the workbench still starts
+        started = time.monotonic()
+        assert server.stop(signal.SIGINT) == 0
+        assert time.monotonic() - started < GONE_SECONDS
+    wait_until_gone(demo, "after SIGINT stopped the server")
+    browser.get("about:blank")
 
 
 def test_without_the_token_nothing_is_served(demo: Path, browser: Any) -> None:
@@ -140,26 +165,9 @@ def test_without_the_token_nothing_is_served(demo: Path, browser: Any) -> None:
 
         driver = browser
         driver.get(base + "/")
-        time.sleep(0.5)
         assert "terminal" not in driver.page_source
         assert screen_text(driver) == ""
         assert tab_processes(demo, server) == []
-
-
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_stopping_the_server_ends_every_workbench_it_started(
-    demo: Path, browser: Any, stop: signal.Signals
-) -> None:
-    with served(demo) as server:
-        driver = browser
-        driver.get(server.url)
-        wait_for_screen(driver, "analytics")
-        assert tab_processes(demo, server)
-        started = time.monotonic()
-        assert server.stop(stop) == 0
-        assert time.monotonic() - started < GONE_SECONDS
-        wait_until_gone(demo, f"after {stop.name} stopped the server")
-    driver.get("about:blank")
 
 
 def test_allow_writes_on_another_address_warns_and_says_so(demo: Path) -> None:
@@ -194,18 +202,20 @@ def test_without_the_extra_serve_says_how_to_install_it(demo: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    "options",
-    [["--allow-writes"], ["--host", "0.0.0.0"], ["--serve", "--read-only", "--allow-writes"]],
-)
-def test_serve_options_out_of_place_are_usage_errors(demo: Path, options: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "db", "tui", *options],
-        cwd=demo,
-        env={**os.environ, "FLASK_APP": "app"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert "Error:" in result.stderr
+def test_serve_options_out_of_place_are_usage_errors(demo: Path) -> None:
+    for options in (
+        ["--allow-writes"],
+        ["--host", "0.0.0.0"],
+        ["--port", "9000"],
+        ["--serve", "--read-only", "--allow-writes"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "db", "tui", *options],
+            cwd=demo,
+            env={**os.environ, "FLASK_APP": "app"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, options
+        assert "Error:" in result.stderr, options
