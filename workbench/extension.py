@@ -34,7 +34,14 @@ class MigrateConfig:
 
 
 class Migrate:
-    """Flask-Migrate's ``Migrate`` with the same arguments, defaults and behaviour."""
+    """Flask-Migrate's ``Migrate`` with the same arguments, defaults and behaviour.
+
+    Four keyword arguments of its own guard ``upgrade``, ``downgrade`` and ``stamp`` in deploys:
+    ``migration_lock`` (default True: one migration at a time per database, a second one waits
+    for the first), ``lock_wait`` (seconds it waits, default 300), and on PostgreSQL
+    ``lock_timeout`` / ``statement_timeout`` (seconds, or ``"5s"``, ``"500ms"``) for the
+    migration's own statements. Environment variables and command options override them.
+    """
 
     def __init__(
         self,
@@ -44,9 +51,20 @@ class Migrate:
         command: str = "db",
         compare_type: bool = True,
         render_as_batch: bool = True,
+        *,
+        migration_lock: bool = True,
+        lock_wait: float | str | None = None,
+        lock_timeout: float | str | None = None,
+        statement_timeout: float | str | None = None,
         **kwargs: Any,
     ) -> None:
         self.configure_callbacks: list[ConfigureCallback] = []
+        self.migration_safety: dict[str, Any] = {
+            "lock": migration_lock,
+            "lock_wait": lock_wait,
+            "lock_timeout": lock_timeout,
+            "statement_timeout": statement_timeout,
+        }
         self.db = db
         self.command = command
         self.directory = str(directory)
@@ -64,11 +82,25 @@ class Migrate:
         command: str | None = None,
         compare_type: bool | None = None,
         render_as_batch: bool | None = None,
+        *,
+        migration_lock: bool | None = None,
+        lock_wait: float | str | None = None,
+        lock_timeout: float | str | None = None,
+        statement_timeout: float | str | None = None,
         **kwargs: Any,
     ) -> None:
         """Attach to an app (application factories call this) and register the command group."""
         from workbench.cli.flask_group import db as db_group
 
+        given = {
+            "lock": migration_lock,
+            "lock_wait": lock_wait,
+            "lock_timeout": lock_timeout,
+            "statement_timeout": statement_timeout,
+        }
+        self.migration_safety.update(
+            {key: value for key, value in given.items() if value is not None}
+        )
         self.db = db or self.db
         self.command = command or self.command
         self.directory = str(directory or self.directory)
@@ -220,9 +252,14 @@ def upgrade(
     sql: bool = False,
     tag: str | None = None,
     x_arg: XArg = None,
+    **lock_settings: Any,
 ) -> list[Any]:
-    """Upgrade the database(s) to a later revision; returns the steps applied."""
-    return _commands().upgrade(_project(directory), revision, sql, tag, x_arg)
+    """Upgrade the database(s) to a later revision; returns the steps applied.
+
+    ``lock_settings``: ``migration_lock``, ``lock_wait``, ``lock_timeout``,
+    ``statement_timeout``, as the command's options (over the environment and ``Migrate``).
+    """
+    return _commands().upgrade(_project(directory), revision, sql, tag, x_arg, **lock_settings)
 
 
 def downgrade(
@@ -231,9 +268,10 @@ def downgrade(
     sql: bool = False,
     tag: str | None = None,
     x_arg: XArg = None,
+    **lock_settings: Any,
 ) -> list[Any]:
     """Revert the database(s) to an earlier revision; returns the steps reverted."""
-    return _commands().downgrade(_project(directory), revision, sql, tag, x_arg)
+    return _commands().downgrade(_project(directory), revision, sql, tag, x_arg, **lock_settings)
 
 
 def stamp(
@@ -243,9 +281,10 @@ def stamp(
     tag: str | None = None,
     purge: bool = False,
     x_arg: XArg = None,
+    **lock_settings: Any,
 ) -> list[Any]:
     """Set the version table to the given revision(s) without running migrations."""
-    return _commands().stamp(_project(directory), revision, sql, tag, purge, x_arg)
+    return _commands().stamp(_project(directory), revision, sql, tag, purge, x_arg, **lock_settings)
 
 
 def show(directory: str | None = None, revision: str = "head", x_arg: XArg = None) -> list[Any]:

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.scan import LARGE_FILE_BYTES, PARALLEL_THRESHOLD, ScanResult, scan_revisions
+from workbench.core.scan import (
+    LARGE_FILE_BYTES,
+    PARALLEL_THRESHOLD,
+    ScanResult,
+    scan_revisions,
+    scan_settings,
+    start_scan,
+)
 from workbench.core.scan_cache import ScanCache
 from workbench.runtime.forking import Aside, fork_supported
 
@@ -115,9 +122,58 @@ def test_the_forked_half_gives_the_in_process_verdicts(tmp_path: Path) -> None:
     assert described(forked) == described(fallen_back) == described(in_process)
     flagged = {d.path for d in in_process.diagnostics if d.kind in ("syntax_error", "unreadable")}
     assert flagged == broken
-    # broken files are dealt to both halves: even and odd places in load order
-    places = {sorted(os.listdir(versions)).index(Path(path).name) % 2 for path in broken}
-    assert places == {0, 1}
+    # broken files lie in both halves of the load order, where the copy and this process start
+    names = sorted(os.listdir(versions))
+    assert {names.index(Path(path).name) * 2 // count for path in broken} == {0, 1}
+
+
+class Done:
+    """Work done at once where it is started: a copy that took every file before this process."""
+
+    def __init__(self, work: Callable[[], bytes]) -> None:
+        self._result = work()
+
+    def result(self) -> bytes:
+        return self._result
+
+    def close(self) -> None:
+        pass
+
+
+class Later:
+    """Work done only when its result is taken: this process takes every file first."""
+
+    def __init__(self, work: Callable[[], bytes]) -> None:
+        self._work = work
+
+    def result(self) -> bytes:
+        return self._work()
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("beside", [Done, Later], ids=["copy-took-all", "here-took-all"])
+def test_wherever_the_two_meet_the_result_is_the_in_process_one(
+    tmp_path: Path, beside: Callable[[Callable[[], bytes]], object]
+) -> None:
+    versions = tmp_path / "versions"
+    write_history(versions, PARALLEL_THRESHOLD + 30)
+
+    shared = scan_revisions([versions], beside=beside)
+
+    assert described(shared) == described(scan_revisions([versions]))
+
+
+def test_a_scan_started_early_gives_the_same_result(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    write_history(versions, PARALLEL_THRESHOLD + 30)
+    pending = start_scan([versions], beside=functools.partial(Aside, timeout=30))
+    other = start_scan([versions], beside=functools.partial(Aside, timeout=30))
+    other.close()  # abandoned: its copy is stopped
+
+    assert pending.settings == scan_settings([str(versions)])
+    assert described(pending.result()) == described(scan_revisions([versions]))
 
 
 def test_a_parallel_cold_scan_fills_the_cache_with_the_same_verdicts(tmp_path: Path) -> None:

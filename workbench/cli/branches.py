@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from workbench.cli.ci import format_option
 from workbench.cli.options import (
     command,
     described_project,
@@ -148,9 +149,29 @@ def _one_revision(graph: RevisionGraph, name: str) -> str:
 @command()
 @directory_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per problem")
+@format_option("json", "github")
 @timeout_option
+@click.option(
+    "--only",
+    "only_kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Report only problems of this kind (repeatable), e.g. multiple_heads",
+)
+@click.option(
+    "--no-databases",
+    is_flag=True,
+    help="Check the revision files only; do not read the databases (for pre-commit hooks)",
+)
 @migration_command
-def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
+def doctor(
+    directory: str | None,
+    as_json: bool,
+    output_format: str,
+    timeout: float,
+    only_kinds: tuple[str, ...],
+    no_databases: bool,
+) -> None:
     """Find every broken state (heads, databases, revision files) and the command fixing each.
 
     Exits 1 when an error or a warning is found (information alone exits 0). Changes nothing.
@@ -160,11 +181,18 @@ def doctor(directory: str | None, as_json: bool, timeout: float) -> None:
 
     project = described_project(directory)
     graph = project.load_graph()
-    statuses = database_status(project.targets, graph, timeout)
+    statuses = [] if no_databases else database_status(project.targets, graph, timeout)
     context = click.get_current_context()
     group = context.parent.info_name if context.parent is not None else "db"
     problems = examine(graph, statuses, project.directory, command=f"flask {group}")
-    if as_json:
+    if only_kinds:
+        problems = [problem for problem in problems if problem.kind in only_kinds]
+    if output_format == "github":
+        from workbench.cli.ci import echo_github
+        from workbench.core.annotations import doctor_annotations
+
+        echo_github(doctor_annotations(problems, graph))
+    elif as_json or output_format == "json":
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
     else:
         click.echo(describe_problems(problems), nl=False)

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from workbench.cli.ci import format_option
 from workbench.cli.options import (
     command,
     described_project,
     directory_option,
+    early_scan,
     group_directory,
     migration_command,
     project_source,
@@ -116,7 +118,7 @@ def graph(directory: str | None, output_format: str, limit: int | None, timeout:
     from workbench.core.databases import database_status
 
     project = described_project(directory)
-    revision_graph = project.load_graph()
+    revision_graph = project.load_graph(early_scan())
     statuses = database_status(project.targets, revision_graph, timeout)
     if output_format == "json":
         click.echo(json.dumps(export.graph_document(revision_graph, statuses, limit), indent=2))
@@ -132,17 +134,29 @@ def graph(directory: str | None, output_format: str, limit: int | None, timeout:
 @command()
 @directory_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per database")
+@format_option("json", "github")
 @timeout_option
 @migration_command
-def status(directory: str | None, as_json: bool, timeout: float) -> None:
+def status(directory: str | None, as_json: bool, output_format: str, timeout: float) -> None:
     """Show where each database stands; exit 1 unless every one is at head."""
     from workbench.core import export
     from workbench.core.databases import database_status
 
     project = described_project(directory)
-    revision_graph = project.load_graph()
+    revision_graph = project.load_graph(early_scan())
     statuses = database_status(project.targets, revision_graph, timeout)
-    if as_json:
+    if output_format == "github":
+        from workbench.cli.ci import echo_github
+        from workbench.core import verdict
+        from workbench.core.annotations import history_annotations, status_annotations
+
+        diagnostics = revision_graph.diagnostics
+        refused = verdict.refusals(diagnostics)
+        echo_github(
+            history_annotations(verdict.worth_a_line(diagnostics), refused)
+            + status_annotations(statuses, revision_graph)
+        )
+    elif as_json or output_format == "json":
         click.echo(json.dumps([export.status_dict(item) for item in statuses], indent=2))
     else:
         click.echo(export.status_table(statuses), nl=False)

@@ -21,6 +21,7 @@ from workbench.cli.console import preamble_held
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.core.scan import PendingScan
     from workbench.project import LoadedProject, MigrationProject
 
 P = ParamSpec("P")
@@ -35,6 +36,8 @@ DIRECTORY_KEY = "workbench.directory"
 X_ARG_KEY = "workbench.x_arg"
 SOURCE_KEY = "workbench.project_source"
 """Context meta keys: the group's ``-d`` and ``-x``, and where its project comes from."""
+EARLY_SCAN_KEY = "workbench.early_scan"
+"""Context meta key: the scan of the revision files the group started before its project loaded."""
 
 
 class ProjectSource(Protocol):
@@ -105,6 +108,14 @@ def described_project(directory: str | None) -> MigrationProject:
     return loaded_project(directory).describe()
 
 
+def early_scan() -> PendingScan | None:
+    """The scan the group started before loading the project (``graph``, ``status``), once.
+
+    The project's ``load_graph`` takes it only if it scanned the project's very folders.
+    """
+    return click.get_current_context().meta.pop(EARLY_SCAN_KEY, None)
+
+
 def migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
     """Run a subcommand on its project; a failure becomes one ``Error:`` line, exit 1.
 
@@ -128,6 +139,10 @@ def migration_command(function: Callable[P, R]) -> Callable[P, R | None]:
         if _wants_json(ctx):
             click.echo(json_error(message))
         else:
+            if ctx.params.get("output_format") == "github":
+                from workbench.cli.ci import echo_error_annotation
+
+                echo_error_annotation(message)
             click.echo(f"Error: {message}", err=True)
         ctx.exit(1)
         return None

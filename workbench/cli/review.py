@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from workbench.cli.ci import echo_github, echo_sarif, format_option
 from workbench.cli.options import (
     command,
     directory_option,
@@ -157,6 +158,7 @@ def _fails(review: Preview, strict: bool) -> bool:
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
+@format_option("json", "github", "sarif")
 @click.option("--sql", "with_sql", is_flag=True, help="Also show the SQL of every database")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on blocks")
 @click.option(
@@ -165,15 +167,23 @@ def _fails(review: Preview, strict: bool) -> bool:
     show_default=True,
     help="The head the new revision would build on (as `migrate --head`)",
 )
+@click.option(
+    "--added",
+    is_flag=True,
+    help="Review the revision files the commit adds (staged in git; in CI the files added "
+    "between PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF), as a pre-commit hook does",
+)
 @click.argument("revision", required=False)
 @migration_command
 def review(
     directory: str | None,
     x_arg: tuple[str, ...],
     as_json: bool,
+    output_format: str,
     with_sql: bool,
     strict: bool,
     head: str,
+    added: bool,
     revision: str | None,
 ) -> None:
     """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
@@ -184,6 +194,11 @@ def review(
     from workbench.services import review as reviewing
 
     project, values = loaded_project(directory), x_args(x_arg)
+    if added:
+        if revision is not None:
+            raise click.UsageError("--added reviews the added files: give no REVISION")
+        _review_added(project, values, output_format, as_json, with_sql, strict)
+        return
     if revision is None:
         result = _quietly(
             lambda: reviewing.preview(project, head=head, x_arg=values, with_sql=with_sql)
@@ -193,18 +208,89 @@ def review(
             lambda: reviewing.review_revision(project, revision, x_arg=values, with_sql=with_sql)
         )
     failed = _fails(result, strict)
-    if as_json:
+    if output_format in ("github", "sarif"):
+        _echo_annotations([result], output_format)
+    elif as_json or output_format == "json":
         click.echo(json.dumps(_review_json(result, with_sql=with_sql, failed=failed), indent=2))
     elif result.script is None:
         click.echo("No changes in schema detected.")
     else:
         what = f"revision {result.revision}" if revision else f"the pending change ({result.path})"
-        findings = result.findings
-        click.echo(f"Reviewed {what}: {_counts(findings) or 'no findings'}.")
-        for finding in findings:
-            click.echo(finding_line(finding))
-        if with_sql:
-            _echo_sql(result)
+        _echo_review(result, what, with_sql)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _echo_review(result: Preview, what: str, with_sql: bool) -> None:
+    """A review as text: the counts, one line per finding, the SQL when asked."""
+    findings = result.findings
+    click.echo(f"Reviewed {what}: {_counts(findings) or 'no findings'}.")
+    for finding in findings:
+        click.echo(finding_line(finding))
+    if with_sql:
+        _echo_sql(result)
+
+
+def _echo_annotations(results: Sequence[Preview], output_format: str) -> None:
+    """Reviews as GitHub workflow annotations or one SARIF log."""
+    from workbench.core.annotations import review_annotations
+
+    annotations = [annotation for result in results for annotation in review_annotations(result)]
+    (echo_github if output_format == "github" else echo_sarif)(annotations)
+
+
+def _review_added(
+    project: Any,
+    values: list[str],
+    output_format: str,
+    as_json: bool,
+    with_sql: bool,
+    strict: bool,
+) -> None:
+    """Review every revision file the commit adds; exit 1 when any review fails."""
+    from workbench.core.gitinfo import added_files
+    from workbench.errors import WorkbenchError
+    from workbench.services import review as reviewing
+
+    described = project.describe()
+    graph = described.load_graph()
+    try:
+        paths = added_files(
+            described.directory,
+            os.environ.get("PRE_COMMIT_FROM_REF"),
+            os.environ.get("PRE_COMMIT_TO_REF"),
+        )
+    except ValueError as exc:
+        raise WorkbenchError(f"cannot list the added revision files: {exc}") from exc
+    added = {os.path.realpath(path) for path in paths}
+    revisions = [
+        revision
+        for revision, scanned in graph.revisions.items()
+        if scanned.path and os.path.realpath(scanned.path) in added
+    ]
+    results = [
+        _quietly(
+            lambda revision=revision: reviewing.review_revision(
+                project, revision, x_arg=values, with_sql=with_sql
+            )
+        )
+        for revision in revisions
+    ]
+    failed = any(_fails(result, strict) for result in results)
+    if output_format in ("github", "sarif"):
+        _echo_annotations(results, output_format)
+    elif as_json or output_format == "json":
+        documents = [
+            _review_json(result, with_sql=with_sql, failed=_fails(result, strict))
+            for result in results
+        ]
+        click.echo(json.dumps(documents, indent=2))
+    elif not results:
+        click.echo("No revision file added.")
+    else:
+        for result in results:
+            shown = _shown_path(result.path or "")
+            _echo_review(result, f"revision {result.revision} ({shown})", with_sql)
     if failed:
         click.get_current_context().exit(1)
 
@@ -223,8 +309,11 @@ def _check_lines(check: CheckResult) -> Iterator[str]:
 @directory_option
 @x_arg_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object")
+@format_option("json", "github")
 @migration_command
-def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None:
+def verify(
+    directory: str | None, x_arg: tuple[str, ...], as_json: bool, output_format: str
+) -> None:
     """Check the history on scratch databases: one head, upgrade, models match, up/down/up.
 
     The real databases are not touched: every check runs on databases created for it (a
@@ -234,7 +323,11 @@ def verify(directory: str | None, x_arg: tuple[str, ...], as_json: bool) -> None
 
     project, values = loaded_project(directory), x_args(x_arg)
     report: VerifyReport = _quietly(lambda: verifying.verify(project, x_arg=values))
-    if as_json:
+    if output_format == "github":
+        from workbench.core.annotations import verify_annotations
+
+        echo_github(verify_annotations(report, project.describe().load_graph()))
+    elif as_json or output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         for check in report.checks:

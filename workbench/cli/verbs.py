@@ -25,6 +25,7 @@ from workbench.cli.options import (
     x_arg_option,
     x_args,
 )
+from workbench.cli.safety import safety_arguments, safety_options
 
 
 def _commands() -> Any:
@@ -221,13 +222,26 @@ def merge(
 @sql_option
 @tag_option
 @x_arg_option
+@safety_options
 @click.argument("revision", default="head")
 @migration_command
 def upgrade(
-    directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
+    directory: str | None,
+    sql: bool,
+    tag: str | None,
+    x_arg: tuple[str, ...],
+    revision: str,
+    **safety: Any,
 ) -> None:
     """Upgrade to a later version"""
-    _commands().upgrade(loaded_project(directory), revision, sql, tag, x_arg=x_args(x_arg))
+    _commands().upgrade(
+        loaded_project(directory),
+        revision,
+        sql,
+        tag,
+        x_arg=x_args(x_arg),
+        **safety_arguments(safety),
+    )
 
 
 @command()
@@ -235,13 +249,26 @@ def upgrade(
 @sql_option
 @tag_option
 @x_arg_option
+@safety_options
 @click.argument("revision", default="-1")
 @migration_command
 def downgrade(
-    directory: str | None, sql: bool, tag: str | None, x_arg: tuple[str, ...], revision: str
+    directory: str | None,
+    sql: bool,
+    tag: str | None,
+    x_arg: tuple[str, ...],
+    revision: str,
+    **safety: Any,
 ) -> None:
     """Revert to a previous version"""
-    _commands().downgrade(loaded_project(directory), revision, sql, tag, x_arg=x_args(x_arg))
+    _commands().downgrade(
+        loaded_project(directory),
+        revision,
+        sql,
+        tag,
+        x_arg=x_args(x_arg),
+        **safety_arguments(safety),
+    )
 
 
 @command()
@@ -315,11 +342,22 @@ def current(directory: str | None, verbose: bool) -> None:
 @click.option(
     "--purge", is_flag=True, help="Delete the version in the alembic_version table before stamping"
 )
+@safety_options
 @click.argument("revision", default="head")
 @migration_command
-def stamp(directory: str | None, sql: bool, tag: str | None, purge: bool, revision: str) -> None:
+def stamp(
+    directory: str | None, sql: bool, tag: str | None, purge: bool, revision: str, **safety: Any
+) -> None:
     """'stamp' the revision table with the given revision; don't run any migrations"""
-    _commands().stamp(loaded_project(directory), revision, sql, tag, purge, x_arg=x_args())
+    _commands().stamp(
+        loaded_project(directory),
+        revision,
+        sql,
+        tag,
+        purge,
+        x_arg=x_args(),
+        **safety_arguments(safety),
+    )
 
 
 @command()

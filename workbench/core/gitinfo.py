@@ -179,3 +179,22 @@ def _git(folder: str, *args: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout if result.returncode == 0 else None
+
+
+def added_files(folder: str, from_ref: str | None = None, to_ref: str | None = None) -> list[str]:
+    """Absolute paths of the files a commit adds: staged in the index, or between two refs.
+
+    With both refs (as pre-commit gives them in CI: ``PRE_COMMIT_FROM_REF``/``_TO_REF``), the
+    files added on ``to_ref`` since its merge base with ``from_ref``. Raises ValueError outside
+    a git repository or when git refuses the refs.
+    """
+    root = repository_root(folder)
+    if root is None:
+        raise ValueError(f"{folder} is not in a git repository")
+    if from_ref and to_ref:
+        output = _git(root, "diff", "--name-only", "--diff-filter=A", f"{from_ref}...{to_ref}")
+    else:
+        output = _git(root, "diff", "--cached", "--name-only", "--diff-filter=A")
+    if output is None:
+        raise ValueError("git could not list the added files")
+    return [os.path.join(root, line) for line in output.splitlines() if line.strip()]

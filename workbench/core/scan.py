@@ -10,9 +10,12 @@ import ast
 import configparser
 import contextlib
 import dis
+import functools
 import importlib.util
 import io
+import keyword
 import marshal
+import mmap
 import os
 import re
 import sys
@@ -77,6 +80,94 @@ _REVISES = re.compile(r"^Revises:(.*)$", re.M)
 _CREATE_DATE = re.compile(r"^Create Date:(.*)$", re.M)
 _CHUNK = 1 << 16
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.M)
+# What ``_source_error`` may skip compiling: the opening lines of a file made only of
+# statements that compile anywhere on their own, in a grammar narrower than Python's (ASCII
+# names that are not keywords nor ``__debug__``, plain strings without escapes, no line joined
+# by a backslash). Each line ends where a statement ends, outside any bracket or string.
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    """A regex matching any of the words, as a tree of their shared beginnings (faster)."""
+    rests: dict[str, list[str]] = {}
+    for word in words:
+        rests.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for first, ends in sorted(rests.items()):
+        longer = [end for end in ends if end]
+        if not longer:
+            branches.append(re.escape(first))
+        else:
+            optional = "?" if len(longer) < len(ends) else ""
+            branches.append(f"{re.escape(first)}(?:{_alternatives(longer)}){optional}")
+    return "|".join(branches)
+
+
+_NAME = (
+    rf"(?!(?:{_alternatives([*keyword.kwlist, '__debug__'])})(?![A-Za-z0-9_]))"
+    r"[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])"
+)
+
+
+def _joined(item: str, separator: str, trailing: bool = False) -> str:
+    """One or more ``item`` joined by ``separator`` (a trailing one only if ``trailing``).
+
+    The item is written once: after a separator that another item must follow, the next
+    character must be able to start one (``item`` starts with a name or ``None``).
+    """
+    if trailing:
+        return rf"(?:{item}(?:[ \t]*{separator}[ \t]*|(?![ \t]*{separator})))+"
+    return rf"(?:{item}(?:[ \t]*{separator}[ \t]*(?=[A-Za-z_])|(?![ \t]*{separator})))+"
+
+
+_DOTTED = rf"(?:{_NAME}(?:\.(?=[A-Za-z_])|(?!\.)))+"
+_MODULE_ALIAS = rf"{_DOTTED}(?:[ \t]+as[ \t]+{_NAME})?"
+_NAME_ALIAS = rf"{_NAME}(?:[ \t]+as[ \t]+{_NAME})?"
+_LINE_END = r"[ \t]*(?:\#[^\n\r\0]*)?\n"
+_GAP = r"(?:[ \t\n]|\#[^\n\r\0]*\n)*"  # inside brackets: spaces, line ends, comments
+_PLAIN_STRING = r"""(?:'[^'\\\n\r\0]*'|"[^"\\\n\r\0]*")"""
+_PLAIN_ITEMS = rf"{_GAP}(?:{_PLAIN_STRING}{_GAP},{_GAP})*(?:{_PLAIN_STRING}{_GAP})?"
+_LITERAL = rf"(?:None|True|False|{_PLAIN_STRING}|\({_PLAIN_ITEMS}\)|\[{_PLAIN_ITEMS}\])"
+_DOCSTRING = (
+    r"""(?:\"\"\"[^"\\\r\0]*(?:"(?!"")[^"\\\r\0]*)*\"\"\""""
+    r"""|'''[^'\\\r\0]*(?:'(?!'')[^'\\\r\0]*)*''')"""
+)
+
+
+def _annotation(depth: int) -> str:
+    """Names, dotted names and subscripts of them joined by ``|``, nested ``depth`` deep."""
+    atom = rf"(?:None(?![A-Za-z0-9_])|{_DOTTED})"
+    if depth:
+        atom += rf"(?:\[[ \t]*{_joined(_annotation(depth - 1), ',', trailing=True)}\])?"
+    return _joined(atom, r"\|")
+
+
+@functools.cache
+def _proven_opening() -> re.Pattern[str]:
+    """The compiled grammar of a proven opening (compiled on first use: it takes 15 ms)."""
+    return re.compile(
+        rf"""
+        (?:
+            [ \t]*(?:\#[^\n\r\0]*)?\n
+          | {_DOCSTRING}{_LINE_END}
+          | import[ \t]+{_joined(_MODULE_ALIAS, ",")}{_LINE_END}
+          | from[ \t]+(?!__future__[ \t.])(?:\.*{_DOTTED}|\.+)[ \t]+import
+            (?:[ \t]+{_joined(_NAME_ALIAS, ",")}
+              |[ \t]*\({_GAP}{_joined(_NAME_ALIAS, f"{_GAP},{_GAP}", trailing=True)}{_GAP}\))
+            {_LINE_END}
+          | {_NAME}(?:[ \t]*:[ \t]*{_annotation(3)})?[ \t]*=[ \t]*{_LITERAL}{_LINE_END}
+        )*
+        """,
+        re.X,
+    )
+
+
+# (``from __future__`` is left out: it is allowed only first.)
+# A file naming either is compiled whole: ``global`` and ``__future__`` make a statement's
+# verdict depend on the ones before it; a BOM, a NUL, a carriage return or a coding
+# declaration would make the text compiled differ from what Python's import reads.
+_SPLIT_EXCLUDED = re.compile(rb"global|__future__|coding|\xef\xbb\xbf|\r|\0")
+# Checked statement by statement on CPython 3.10 to 3.13; a later compiler compiles whole.
+_SPLIT_COMPILE = sys.version_info < (3, 14) and sys.implementation.name == "cpython"
 # Below this many unread files, starting a second process costs more than it saves.
 PARALLEL_THRESHOLD = 200
 # A file this large is compiled in a copy of the process, whose memory is returned when it ends.
@@ -166,19 +257,35 @@ def scan_revisions(
     read once. With a cache, unchanged files are not read again. ``compile_check`` compiles
     every file as Python's import does (a syntax error anywhere makes Alembic refuse the
     history); only checked results are cached, so a cached file needs no compiling again.
-    ``beside`` lets many unread files be scanned half in another process (``scan_files``).
+    ``beside`` lets many unread files be scanned partly in another process (``start_scan``).
     """
-    result = ScanResult()
+    return start_scan(
+        version_locations, recursive, sourceless, cache, compile_check, beside
+    ).result()
+
+
+def start_scan(
+    version_locations: Iterable[str | os.PathLike[str]],
+    recursive: bool = False,
+    sourceless: bool = False,
+    cache: ScanCache | None = None,
+    compile_check: bool = True,
+    beside: StartBeside | None = None,
+) -> PendingScan:
+    """``scan_revisions`` begun: the files listed and, with ``beside``, scanned over there.
+
+    This process goes on with other work (importing the app) while the copy scans from the
+    first unread file on; ``PendingScan.result`` then scans from the last one down until the
+    two meet, so the copy takes whatever share the time between gave it.
+    """
     seen: set[str] = set()
     pattern = _SOURCELESS_FILE if sourceless else _SOURCE_FILE
+    folders = tuple(os.path.abspath(location) for location in version_locations)
     # each found file in load order: its header, or its index among the files still to read
     found: list[ScannedRevision | Diagnostic | int] = []
     unread: list[str] = []
-    with collector_paused(), warnings.catch_warnings():
-        # compiling repeats the source's own warnings (invalid escapes): not ours to print
-        warnings.simplefilter("ignore")
-        for location in version_locations:
-            folder = os.path.abspath(location)
+    with collector_paused():
+        for folder in folders:
             if not os.path.isdir(folder):
                 found.append(
                     Diagnostic("missing_folder", None, folder, "version location does not exist")
@@ -205,15 +312,62 @@ def scan_revisions(
                     unread.append(real_path)
                 else:
                     found.append(scanned)
-        fresh = scan_files(unread, compile_check, beside)
-        if cache is not None and compile_check:
-            for path, scanned in zip(unread, fresh, strict=True):
-                cache.put(path, scanned)
-        for item in found:
-            _add(result, fresh[item] if isinstance(item, int) else item)
-    if cache is not None:
-        cache.save()
-    return result
+    settings = scan_settings(folders, recursive, sourceless, cache, compile_check)
+    return PendingScan(settings, found, _SharedFiles(unread, compile_check, beside), cache)
+
+
+def scan_settings(
+    version_locations: Iterable[str | os.PathLike[str]],
+    recursive: bool = False,
+    sourceless: bool = False,
+    cache: ScanCache | str | None = None,
+    compile_check: bool = True,
+) -> tuple[object, ...]:
+    """What makes two scans the same scan: ``PendingScan.settings`` of ``start_scan``'s arguments.
+
+    ``cache`` is the cache or the path of its file.
+    """
+    folders = tuple(os.path.abspath(location) for location in version_locations)
+    cache_path = cache if cache is None or isinstance(cache, str) else cache.path
+    return (folders, recursive, sourceless, cache_path, compile_check)
+
+
+class PendingScan:
+    """A scan begun by ``start_scan``; ``result`` finishes it, ``close`` abandons it."""
+
+    def __init__(
+        self,
+        settings: tuple[object, ...],
+        found: list[ScannedRevision | Diagnostic | int],
+        unread: _SharedFiles,
+        cache: ScanCache | None,
+    ) -> None:
+        self.settings = settings
+        """What was scanned, as ``scan_settings`` says it."""
+        self._found = found
+        self._unread = unread
+        self._cache = cache
+
+    def result(self) -> ScanResult:
+        """The scan's result, exactly the one a scan done here alone gives."""
+        result = ScanResult()
+        with collector_paused(), warnings.catch_warnings():
+            # compiling repeats the source's own warnings (invalid escapes): not ours to print
+            warnings.simplefilter("ignore")
+            fresh = self._unread.finish()
+            compile_check = self.settings[-1]
+            if self._cache is not None and compile_check:
+                for path, scanned in zip(self._unread.paths, fresh, strict=True):
+                    self._cache.put(path, scanned)
+            for item in self._found:
+                _add(result, fresh[item] if isinstance(item, int) else item)
+        if self._cache is not None:
+            self._cache.save()
+        return result
+
+    def close(self) -> None:
+        """Stop the scan beside, if it was not taken."""
+        self._unread.close()
 
 
 class Beside(Protocol):
@@ -231,38 +385,70 @@ class Beside(Protocol):
 StartBeside = Callable[[Callable[[], bytes]], Beside]
 """Starts a piece of work beside this process, e.g. ``functools.partial(forking.Aside, ...)``."""
 
+# Who scans an unread file, one byte per file in memory shared with the forked copy.
+_FREE, _THERE, _HERE, _LARGE = 0, 1, 2, 3
 
-def scan_files(
-    paths: list[str], compile_check: bool = True, beside: StartBeside | None = None
-) -> list[ScannedRevision | Diagnostic]:
-    """``scan_file`` on each path, some of them beside this process: half when there are many.
+
+class _SharedFiles:
+    """Unread files scanned by this process and by a copy beside it, each taking them as it goes.
 
     Compiling is most of a cold scan's cost and each file is independent, so a second core
-    halves it. The files are dealt alternately (neighbours have similar sizes); the result is
-    the in-process one whatever way the other part is scanned. A large file (a data migration of
-    megabytes) is always compiled beside, so the memory its syntax tree takes goes with the copy.
+    shares it. The copy takes files from the first on, this process (in ``finish``) from the
+    last one down; each marks a file as taken in a shared byte before scanning it, so they
+    meet wherever their speeds make them meet (a file both take at once is scanned twice, the
+    same). The copy sends what it scanned; the result is the in-process one whatever way it
+    was scanned. A large file (a data migration of megabytes) is always compiled beside, so
+    the memory its syntax tree takes goes with the copy: this process leaves it to the copy,
+    which takes every file not taken here.
     """
-    if beside is None or not compile_check:
-        return [scan_file(path, compile_check) for path in paths]
-    elsewhere = {index for index, path in enumerate(paths) if _file_size(path) >= LARGE_FILE_BYTES}
-    if len(paths) >= PARALLEL_THRESHOLD:
-        elsewhere.update(range(1, len(paths), 2))
-    if not elsewhere:
-        return [scan_file(path, compile_check) for path in paths]
-    there_paths = [path for index, path in enumerate(paths) if index in elsewhere]
-    started = beside(lambda: _packed_scan(there_paths, compile_check))
-    try:
-        here = iter(
-            [
-                scan_file(path, compile_check)
-                for index, path in enumerate(paths)
-                if index not in elsewhere
-            ]
-        )
-        there = iter(_unpacked(started.result()))
-    finally:
-        started.close()
-    return [next(there) if index in elsewhere else next(here) for index in range(len(paths))]
+
+    def __init__(self, paths: list[str], compile_check: bool, beside: StartBeside | None) -> None:
+        self.paths = paths
+        self._compile_check = compile_check
+        self._claims: mmap.mmap | None = None
+        self._started: Beside | None = None
+        if beside is None or not compile_check or not paths:
+            return
+        if len(paths) >= PARALLEL_THRESHOLD:
+            claims = mmap.mmap(-1, len(paths))
+        else:
+            large = [i for i, path in enumerate(paths) if _file_size(path) >= LARGE_FILE_BYTES]
+            if not large:
+                return
+            claims = mmap.mmap(-1, len(paths))
+            claims.write(bytes([_HERE]) * len(paths))
+            for index in large:
+                claims[index] = _LARGE
+        _proven_opening()  # compiled once, before the copy is made
+        self._claims = claims
+        self._started = beside(functools.partial(_scan_claimed, paths, claims, compile_check))
+
+    def finish(self) -> list[ScannedRevision | Diagnostic]:
+        """Every file's header, in order: scanned here from the last down, or taken from beside."""
+        if self._started is None or self._claims is None:
+            return [scan_file(path, self._compile_check) for path in self.paths]
+        claims = self._claims
+        here: dict[int, ScannedRevision | Diagnostic] = {}
+        try:
+            for index in range(len(self.paths) - 1, -1, -1):
+                claim = claims[index]
+                if claim == _THERE:
+                    break
+                if claim == _FREE and _file_size(self.paths[index]) < LARGE_FILE_BYTES:
+                    claims[index] = _HERE
+                    here[index] = scan_file(self.paths[index], self._compile_check)
+                elif claim == _HERE and index not in here:
+                    here[index] = scan_file(self.paths[index], self._compile_check)
+            there = _unpacked(self._started.result())
+        finally:
+            self.close()
+        return [here[index] if index in here else there[index] for index in range(len(self.paths))]
+
+    def close(self) -> None:
+        """Stop the copy if its result was not taken."""
+        started, self._started = self._started, None
+        if started is not None:
+            started.close()
 
 
 def _file_size(path: str) -> int:
@@ -273,25 +459,35 @@ def _file_size(path: str) -> int:
         return 0
 
 
-def _packed_scan(paths: list[str], compile_check: bool) -> bytes:
-    """The headers of these files as marshal data: half the cost of sending pickled records."""
-    return marshal.dumps(
-        [
-            (
-                isinstance(scanned, ScannedRevision),
-                tuple(getattr(scanned, name) for name in scanned.__slots__),
+def _scan_claimed(paths: list[str], claims: mmap.mmap, compile_check: bool) -> bytes:
+    """Beside: scan every file this process has not taken, first to last, as marshal data.
+
+    Marshal costs half of pickling the records. Run here instead (the copy failed), it
+    scans whatever this process left, whoever had marked it.
+    """
+    scanned: dict[int, tuple[bool, tuple]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for index, path in enumerate(paths):
+            claim = claims[index]
+            if claim == _HERE:
+                continue
+            if claim == _FREE:
+                claims[index] = _THERE
+            header = scan_file(path, compile_check)
+            scanned[index] = (
+                isinstance(header, ScannedRevision),
+                tuple(getattr(header, name) for name in header.__slots__),
             )
-            for scanned in (scan_file(path, compile_check) for path in paths)
-        ]
-    )
+    return marshal.dumps(scanned)
 
 
-def _unpacked(data: bytes) -> list[ScannedRevision | Diagnostic]:
-    """The headers ``_packed_scan`` sent."""
-    return [
-        ScannedRevision(*values) if is_revision else Diagnostic(*values)
-        for is_revision, values in marshal.loads(data)
-    ]
+def _unpacked(data: bytes) -> dict[int, ScannedRevision | Diagnostic]:
+    """The headers ``_scan_claimed`` sent, by index."""
+    return {
+        index: ScannedRevision(*values) if is_revision else Diagnostic(*values)
+        for index, (is_revision, values) in marshal.loads(data).items()
+    }
 
 
 def _add(result: ScanResult, scanned: ScannedRevision | Diagnostic) -> None:
@@ -402,7 +598,7 @@ def scan_file(path: str, compile_check: bool = True) -> ScannedRevision | Diagno
         return Diagnostic("unreadable", None, path, f"not a readable Python source: {error}")
     scanned = scan_source(text, path)
     if compile_check and isinstance(scanned, ScannedRevision):
-        error = compile_error(data, path)
+        error = _source_error(data, text, path)
         if error is not None:
             scanned = replace(scanned, syntax_error=error)
     elif compile_check and scanned.kind == "unknown_id":
@@ -426,6 +622,29 @@ def compile_error(source: bytes | str, path: str) -> str | None:
     except (ValueError, RecursionError, MemoryError, OverflowError) as error:
         return f"does not compile: {error}"
     return None
+
+
+def _source_error(data: bytes, text: str, path: str) -> str | None:
+    """``compile_error`` of a UTF-8 source, compiling only what follows its proven opening.
+
+    The opening lines that ``_PROVEN`` matches (comments, strings, plain imports, names bound
+    to literals) compile on their own, and they end at a statement boundary; a statement
+    after them can fail only on its own, unless it refers back through ``global`` or
+    ``__future__``, so files naming either are compiled whole. Only a clean result is taken
+    from the rest: any error is confirmed (and worded, with its line) by compiling the file.
+    A large file is compiled whole at once: its opening saves next to nothing, and a broken
+    one would be compiled twice (a data migration of megabytes, seconds more).
+    """
+    if _SPLIT_COMPILE and len(data) < LARGE_FILE_BYTES and not _SPLIT_EXCLUDED.search(data):
+        start = min(_proven_opening().match(text).end(), len(text))
+        if start:
+            try:
+                compile(text[start:], path, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+                pass
+            else:
+                return None
+    return compile_error(data, path)
 
 
 def _read_bytes(path: str) -> bytes:

@@ -15,14 +15,20 @@ import abc
 import configparser
 import functools
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.databases import DatabaseTarget
 from workbench.core.graph import RevisionGraph, build_graph
-from workbench.core.scan import ScriptConfig, read_script_config, scan_revisions
+from workbench.core.scan import (
+    PendingScan,
+    ScriptConfig,
+    read_script_config,
+    scan_settings,
+    start_scan,
+)
 from workbench.core.scan_cache import ScanCache, default_cache_path
 from workbench.errors import WorkbenchError
 from workbench.runtime.forking import Aside
@@ -68,17 +74,46 @@ class MigrationProject:
         """The databases the project migrates (not those it only watches)."""
         return tuple(target for target in self.targets if not target.read_only)
 
-    def load_graph(self) -> RevisionGraph:
-        """Scan the version folders and build the graph; unreadable files become diagnostics."""
-        cache_path = default_cache_path(self.version_locations)
-        scanned = scan_revisions(
-            self.version_locations,
-            self.recursive_version_locations,
-            self.sourceless,
-            cache=ScanCache.load(cache_path) if cache_path else None,
-            beside=SCAN_BESIDE,
-        )
+    def load_graph(self, early: PendingScan | None = None) -> RevisionGraph:
+        """Scan the version folders and build the graph; unreadable files become diagnostics.
+
+        ``early`` is a scan started before the project was loaded (``start_folder_scan``): its
+        result is taken when it scanned exactly these folders, else it is stopped and the
+        folders are scanned again.
+        """
+        folders = (self.version_locations, self.recursive_version_locations, self.sourceless)
+        wanted = scan_settings(*folders, default_cache_path(self.version_locations))
+        if early is not None and early.settings != wanted:
+            early.close()
+            early = None
+        scanned = (early or _start_scan(*folders)).result()
         return build_graph(scanned.revisions, scanned.diagnostics)
+
+
+def start_folder_scan(script_location: str) -> PendingScan | None:
+    """Start scanning a migrations folder's revision files, before its project is even loaded.
+
+    None when its ``alembic.ini`` cannot be read: the command reports that once it runs.
+    """
+    try:
+        folders = read_folders(script_location)
+    except WorkbenchError:
+        return None
+    return _start_scan(folders.version_locations, folders.recursive, folders.sourceless)
+
+
+def _start_scan(
+    version_locations: tuple[str, ...], recursive: bool, sourceless: bool
+) -> PendingScan:
+    """The product's scan: cached under the user's cache folder, shared with a forked copy."""
+    cache_path = default_cache_path(version_locations)
+    return start_scan(
+        version_locations,
+        recursive,
+        sourceless,
+        cache=ScanCache.load(cache_path) if cache_path else None,
+        beside=SCAN_BESIDE,
+    )
 
 
 class LoadedProject(abc.ABC):
@@ -123,6 +158,11 @@ class LoadedProject(abc.ABC):
 
         Only the default database unless ``multidb``.
         """
+
+    def migration_settings(self) -> Mapping[str, Any]:
+        """The project's own migration lock and timeout settings (``lock``, ``lock_wait``,
+        ``lock_timeout``, ``statement_timeout``); none unless the project sets them."""
+        return {}
 
     @abc.abstractmethod
     def on_scratch(

@@ -8,7 +8,7 @@ stay free of Flask.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +107,10 @@ class FlaskProject(LoadedProject):
             yield
         finally:
             self.extension.configure_args = shared
+
+    def migration_settings(self) -> Mapping[str, Any]:
+        """What ``Migrate(migration_lock=..., lock_wait=..., lock_timeout=...)`` was given."""
+        return dict(getattr(self.extension.migrate, "migration_safety", None) or {})
 
     def passwords(self) -> list[str]:
         """Passwords of the app's configured database URLs."""

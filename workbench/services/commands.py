@@ -8,6 +8,7 @@ exits), so the CLI, the workbench's child process and Flask-Migrate's module fun
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -24,6 +25,7 @@ from alembic.script import Script, ScriptDirectory
 
 from workbench.core.editor import EditorError, open_in_editor
 from workbench.core.identifiers import UnsafeValue, check_new_revision, docstring_text
+from workbench.core.locks import MigrationSafety, resolve_safety
 from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import LoadedProject, XArg
@@ -374,12 +376,19 @@ def run_migration(
     tag: str | None,
     purge: bool = False,
     on_step: StepCallback | None = None,
+    safety: MigrationSafety | None = None,
 ) -> list[MigrationStep]:
     """Run env.py once with a step function and return the steps it applied.
 
+    Unless ``safety`` turns it off, the migration lock of every database the project migrates
+    is taken first (a second run waits for the first, then finds nothing left to do), and on
+    PostgreSQL its lock and statement timeouts are set on the migration's transactions.
     A failure once a step has begun says where it happened and, read from every database's
     version table after it, where each database now stands.
     """
+    from workbench.services.locks import TimeoutWatch, migration_locks
+
+    safety = MigrationSafety() if safety is None else safety
     counter = _StepCounter(on_step)
 
     def work(rev: Any, context: Any) -> Any:
@@ -397,8 +406,15 @@ def run_migration(
             purge=purge,
         )
         counter.watch(environment)
+        if not sql:
+            TimeoutWatch(safety).watch(environment)
+        locks = (
+            migration_locks(project.describe().migrated_targets, safety.lock_wait)
+            if safety.lock and not sql
+            else contextlib.nullcontext()
+        )
         try:
-            with environment:
+            with locks, environment:
                 script.run_env()
         except Exception as exc:
             if sql or counter.started is None:
@@ -407,6 +423,31 @@ def run_migration(
             standing = standing_after_failure(project, steps, counter.started)
             raise WorkbenchError(f"{failure}. {standing}") from exc
     return steps
+
+
+def migration_safety(
+    project: LoadedProject,
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
+) -> MigrationSafety:
+    """The lock and timeouts of one run: these arguments, else the environment, else ``Migrate``.
+
+    The environment variables are ``WORKBENCH_MIGRATION_LOCK`` (0 turns the lock off),
+    ``WORKBENCH_LOCK_WAIT``, ``WORKBENCH_LOCK_TIMEOUT`` and ``WORKBENCH_STATEMENT_TIMEOUT``.
+    """
+    configured = project.migration_settings()
+    explicit = {
+        "lock": migration_lock,
+        "lock_wait": lock_wait,
+        "lock_timeout": lock_timeout,
+        "statement_timeout": statement_timeout,
+    }
+    try:
+        return resolve_safety(explicit, os.environ, configured)
+    except ValueError as exc:
+        raise WorkbenchError(str(exc)) from exc
 
 
 def standing_after_failure(
@@ -490,10 +531,16 @@ def upgrade(
     x_arg: XArg = None,
     *,
     on_step: StepCallback | None = None,
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
 ) -> list[MigrationStep]:
     """Upgrade the database(s) to a later revision; returns the steps applied.
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
+    ``migration_lock``, ``lock_wait``, ``lock_timeout`` and ``statement_timeout`` override
+    the environment and ``Migrate``'s settings (see ``migration_safety``).
     """
     config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
@@ -509,6 +556,9 @@ def upgrade(
         destination=target,
         tag=tag,
         on_step=on_step,
+        safety=migration_safety(
+            project, migration_lock, lock_wait, lock_timeout, statement_timeout
+        ),
     )
 
 
@@ -521,10 +571,16 @@ def downgrade(
     x_arg: XArg = None,
     *,
     on_step: StepCallback | None = None,
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
 ) -> list[MigrationStep]:
     """Revert the database(s) to an earlier revision; returns the steps reverted.
 
     ``on_step`` hears of every step as it starts and once applied, while env.py runs.
+    ``migration_lock``, ``lock_wait``, ``lock_timeout`` and ``statement_timeout`` override
+    the environment and ``Migrate``'s settings (see ``migration_safety``).
     """
     config = project.alembic_config(x_arg)
     if sql and revision == "-1":
@@ -544,6 +600,9 @@ def downgrade(
         destination=target,
         tag=tag,
         on_step=on_step,
+        safety=migration_safety(
+            project, migration_lock, lock_wait, lock_timeout, statement_timeout
+        ),
     )
 
 
@@ -557,10 +616,15 @@ def stamp(
     x_arg: XArg = None,
     *,
     on_step: StepCallback | None = None,
+    migration_lock: bool | None = None,
+    lock_wait: float | str | None = None,
+    lock_timeout: float | str | None = None,
+    statement_timeout: float | str | None = None,
 ) -> list[MigrationStep]:
     """Set the version table to the given revision(s) without running migrations.
 
     ``on_step`` hears of every version-table change as it starts and once applied.
+    The lock settings are those of ``upgrade``.
     """
     config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
@@ -587,6 +651,9 @@ def stamp(
         tag=tag,
         purge=purge,
         on_step=on_step,
+        safety=migration_safety(
+            project, migration_lock, lock_wait, lock_timeout, statement_timeout
+        ),
     )
 
 

@@ -10,6 +10,7 @@ not imported) have blocking rules of their own.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections import Counter, defaultdict
@@ -82,7 +83,34 @@ def review_operations(
         for rule in _OP_RULES:
             findings.extend(rule(located, change))
     findings.sort(key=lambda finding: finding.op_index)
+    if change.dialect == "postgresql":
+        findings = [_with_lock_timeout_hint(finding) for finding in findings]
     return findings
+
+
+STRONG_LOCK_RULES = frozenset(
+    {
+        "set-not-null",
+        "cross-type-change",
+        "unique-on-existing-table",
+        "index-not-concurrent",
+        "constraint-not-valid",
+        "volatile-default",
+    }
+)
+"""Rules whose statement holds a strong lock on PostgreSQL while it scans or rewrites a table."""
+LOCK_TIMEOUT_HINT = (
+    "Deploy it with a lock timeout (flask db upgrade --lock-timeout 5s, or "
+    "WORKBENCH_LOCK_TIMEOUT=5s) so that, on a busy table, it fails fast instead of queueing "
+    "every query behind it."
+)
+
+
+def _with_lock_timeout_hint(finding: Finding) -> Finding:
+    """A strong-lock finding whose fix also points to the migration lock timeout."""
+    if finding.rule not in STRONG_LOCK_RULES:
+        return finding
+    return dataclasses.replace(finding, fix=f"{finding.fix} {LOCK_TIMEOUT_HINT}")
 
 
 @dataclass(frozen=True)
