@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,24 @@ class FlaskProjectSource:
         from workbench.project.flask import FlaskProject
 
         return FlaskProject.current(directory)
+
+    def workbench_command(
+        self, ctx: click.Context, directory: str | None, read_only: bool
+    ) -> list[str]:
+        """``python -m flask [--app APP] db tui [-d DIR] [--read-only]``, as this one was called."""
+        info = ctx.find_object(ScriptInfo)
+        app_import_path = info.app_import_path if info else None
+        group = ctx.parent.info_name if ctx.parent and ctx.parent.info_name else "db"
+        return [
+            sys.executable,
+            "-m",
+            "flask",
+            *(["--app", app_import_path] if app_import_path else []),
+            group,
+            "tui",
+            *(["--directory", directory] if directory else []),
+            *(["--read-only"] if read_only else []),
+        ]
 
     def open_workbench(self, ctx: click.Context, directory: str | None, read_only: bool) -> None:
         """The workbench: loaded by a forked child when the group asked for it, else here."""

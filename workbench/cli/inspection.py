@@ -22,9 +22,16 @@ from workbench.cli.options import (
     project_source,
     timeout_option,
 )
+from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.core.graph import RevisionGraph
+
+
+SERVE_HINT = "Error: --serve needs textual-serve: pip install 'flask-migrate-workbench[serve]'"
+SERVE_MODULES = {"textual_serve", "aiohttp", "aiohttp_jinja2", "jinja2"}
+"""What the ``serve`` extra installs; any other missing module is a bug, not a hint."""
+DEFAULT_PORT = 8000
 
 
 @command()
@@ -32,10 +39,62 @@ if TYPE_CHECKING:
 @click.option(
     "--read-only", is_flag=True, help="Disable every action that writes a file or a database"
 )
-def tui(directory: str | None, read_only: bool) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Serve the workbench to web browsers (read-only unless --allow-writes)",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="With --serve: the address to listen on",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="With --serve: the port to listen on",
+)
+@click.option(
+    "--allow-writes", is_flag=True, help="With --serve: let the browsers' workbenches write"
+)
+def tui(
+    directory: str | None,
+    read_only: bool,
+    serve: bool,
+    host: str,
+    port: int,
+    allow_writes: bool,
+) -> None:
     """Open the migration workbench: the revision graph, the databases, the scripts."""
     ctx = click.get_current_context()
-    project_source(ctx).open_workbench(ctx, group_directory(directory), read_only)
+    if not serve:
+        for name, given in (("--allow-writes", allow_writes), ("--host", host != "127.0.0.1")):
+            if given:
+                raise click.UsageError(f"{name} goes with --serve")
+        if port != DEFAULT_PORT:
+            raise click.UsageError("--port goes with --serve")
+        project_source(ctx).open_workbench(ctx, group_directory(directory), read_only)
+        return
+    if read_only and allow_writes:
+        raise click.UsageError("--read-only and --allow-writes exclude each other")
+    try:
+        from workbench.cli.serving import serve_workbench
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in SERVE_MODULES:
+            raise
+        click.echo(SERVE_HINT, err=True)
+        ctx.exit(1)
+    source = project_source(ctx)
+    try:
+        source.enter(ctx)  # a project that cannot load fails here, not in every tab
+        argv = source.workbench_command(ctx, group_directory(directory), not allow_writes)
+        serve_workbench(argv, host=host, port=port, allow_writes=allow_writes)
+    except WorkbenchError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(1)
 
 
 @command()

@@ -55,6 +55,11 @@ class ProjectSource(Protocol):
     def open_workbench(self, ctx: click.Context, directory: str | None, read_only: bool) -> None:
         """Run the workbench on the project until the user leaves it."""
 
+    def workbench_command(
+        self, ctx: click.Context, directory: str | None, read_only: bool
+    ) -> list[str]:
+        """The command line that opens this workbench in a new process (one per browser tab)."""
+
 
 class MigrationCommand(click.Command):
     """A migration subcommand; asked for JSON, even a wrong option is a JSON error.

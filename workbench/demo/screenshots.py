@@ -4,7 +4,9 @@ Creates the demo project in a fixed folder under the system's temporary director
 shown, and the SVGs, are the same on every run), drives the workbench headless with the keys a
 person would press, and saves the main screen, the SQL view, the help screen, an upgrade
 confirmation, the merge plan of the two heads, the review of the pending model change and the
-verify checks into FOLDER (default: ``screenshots``). The README shows these files.
+verify checks into FOLDER (default: ``screenshots``); then serves the demo with
+``flask db tui --serve`` and saves the page as a headless Chromium shows it (``browser.png``).
+The README shows these files.
 """
 
 from __future__ import annotations
@@ -122,6 +124,19 @@ def load_demo(folder: Path) -> WorkbenchApp:
     return make_app(project, app_import_path="app", project_folder=str(folder))
 
 
+def take_browser_screenshot(folder: Path, output: Path) -> Path:
+    """The served workbench on the demo, as a browser shows it: ``browser.png``."""
+    from workbench.demo.browser import chromium, served, wait_for_screen
+
+    path = output / "browser.png"
+    with served(folder) as server, chromium() as driver:
+        driver.get(server.url)
+        wait_for_screen(driver, "(read-only)", "analytics", "Quit")
+        time.sleep(1.0)  # the last frame reaches the canvas
+        driver.save_screenshot(str(path))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Create the demo, take the screenshots, print where they are."""
     from workbench.demo.build import create_demo
@@ -137,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         app = load_demo(create_demo(demo_folder))
         for path in asyncio.run(take_screenshots(app, output)):
             print(path)
+        print(take_browser_screenshot(demo_folder, output))
     finally:
         shutil.rmtree(demo_folder, ignore_errors=True)
     return 0
