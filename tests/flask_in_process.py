@@ -45,6 +45,10 @@ _INSTALL_PATHS = tuple(
     for path in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
 )
 _WORKBENCH_PATH = os.path.realpath(os.path.dirname(importlib.import_module("workbench").__file__))
+_STARTING_SYS_PATH = [entry for entry in sys.path if entry]
+"""``sys.path`` as the test process started: a child has no folder an earlier run added."""
+_PROJECT_MODULE_NAMES = ("app", "wsgi", "models")
+"""Modules Flask or a project imports by a bare name, which a child would import afresh."""
 
 
 class _CurrentStdout(io.TextIOBase):
@@ -313,9 +317,7 @@ def run_flask_in_process(
     _follow_stdout_in_alembic()
     folder = Path(folder).resolve()
     real_folder = os.path.realpath(folder)
-    _forget_modules(
-        [name for name, module in list(sys.modules.items()) if module and name in ("app", "models")]
-    )
+    _forget_modules([name for name in _PROJECT_MODULE_NAMES if name in sys.modules])
     before = set(sys.modules)
     info = ScriptInfo()
     status = 0
@@ -327,7 +329,7 @@ def run_flask_in_process(
         _default_warnings(),
         _alembic_proxies_kept(),
     ):
-        sys.path.insert(0, str(folder))
+        sys.path[:] = [str(folder), *_STARTING_SYS_PATH]
         sys.argv[:] = [os.path.join(os.path.dirname(flask.__file__), "__main__.py"), *args]
         sys.dont_write_bytecode = True
         importlib.invalidate_caches()

@@ -8,6 +8,7 @@ import sys
 
 import alembic.op
 import pytest
+from conftest import run_flask
 
 PROBE_COMMANDS = """\
 import logging
@@ -100,3 +101,16 @@ def test_the_test_process_is_left_as_it_was(make_project):
     assert not logging.getLogger("alembic").disabled
     assert "app" not in sys.modules and "models" not in sys.modules
     assert project.state().versions is not None
+
+
+def test_an_earlier_project_on_sys_path_is_not_found_from_an_empty_folder(
+    make_project, tmp_path, monkeypatch
+):
+    project = make_project()
+    monkeypatch.syspath_prepend(str(project.path))
+    __import__("app")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_flask(empty, "db", "status", env={"FLASK_APP": None}, in_process=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: Could not locate a Flask application")
