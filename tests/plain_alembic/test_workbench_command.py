@@ -226,6 +226,23 @@ def test_graph_and_status_import_no_flask_sqlalchemy_alembic_or_textual(make_ale
         }
         assert "workbench" in loaded, result.stderr[-500:]
         assert not loaded & {"flask", "sqlalchemy", "alembic", "textual"}, command
+        families = {
+            line.rsplit("|", 1)[1].strip()
+            for line in result.stderr.splitlines()
+            if line.startswith("import time:")
+        } & {"workbench.cli.verbs", "workbench.cli.branches", "workbench.cli.review"}
+        assert not families, command
+
+
+def test_the_workbench_command_takes_every_family_command_but_init_and_templates():
+    from workbench.cli import alembic_group, branches, inspection, review, verbs
+
+    listed = [name for _, names in alembic_group.FAMILIES for name in names]
+    families = (*inspection.COMMANDS, *verbs.COMMANDS, *branches.COMMANDS, *review.COMMANDS)
+
+    assert sorted(listed) == sorted(
+        command.name for command in families if command.name not in ("init", "list-templates")
+    )
 
 
 @SQLITE_ONLY

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workbench.cli.branches import COMMANDS as BRANCH_COMMANDS
-from workbench.cli.inspection import COMMANDS as INSPECTING_COMMANDS
 from workbench.cli.options import (
     DIRECTORY_KEY,
     SOURCE_KEY,
@@ -26,8 +24,6 @@ from workbench.cli.options import (
     MigrationCommand,
     interactive_command,
 )
-from workbench.cli.review import COMMANDS as REVIEW_COMMANDS
-from workbench.cli.verbs import COMMANDS as FLASK_MIGRATE_COMMANDS
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -36,8 +32,64 @@ if TYPE_CHECKING:
 
 OPTIONS_KEY = "workbench.alembic_options"
 """Context meta key: the group's options, as ``AlembicOptions``."""
-NOT_FOR_ALEMBIC = frozenset({"init", "list-templates"})
-"""Flask-Migrate's verbs a plain Alembic project makes with ``alembic`` itself."""
+
+
+def _inspecting() -> tuple[click.Command, ...]:
+    """The family of graph, status and the workbench, imported now."""
+    from workbench.cli.inspection import COMMANDS
+
+    return COMMANDS
+
+
+def _flask_migrate_verbs() -> tuple[click.Command, ...]:
+    """The family of Flask-Migrate's verbs, imported now."""
+    from workbench.cli.verbs import COMMANDS
+
+    return COMMANDS
+
+
+def _branching() -> tuple[click.Command, ...]:
+    """The family of the branch commands, imported now."""
+    from workbench.cli.branches import COMMANDS
+
+    return COMMANDS
+
+
+def _reviewing() -> tuple[click.Command, ...]:
+    """The family of the review commands, imported now."""
+    from workbench.cli.review import COMMANDS
+
+    return COMMANDS
+
+
+FAMILIES: tuple[tuple[Callable[[], tuple[click.Command, ...]], tuple[str, ...]], ...] = (
+    (_inspecting, ("graph", "status", "tui")),
+    (
+        _flask_migrate_verbs,
+        (
+            "revision",
+            "migrate",
+            "edit",
+            "merge",
+            "upgrade",
+            "downgrade",
+            "show",
+            "history",
+            "heads",
+            "branches",
+            "current",
+            "stamp",
+            "check",
+        ),
+    ),
+    (_branching, ("linearize", "doctor")),
+    (_reviewing, ("review", "verify")),
+)
+"""The families of commands the group takes, each with the names it takes from it, in order.
+
+A family's module is imported only when one of its commands runs (or the help lists them):
+``workbench graph`` then never imports the review rules, the verbs' Alembic wiring and the rest.
+"""
 
 
 class AlembicProjectSource:
@@ -101,12 +153,22 @@ def _describe_in_child(project: LoadedProject, send: Callable[[object], None]) -
 
 
 class WorkbenchGroup(click.Group):
-    """The ``workbench`` group, listing its commands in the order they are added."""
+    """The ``workbench`` group: its families' commands, each family loaded on first use."""
 
     command_class = MigrationCommand
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        listed = [name for _, names in FAMILIES for name in names]
+        return [*listed, *(name for name in self.commands if name not in listed)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            for load, names in FAMILIES:
+                if cmd_name in names:
+                    for family_command in load():
+                        if family_command.name in names:
+                            self.add_command(family_command)
+        return self.commands.get(cmd_name)
 
 
 @click.group(cls=WorkbenchGroup)
@@ -150,16 +212,6 @@ def workbench(
     ctx.meta[DIRECTORY_KEY] = None
     ctx.meta[X_ARG_KEY] = x_arg
     ctx.meta[SOURCE_KEY] = AlembicProjectSource(options)
-
-
-for family_command in (
-    *INSPECTING_COMMANDS,
-    *FLASK_MIGRATE_COMMANDS,
-    *BRANCH_COMMANDS,
-    *REVIEW_COMMANDS,
-):
-    if family_command.name not in NOT_FOR_ALEMBIC:
-        workbench.add_command(family_command)
 
 
 @workbench.command(
