@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 
@@ -58,6 +57,8 @@ def _project_location(exc: BaseException, migrations_dir: str | None) -> str | N
     """The innermost traceback frame inside the migrations folder, as ``path:line``."""
     if migrations_dir is None or exc.__traceback__ is None:
         return None
+    import traceback
+
     root = Path(migrations_dir).resolve()
     location = None
     for frame in traceback.extract_tb(exc.__traceback__):

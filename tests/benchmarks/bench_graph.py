@@ -28,7 +28,7 @@ from workbench.core.graph import build_graph
 from workbench.core.layout import layout_graph
 from workbench.core.scan import scan_revisions
 from workbench.core.scan_cache import ScanCache
-from workbench.project import SCAN_BESIDE
+from workbench.project import scan_beside
 
 GENERATOR = Path("/work/shared/tools/gen_revisions.py")
 TARGETS = {5_000: 0.15, 50_000: 2.0}
@@ -62,7 +62,7 @@ def pipeline(versions: Path, cache_file: Path | None = None) -> dict[str, float]
     else:
         cache = ScanCache.load(str(cache_file))
         scan_seconds, scanned = timed(
-            lambda: scan_revisions([versions], cache=cache, beside=SCAN_BESIDE)
+            lambda: scan_revisions([versions], cache=cache, beside=scan_beside)
         )
     graph_seconds, graph = timed(lambda: build_graph(scanned.revisions, scanned.diagnostics))
     layout_seconds, rows = timed(lambda: layout_graph(graph))

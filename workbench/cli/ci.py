@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from workbench.core.annotations import Annotation, github_commands, sarif_log
+if TYPE_CHECKING:
+    from workbench.core.annotations import Annotation
 
 DISTRIBUTION = "flask-migrate-workbench"
 FORMAT_HELP = {
@@ -34,11 +35,15 @@ def format_option(*formats: str) -> Callable[[Callable[..., Any]], Callable[...,
 
 def echo_github(annotations: Sequence[Annotation]) -> None:
     """Print workflow commands on stdout, where GitHub Actions reads them."""
+    from workbench.core.annotations import github_commands
+
     click.echo(github_commands(annotations), nl=False)
 
 
 def echo_sarif(annotations: Sequence[Annotation]) -> None:
     """Print a SARIF log of the annotations on stdout."""
+    from workbench.core.annotations import sarif_log
+
     click.echo(json.dumps(sarif_log(annotations, _version()), indent=2))
 
 
@@ -54,4 +59,6 @@ def _version() -> str:
 
 def echo_error_annotation(message: str) -> None:
     """A command's failure as one ``::error::`` workflow command on stdout."""
+    from workbench.core.annotations import Annotation
+
     echo_github([Annotation("error", message)])

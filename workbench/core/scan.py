@@ -7,7 +7,6 @@ outside their app and importing thousands of them takes seconds, so this reads t
 from __future__ import annotations
 
 import ast
-import configparser
 import contextlib
 import dis
 import functools
@@ -51,22 +50,29 @@ _IMPORTED = r"""(?:(?!revision|branch_labels|depends_on|__doc__)[^\n()\\;\#'"*])
 _ASSIGNMENTS = "|".join(
     rf"{name}[ \t]*(?::[^=\n]*)?=[ \t]*(?P<{name}>{_VALUE}){_END}" for name in HEADER_FIELDS
 )
+
+
 # The fast path: the usual file shape, a docstring, imports and plain literal assignments.
 # Anything else (expressions, escapes, code before the header) goes to the ast path.
-_HEADER = re.compile(
-    rf"""
-    (?:[ \t]*(?:\#[^\n]*)?\n)*
-    (?:(?:\"\"\"(?P<doc2>[^"\\]*(?:"(?!"")[^"\\]*)*)\"\"\"
-        |'''(?P<doc1>[^'\\]*(?:'(?!'')[^'\\]*)*)'''){_END})?
-    (?:
-        {_END}
-      | (?:from[ \t]+[\w.]+[ \t]+)?import[ \t]{_IMPORTED}*(?:\#[^\n]*)?\n
-      | from[ \t]+[\w.]+[ \t]+import[ \t]*\((?:{_IMPORTED}|\n)*\){_END}
-      | {_ASSIGNMENTS}
-    )*
-    """,
-    re.X,
-)
+@functools.cache
+def _header_pattern() -> re.Pattern[str]:
+    """The compiled fast-path grammar (compiled on first use: a warm scan reads no file)."""
+    return re.compile(
+        rf"""
+        (?:[ \t]*(?:\#[^\n]*)?\n)*
+        (?:(?:\"\"\"(?P<doc2>[^"\\]*(?:"(?!"")[^"\\]*)*)\"\"\"
+            |'''(?P<doc1>[^'\\]*(?:'(?!'')[^'\\]*)*)'''){_END})?
+        (?:
+            {_END}
+          | (?:from[ \t]+[\w.]+[ \t]+)?import[ \t]{_IMPORTED}*(?:\#[^\n]*)?\n
+          | from[ \t]+[\w.]+[ \t]+import[ \t]*\((?:{_IMPORTED}|\n)*\){_END}
+          | {_ASSIGNMENTS}
+        )*
+        """,
+        re.X,
+    )
+
+
 _QUOTED = re.compile(_STRING)
 # After the header, any mention of a header name (a later assignment, a loop or ``global``
 # binding it) or of a way to rebind names unseen (``globals()``, ``exec``, ``sys.modules``,
@@ -202,6 +208,8 @@ def read_script_config(
     Plain configparser, because importing ``alembic.config`` imports ``alembic.command``
     (a third of a second). ``script_location`` overrides the ini's value, as Flask-Migrate does.
     """
+    import configparser
+
     ini = os.path.abspath(ini_path)
     parser = configparser.ConfigParser({"here": os.path.dirname(ini).replace(os.sep, "/")})
     parser.read(ini, encoding="locale")
@@ -692,7 +700,7 @@ _Header = tuple[dict[str, object], dict[str, str], str | None]
 
 def _fast_header(text: str) -> _Header | None:
     """Read the usual file shape with one regex, or None when the file needs the ast path."""
-    match = _HEADER.match(text)
+    match = _header_pattern().match(text)
     doc2, doc1, revision, *values = match.group("doc2", "doc1", *HEADER_FIELDS)
     if revision is None or revision[0] not in "'\"":
         return None

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 import time
 from collections.abc import Iterable
 
@@ -92,6 +91,8 @@ class ScanCache:
         """Write the entries used or added in this scan, atomically; a failure is ignored."""
         if not self._changed and len(self._kept) == len(self._stored):
             return
+        import tempfile
+
         folder = os.path.dirname(self.path)
         try:
             os.makedirs(folder, exist_ok=True)

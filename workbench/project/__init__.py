@@ -12,8 +12,6 @@ app with ``Migrate``; services take a ``LoadedProject`` and never see what hosts
 from __future__ import annotations
 
 import abc
-import configparser
-import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.core.databases import DatabaseTarget
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import (
+    Beside,
     PendingScan,
     ScriptConfig,
     read_script_config,
@@ -31,15 +30,22 @@ from workbench.core.scan import (
 )
 from workbench.core.scan_cache import ScanCache, default_cache_path
 from workbench.errors import WorkbenchError
-from workbench.runtime.forking import Aside
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
     from workbench.core.verify import ScratchDatabases, ScratchInfo
 
-SCAN_BESIDE = functools.partial(Aside, timeout=30.0)
-"""Scans half of many unread files in a forked copy; after 30 s without its answer, here."""
+
+def scan_beside(work: Callable[[], bytes]) -> Beside:
+    """Scans half of many unread files in a forked copy; after 30 s without its answer, here.
+
+    The forking machinery is imported only when a scan has that many files to read.
+    """
+    from workbench.runtime.forking import Aside
+
+    return Aside(work, timeout=30.0)
+
 
 XArg = str | Iterable[str] | None
 """``-x`` values for env.py: one, several, or none."""
@@ -112,7 +118,7 @@ def _start_scan(
         recursive,
         sourceless,
         cache=ScanCache.load(cache_path) if cache_path else None,
-        beside=SCAN_BESIDE,
+        beside=scan_beside,
     )
 
 
@@ -181,6 +187,8 @@ def read_folders(script_location: str, init_command: str | None = None) -> Scrip
     Read with configparser: Alembic's own Config would load its runtime, which nothing here
     needs. ``init_command``, when given, is the command that creates a missing folder.
     """
+    import configparser
+
     require_migrations_folder(script_location, init_command)
     try:
         return read_script_config(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -255,6 +254,8 @@ def run_probe(
     script_location: str | None = None,
 ) -> dict[str, Any]:
     """Run env.py in the probe child; its answer, or a one-line ``WorkbenchError``."""
+    import subprocess
+
     environ = dict(os.environ if environ is None else environ)
     toml, ini = config_files(options, environ)
     python_path = environ.get("PYTHONPATH")

@@ -16,9 +16,6 @@ import contextlib
 import json
 import os
 import sys
-import sysconfig
-import traceback
-from argparse import Namespace
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,6 +117,8 @@ def engines_not_connecting() -> Iterator[None]:
 
 def make_config(request: dict[str, Any]) -> Any:
     """Alembic's Config as the ``alembic`` command line builds it from the same options."""
+    from argparse import Namespace
+
     from alembic.config import Config
 
     cmd_opts = Namespace(x=list(request.get("x") or ()) or None, autogenerate=False)
@@ -180,6 +179,8 @@ def watched_files(config_files: list[str | None], config_folder: str) -> list[li
     library, site-packages and the workbench (the application's settings), and the ``.env``
     files beside the configuration or in the working folder (settings libraries read them).
     """
+    import sysconfig
+
     skipped = {
         os.path.realpath(path)
         for key in ("stdlib", "platstdlib", "purelib", "platlib")
@@ -218,6 +219,8 @@ def main() -> int:
         result: dict[str, Any] = probe(request)
         status = 0
     except BaseException as exc:
+        import traceback
+
         from workbench.errors import describe_failure
 
         traceback.print_exc()
