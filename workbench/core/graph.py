@@ -139,6 +139,8 @@ class RevisionGraph:
                 raise GraphError(f"Can't locate revision identified by {revision!r}")
         _check_no_overlap(standing, self.upgrade_parents)
         targets = self.resolve(target)
+        if set(targets).issubset(standing):  # at the target: nothing below it is pending
+            return []
         needed = self.ancestors(targets)
         needed.difference_update(self.ancestors(standing))
         return self.upgrade_order(needed, targets)

@@ -557,13 +557,12 @@ def _revision_files(folder: str, recursive: bool, sourceless: bool) -> list[tupl
         if os.path.basename(root).endswith("__pycache__"):
             continue
         files.sort(key=lambda entry: entry.name)
+        prefix = real_root if real_root.endswith(os.sep) else real_root + os.sep
         for entry in files:
-            real = (
-                os.path.realpath(entry.path)
-                if entry.is_symlink()
-                else (os.path.join(real_root, entry.name))
+            name = entry.name
+            listed.append(
+                (os.path.realpath(entry.path) if entry.is_symlink() else prefix + name, name)
             )
-            listed.append((real, entry.name))
         if sourceless:
             listed.extend(_bytecode_files(root, {entry.name.split(".")[0] for entry in files}))
         if not recursive:
