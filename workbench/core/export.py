@@ -12,7 +12,7 @@ from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import RevisionGraph
 from workbench.core.identifiers import SHORT_ID, one_line
 from workbench.core.layout import LayoutRow, layout_graph, row_order
-from workbench.core.scan import Diagnostic
+from workbench.core.scan import Diagnostic, ScannedRevision
 
 
 def database_markers(statuses: Sequence[DatabaseStatus]) -> dict[str, list[str]]:
@@ -38,24 +38,29 @@ def graph_text(
     rows = limited_rows(graph, limit)
     markers = database_markers(statuses)
     heads = set(graph.heads)
+    revisions = graph.revisions
     width = max((len(row.glyphs) for row in rows), default=0)
     lines = []
     for row in rows:
-        scanned = graph.revisions[row.revision]
-        tags = []
-        if row.revision in heads:
-            tags.append("(head)")
-        tags.extend(f"[{name}]" for name in markers.get(row.revision, ()))
-        if scanned.branch_labels:
-            tags.append(one_line(f"({', '.join(scanned.branch_labels)})"))
-        # a header the scan cannot read is shown as unknown, not drawn as a guess
-        tags.extend(f"({name} unknown)" for name, _ in scanned.expressions)
-        tag_text = " ".join(tags)
+        revision = row.revision
+        scanned = revisions[revision]
         message = one_line(scanned.message)
-        line = f"{row.glyphs:<{width}}  {one_line(row.revision[:SHORT_ID]):<{SHORT_ID}}  "
-        line += f"{tag_text} {message}" if tag_text else message
-        lines.append(line.rstrip())
+        start = f"{row.glyphs:<{width}}  {one_line(revision[:SHORT_ID]):<{SHORT_ID}}  "
+        if revision in heads or revision in markers or scanned.branch_labels or scanned.expressions:
+            start += _tags(scanned, revision in heads, markers.get(revision, ())) + " "
+        lines.append(f"{start}{message}".rstrip())
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _tags(scanned: ScannedRevision, is_head: bool, databases: Sequence[str]) -> str:
+    """A row's markers: head, the databases on it, its branch labels, its unknown headers."""
+    tags = ["(head)"] if is_head else []
+    tags.extend(f"[{name}]" for name in databases)
+    if scanned.branch_labels:
+        tags.append(one_line(f"({', '.join(scanned.branch_labels)})"))
+    # a header the scan cannot read is shown as unknown, not drawn as a guess
+    tags.extend(f"({name} unknown)" for name, _ in scanned.expressions)
+    return " ".join(tags)
 
 
 def status_dict(status: DatabaseStatus) -> dict[str, Any]:

@@ -70,14 +70,14 @@ def _layout(graph: RevisionGraph, rows: Sequence[str]) -> list[LayoutRow]:
     parents_of = graph.parents
     bases = set(graph.bases)
     for revision in rows:
-        joining = [index for index, waits in enumerate(lanes) if waits == revision]
         parents = parents_of[revision]
-        if joining:
-            lane = joining[0]
+        if revision in lanes:
+            lane = lanes.index(revision)
+            freed = [index for index in range(lane + 1, len(lanes)) if lanes[index] == revision]
         else:
             lane = _free_lane(lanes, ())
             lanes[lane] = revision
-        freed = joining[1:]
+            freed = []
         for index in freed:
             lanes[index] = None
         forks = []
@@ -91,7 +91,8 @@ def _layout(graph: RevisionGraph, rows: Sequence[str]) -> list[LayoutRow]:
             node = ROOT
         else:
             node = REVISION
-        glyphs = _draw(lanes, lane, node, freed, forks)
+        # most rows of a history are one line going on: the node alone
+        glyphs = node if len(lanes) == 1 and not freed else _draw(lanes, lane, node, freed, forks)
         lanes[lane] = parents[0] if parents else None
         while lanes and lanes[-1] is None:
             lanes.pop()

@@ -291,7 +291,8 @@ def start_scan(
     folders = tuple(os.path.abspath(location) for location in version_locations)
     # each found file in load order: its header, or its index among the files still to read
     found: list[ScannedRevision | Diagnostic | int] = []
-    unread: list[str] = []
+    listed: list[str] = []  # the revision files, asked of the cache all at once
+    places: list[int] = []  # where each listed file's header goes in ``found``
     with collector_paused():
         for folder in folders:
             if not os.path.isdir(folder):
@@ -314,12 +315,17 @@ def start_scan(
                     )
                     continue
                 seen.add(real_path)
-                scanned = cache.get(real_path) if cache is not None else None
-                if scanned is None:
-                    found.append(len(unread))
-                    unread.append(real_path)
-                else:
-                    found.append(scanned)
+                places.append(len(found))
+                found.append(-1)
+                listed.append(real_path)
+        cached = cache.get_many(listed) if cache is not None else [None] * len(listed)
+        unread: list[str] = []
+        for place, path, scanned in zip(places, listed, cached, strict=True):
+            if scanned is None:
+                found[place] = len(unread)
+                unread.append(path)
+            else:
+                found[place] = scanned
     settings = scan_settings(folders, recursive, sourceless, cache, compile_check)
     return PendingScan(settings, found, _SharedFiles(unread, compile_check, beside), cache)
 
