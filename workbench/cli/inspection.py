@@ -1,7 +1,9 @@
 """Commands that look without changing anything: ``graph``, ``status`` and the workbench, ``tui``.
 
 ``graph`` and ``status`` read the revision files statically and the version tables directly:
-neither imports Alembic's runtime, a revision file or Textual.
+neither imports Alembic's runtime, a revision file or Textual. They run with the cyclic
+garbage collector paused: what they build (a record per revision) has no cycles to free, and
+each collection would walk all of it again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from workbench.cli.options import (
     project_source,
     timeout_option,
 )
+from workbench.core.collector import collector_paused
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -112,6 +115,7 @@ def tui(
 )
 @timeout_option
 @migration_command
+@collector_paused()
 def graph(directory: str | None, output_format: str, limit: int | None, timeout: float) -> None:
     """Draw the revision graph, with heads and where each database stands."""
     from workbench.core import export, verdict
@@ -137,6 +141,7 @@ def graph(directory: str | None, output_format: str, limit: int | None, timeout:
 @format_option("json", "github")
 @timeout_option
 @migration_command
+@collector_paused()
 def status(directory: str | None, as_json: bool, output_format: str, timeout: float) -> None:
     """Show where each database stands; exit 1 unless every one is at head."""
     from workbench.core import export
