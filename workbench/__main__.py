@@ -12,7 +12,11 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "workbench") -> int:
-    """Run a command; returns the exit status (1 with one ``Error:`` line on failure)."""
+    """Run a command; returns the exit status (1 with one ``Error:`` line on failure).
+
+    It is the program, not a library call: it moves the objects the process has made so far
+    out of the cyclic collector's reach (``gc.freeze``), as they live until the process ends.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["demo"]:
         from workbench.cli.demo_command import demo_main
@@ -23,9 +27,17 @@ def main(argv: Sequence[str] | None = None, prog: str = "workbench") -> int:
 
 def migration_main(args: list[str], prog: str) -> int:
     """Run a migration command on the Alembic project of the working folder."""
-    import click
+    import gc
 
-    from workbench.cli.alembic_group import workbench
+    from workbench.core.collector import collector_paused
+
+    with collector_paused():
+        import click
+
+        from workbench.cli.alembic_group import workbench
+
+        # what importing made lives as long as this process: no collection needs to walk it
+        gc.freeze()
 
     if not args:
         print(f"Error: no command given (see `{prog} --help`)", file=sys.stderr)
