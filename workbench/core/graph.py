@@ -7,6 +7,7 @@ gives a graph, with the errors listed as diagnostics.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections import deque
@@ -33,7 +34,8 @@ class RevisionGraph:
     --resolve-dependencies``, and what ``upgrade heads`` targets). Dependencies are edges
     for upgrades and ancestry, never for ``parents``/``children``; ``upgrade_parents`` are the
     edges an upgrade follows (parents, then dependencies no ancestor already declares).
-    ``order`` puts parents first. Maps follow load order.
+    ``order`` puts parents first. Maps follow load order. ``branch_labels`` is worked out
+    on first use: drawing or classifying the graph never needs it.
     """
 
     revisions: Mapping[str, ScannedRevision]
@@ -46,11 +48,22 @@ class RevisionGraph:
     bases: tuple[str, ...]
     branch_points: tuple[str, ...]
     merge_points: tuple[str, ...]
-    branch_labels: Mapping[str, frozenset[str]]
     label_owners: Mapping[str, str]
     order: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...]
     upgrade_parents: Mapping[str, tuple[str, ...]]
+
+    @functools.cached_property
+    def branch_labels(self) -> Mapping[str, frozenset[str]]:
+        """Each revision's branch labels, spread along the graph as Alembic spreads them."""
+        return _propagate_labels(
+            self.label_owners,
+            self.parents,
+            self.children,
+            self.dependents,
+            set(self.merge_points),
+            self.order,
+        )
 
     def ancestors(self, revisions: Iterable[str], dependencies: bool = True) -> set[str]:
         """The given revisions and everything below them (through ``depends_on`` too, if asked)."""
@@ -370,9 +383,6 @@ def build_graph(
             ),
             branch_points=tuple(revision for revision, kids in children.items() if len(kids) > 1),
             merge_points=merge_points,
-            branch_labels=_propagate_labels(
-                label_owners, parents, children, dependents, set(merge_points), order
-            ),
             label_owners=label_owners,
             order=tuple(order),
             diagnostics=tuple(found),
