@@ -40,12 +40,13 @@ def graph_text(
     heads = set(graph.heads)
     revisions = graph.revisions
     width = max((len(row.glyphs) for row in rows), default=0)
+    padded = {glyphs: f"{glyphs:<{width}}  " for glyphs in {row.glyphs for row in rows}}
     lines = []
     for row in rows:
         revision = row.revision
         scanned = revisions[revision]
         message = one_line(scanned.message)
-        start = f"{row.glyphs:<{width}}  {one_line(revision[:SHORT_ID]):<{SHORT_ID}}  "
+        start = f"{padded[row.glyphs]}{one_line(revision[:SHORT_ID]):<{SHORT_ID}}  "
         if revision in heads or revision in markers or scanned.branch_labels or scanned.expressions:
             start += _tags(scanned, revision in heads, markers.get(revision, ())) + " "
         lines.append(f"{start}{message}".rstrip())
