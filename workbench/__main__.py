@@ -7,16 +7,30 @@ is one ``Error: ...`` line and exit status 1, for every command.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+from workbench.core.collector import collector_paused
+
+
+def program(prog: str = "workbench") -> NoReturn:
+    """The ``workbench`` script and ``python -m workbench``: run the command line, then exit.
+
+    The process is the command's own: the command line's modules are imported first, and what
+    importing made (it lives until the process ends) is moved out of the cyclic collector's
+    reach, so that no collection walks it again.
+    """
+    with collector_paused():
+        import workbench.cli.alembic_group  # noqa: F401
+
+        gc.freeze()
+    sys.exit(main(prog=prog))
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "workbench") -> int:
-    """Run a command; returns the exit status (1 with one ``Error:`` line on failure).
-
-    It is the program, not a library call: it moves the objects the process has made so far
-    out of the cyclic collector's reach (``gc.freeze``), as they live until the process ends.
-    """
+    """Run a command; returns the exit status (1 with one ``Error:`` line on failure)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["demo"]:
         from workbench.cli.demo_command import demo_main
@@ -27,17 +41,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "workbench") -> int:
 
 def migration_main(args: list[str], prog: str) -> int:
     """Run a migration command on the Alembic project of the working folder."""
-    import gc
+    import click
 
-    from workbench.core.collector import collector_paused
-
-    with collector_paused():
-        import click
-
-        from workbench.cli.alembic_group import workbench
-
-        # what importing made lives as long as this process: no collection needs to walk it
-        gc.freeze()
+    from workbench.cli.alembic_group import workbench
 
     if not args:
         print(f"Error: no command given (see `{prog} --help`)", file=sys.stderr)
@@ -57,4 +63,4 @@ def migration_main(args: list[str], prog: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python -m workbench"))
+    program(prog="python -m workbench")
