@@ -7,10 +7,12 @@ current revisions and history, whichever of the two wrote the revisions or ran t
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+from flask_in_process import run_alembic_in_process, run_workbench_in_process
 
 pytestmark = pytest.mark.flask_in_process
 
@@ -185,6 +187,34 @@ def test_bad_input_is_one_error_line(make_alembic, assert_one_line_error, args):
     assert project.revision_files() == before
 
 
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under folder, by relative path, with its text."""
+    return {
+        str(path.relative_to(folder)): path.read_text(encoding="utf-8")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("template", ["generic", "pyproject"])
+def test_init_makes_what_alembic_init_makes(tmp_path, template, assert_one_line_error):
+    by_alembic, by_workbench = tmp_path / "alembic", tmp_path / "workbench"
+    by_alembic.mkdir()
+    by_workbench.mkdir()
+    args = ["init", "-t", template, "migrations"]
+
+    ok(run_alembic_in_process(by_alembic, args, os.environ))
+    made = ok(run_workbench_in_process(by_workbench, args, os.environ))
+
+    assert tree(by_workbench) == tree(by_alembic)
+    assert "Please edit configuration" in made.stdout
+    again = assert_one_line_error(run_workbench_in_process(by_workbench, args, os.environ))
+    assert again == "Error: Directory migrations already exists and is not empty"
+    unknown = run_workbench_in_process(by_workbench, ["init", "-t", "nosuch", "m2"], os.environ)
+    assert assert_one_line_error(unknown).startswith("Error: No such template ")
+    assert not (by_workbench / "m2").exists()
+
+
 def test_a_folder_without_alembic_is_one_error_line(tmp_path, assert_one_line_error):
     import subprocess
     import sys
@@ -244,7 +274,7 @@ def test_graph_and_status_import_no_flask_sqlalchemy_alembic_or_textual(make_ale
         assert not families, command
 
 
-def test_the_workbench_command_takes_every_family_command_but_init_and_templates():
+def test_the_workbench_command_takes_every_family_command_but_flask_init_and_templates():
     from workbench.cli import alembic_group, branches, inspection, review, verbs
 
     listed = [name for _, names in alembic_group.FAMILIES for name in names]

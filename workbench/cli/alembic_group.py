@@ -23,6 +23,8 @@ from workbench.cli.options import (
     X_ARG_KEY,
     MigrationCommand,
     interactive_command,
+    migration_command,
+    project_source,
 )
 from workbench.errors import WorkbenchError
 
@@ -212,6 +214,28 @@ def workbench(
     ctx.meta[DIRECTORY_KEY] = None
     ctx.meta[X_ARG_KEY] = x_arg
     ctx.meta[SOURCE_KEY] = AlembicProjectSource(options)
+
+
+@workbench.command()
+@click.option(
+    "-t",
+    "--template",
+    default="generic",
+    show_default=True,
+    help="One of Alembic's templates (alembic list_templates names them)",
+)
+@click.option(
+    "--package",
+    is_flag=True,
+    help="Write empty __init__.py files to the environment and version locations",
+)
+@click.argument("directory")
+@migration_command
+def init(template: str, package: bool, directory: str) -> None:
+    """Initialize a new scripts directory, as ``alembic init`` does, from its templates."""
+    from workbench.services.commands import init_from_alembic_template
+
+    init_from_alembic_template(project_source().project(None), directory, template, package)
 
 
 @workbench.command(

@@ -453,7 +453,9 @@ class AlembicProject(LoadedProject):
             def get_template_directory(self) -> str:
                 return template_directory or super().get_template_directory()
 
-        config = TemplatesConfig(file_=self.ini_file, ini_section=self.options.name)
+        config = TemplatesConfig(
+            file_=self.ini_file, toml_file=self.toml_file, ini_section=self.options.name
+        )
         config.set_main_option("script_location", self.directory)
         return config
 

@@ -221,6 +221,21 @@ def init(
     return project.directory
 
 
+def init_from_alembic_template(
+    project: LoadedProject, directory: str, template: str = "generic", package: bool = False
+) -> None:
+    """``alembic init``: a migrations folder at ``directory`` from one of Alembic's templates.
+
+    Nothing of the project runs (it does not exist yet), so Alembic's refusal (a folder that is
+    not empty, an unknown template) or the file system's is told as it is, in one line.
+    """
+    config = project.init_config(None)
+    try:
+        alembic_command.init(config, directory, template=template, package=package)
+    except (alembic_util.CommandError, OSError) as exc:
+        raise WorkbenchError(str(exc)) from exc
+
+
 @reports_failures
 def revision(
     project: LoadedProject,
