@@ -7,6 +7,7 @@ current revisions and history, whichever of the two wrote the revisions or ran t
 from __future__ import annotations
 
 import json
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -252,3 +253,24 @@ def test_verify_runs_env_py_on_scratch_databases_only(make_alembic, template):
     assert "PASS models-match" in result.stdout
     assert "Ran on scratch databases, now dropped" in result.stdout
     assert not [path for path in files if Path(path).exists()]
+
+
+@SQLITE_ONLY
+def test_squash_collapses_the_history_into_a_proven_baseline(make_alembic):
+    project = make_alembic()
+    ok(project.workbench("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
+    ok(project.workbench("revision", "-m", "empty", "--rev-id", "b2"))
+    ok(project.workbench("upgrade"))
+
+    result = ok(project.workbench("squash", "b2", "--yes"))
+
+    assert "Proof passed (default)" in result.stdout
+    assert project.revision_files() == {"b2_empty.py"}
+    assert agree(project, "heads") == "b2 (head)\n"
+    assert agree(project, "current") == "b2 (head)\n"
+    database = Path(project.url.split(":///", 1)[1])
+    database.unlink()
+    ok(project.alembic("upgrade", "head"))
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"alembic_version", "user"} <= tables

@@ -27,6 +27,7 @@ from workbench.cli.options import (
     interactive_command,
 )
 from workbench.cli.review import COMMANDS as REVIEW_COMMANDS
+from workbench.cli.squash import COMMANDS as SQUASH_COMMANDS
 from workbench.cli.verbs import COMMANDS as FLASK_MIGRATE_COMMANDS
 from workbench.errors import WorkbenchError
 
@@ -157,6 +158,7 @@ for family_command in (
     *FLASK_MIGRATE_COMMANDS,
     *BRANCH_COMMANDS,
     *REVIEW_COMMANDS,
+    *SQUASH_COMMANDS,
 ):
     if family_command.name not in NOT_FOR_ALEMBIC:
         workbench.add_command(family_command)
