@@ -36,7 +36,7 @@ from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import scan_revisions
 from workbench.core.verdict import heads_unknown, refusals, unknowns, worth_a_line
 
-EXAMPLES = int(os.environ.get("WORKBENCH_DIFFERENTIAL_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("WORKBENCH_DIFFERENTIAL_EXAMPLES", "2000"))
 
 ODD_IDS = ["0001", "a_b", "ñandú", "x.y", "with space", "o'k", "a-b", "a@b", "a+b", "A:B", ""]
 ODD_MESSAGES = [

@@ -64,6 +64,13 @@ def _reviewing() -> tuple[click.Command, ...]:
     return COMMANDS
 
 
+def _squashing() -> tuple[click.Command, ...]:
+    """The family of the squash command, imported now."""
+    from workbench.cli.squash import COMMANDS
+
+    return COMMANDS
+
+
 FAMILIES: tuple[tuple[Callable[[], tuple[click.Command, ...]], tuple[str, ...]], ...] = (
     (_inspecting, ("graph", "status", "tui")),
     (
@@ -86,6 +93,7 @@ FAMILIES: tuple[tuple[Callable[[], tuple[click.Command, ...]], tuple[str, ...]],
     ),
     (_branching, ("linearize", "doctor")),
     (_reviewing, ("review", "verify")),
+    (_squashing, ("squash",)),
 )
 """The families of commands the group takes, each with the names it takes from it, in order.
 

@@ -531,17 +531,24 @@ class AlembicProject(LoadedProject):
             yield fresh
 
 
+def _database_identity(url: Any) -> tuple[str, str | None, int | None, str | None]:
+    """Which database a URL names, whatever its driver: backend, host, port and database."""
+    return (url.get_backend_name(), url.host, url.port, url.database)
+
+
 class EngineRedirect:
     """While active, an engine created on a known URL is created on its replacement instead.
 
     Every engine env.py makes goes through SQLAlchemy's ``create_engine`` however it was
     imported (``engine_from_config``, ``create_async_engine``), which resolves the URL first:
     that one step is replaced. An engine on a URL not pointed anywhere fails, so nothing
-    reaches a database the caller did not mean; ``paused()`` lets the caller's own through.
+    reaches a database the caller did not mean; ``paused()`` lets the caller's own through,
+    and an engine on a replacement itself (a scratch database, with any driver) goes through.
     """
 
     def __init__(self) -> None:
         self.replacements: dict[str, Any] = {}
+        self.scratch: set[tuple[str, str | None, int | None, str | None]] = set()
         self.active = True
 
     def point(self, original: Any, replacement: Any) -> None:
@@ -550,6 +557,7 @@ class EngineRedirect:
 
         key = make_url(original).render_as_string(hide_password=False)
         self.replacements[key] = make_url(replacement)
+        self.scratch.add(_database_identity(self.replacements[key]))
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -570,6 +578,8 @@ class EngineRedirect:
             if not redirect.active:
                 return redirect._original(url, kwargs)
             key = url.render_as_string(hide_password=False)
+            if _database_identity(url) in redirect.scratch:
+                return redirect._original(url, kwargs)
             if key not in redirect.replacements:
                 raise WorkbenchError(
                     f"env.py created an engine on {url.render_as_string(hide_password=True)},"
