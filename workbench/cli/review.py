@@ -26,6 +26,7 @@ from workbench.cli.options import (
     x_args,
 )
 from workbench.core.findings import Finding, Severity
+from workbench.core.lock_report import LockReport
 from workbench.core.preview import Preview
 from workbench.core.verify import CheckResult, VerifyReport
 
@@ -173,6 +174,12 @@ def _fails(review: Preview, strict: bool) -> bool:
     help="Review the revision files the commit adds (staged in git; in CI the files added "
     "between PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF), as a pre-commit hook does",
 )
+@click.option(
+    "--locks",
+    is_flag=True,
+    help="Run REVISION on a scratch database at its parent and report what each statement "
+    "locked and rewrote, and how long it took",
+)
 @click.argument("revision", required=False)
 @migration_command
 def review(
@@ -184,16 +191,23 @@ def review(
     strict: bool,
     head: str,
     added: bool,
+    locks: bool,
     revision: str | None,
 ) -> None:
     """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
 
     Writes nothing: without REVISION, the script ``migrate`` would write is rendered and
-    judged in memory.
+    judged in memory. With ``--locks``, REVISION also runs on scratch databases (never the
+    real ones) and what it was measured doing replaces the rules' guesses.
     """
     from workbench.services import review as reviewing
 
     project, values = loaded_project(directory), x_args(x_arg)
+    if locks:
+        if revision is None or added:
+            raise click.UsageError("--locks measures one revision: give REVISION")
+        _review_locks(project, values, revision, output_format, as_json, with_sql, strict)
+        return
     if added:
         if revision is not None:
             raise click.UsageError("--added reviews the added files: give no REVISION")
@@ -219,6 +233,51 @@ def review(
         _echo_review(result, what, with_sql)
     if failed:
         click.get_current_context().exit(1)
+
+
+def _review_locks(
+    project: Any,
+    values: list[str],
+    revision: str,
+    output_format: str,
+    as_json: bool,
+    with_sql: bool,
+    strict: bool,
+) -> None:
+    """Review a revision with its statements measured on a scratch database; print both."""
+    from workbench.services.measure import review_measured
+
+    result, reports = _quietly(
+        lambda: review_measured(project, revision, x_arg=values, with_sql=with_sql)
+    )
+    failed = _fails(result, strict)
+    if output_format in ("github", "sarif"):
+        _echo_annotations([result], output_format)
+    elif as_json or output_format == "json":
+        document = _review_json(result, with_sql=with_sql, failed=failed)
+        document["locks"] = [report.to_dict() for report in reports]
+        click.echo(json.dumps(document, indent=2))
+    else:
+        _echo_review(result, f"revision {result.revision}", with_sql)
+        for report in reports:
+            for line in lock_report_lines(report):
+                click.echo(line)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def lock_report_lines(report: LockReport) -> Iterator[str]:
+    """A lock report as terminal lines: a heading, then each statement and what it did."""
+    rows = ", ".join(f"{table}: {count} rows" for table, count in sorted(report.rows.items()))
+    size = f"tables filled with {rows}" if rows else "empty tables"
+    database = f" of database {report.database}" if report.database != "default" else ""
+    yield (
+        f"Measured{database} on a scratch {report.dialect} database at the parent "
+        f"({size}): {len(report.statements)} statement(s)."
+    )
+    for statement in report.statements:
+        yield f"  {statement.sql}"
+        yield f"      {statement.summary()}"
 
 
 def _echo_review(result: Preview, what: str, with_sql: bool) -> None:
