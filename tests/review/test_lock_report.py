@@ -30,12 +30,14 @@ def catalog(url: str) -> list[tuple]:
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
+            postgresql = connection.dialect.name == "postgresql"
+            schema = "current_schema()" if postgresql else "DATABASE()"
             columns = connection.exec_driver_sql(
                 "SELECT table_name, column_name, data_type, column_default"
-                " FROM information_schema.columns WHERE table_schema = current_schema()"
+                f" FROM information_schema.columns WHERE table_schema = {schema}"
                 " ORDER BY 1, 2"
             ).all()
-            if connection.dialect.name == "postgresql":
+            if postgresql:
                 files = connection.exec_driver_sql(
                     "SELECT relname, relfilenode FROM pg_class c JOIN pg_namespace n"
                     " ON n.oid = c.relnamespace WHERE n.nspname = current_schema() ORDER BY 1"
@@ -57,10 +59,58 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
     write_revision(project, "bbbb0002", "aaaa0001", upgrade=POSTGRESQL_CASES, downgrade="pass")
     before = catalog(project.url())
 
-    result = project.db("review", "bbbb0002", "--locks", "--json", expect=None)
-    print(result.stdout, result.stderr)
+    result = project.db("review", "bbbb0002", "--locks", "--json")
 
-    report = json.loads(result.stdout)
-    statements = report["locks"][0]["statements"]
-    print(json.dumps(statements, indent=1))
+    document = json.loads(result.stdout)
+    measured = [
+        (
+            statement["op_index"],
+            [(lock["table"], lock["mode"]) for lock in statement["locks"]],
+            statement["rewritten"],
+        )
+        for statement in document["locks"][0]["statements"]
+    ]
+    exclusive, share = [("user", "ACCESS EXCLUSIVE")], [("user", "SHARE")]
+    assert measured == [
+        ([0], exclusive, []),  # a constant default: no rewrite (PostgreSQL 11+)
+        ([1], exclusive, ["user"]),  # a volatile default rewrites the table
+        ([2], share, []),  # an index without CONCURRENTLY blocks writes
+        ([3], [("user", "SHARE UPDATE EXCLUSIVE")], []),  # CONCURRENTLY does not
+        ([4], exclusive, ["user"]),  # a type change with USING rewrites
+        ([5], share, []),  # raw SQL measured as the op call is
+    ]
+    assert all(statement["seconds"] >= 0 for statement in document["locks"][0]["statements"])
+    findings = {finding["rule"]: finding for finding in document["findings"]}
+    assert "Measured on a scratch copy: locks user (SHARE); no rewrite" in (
+        findings["index-not-concurrent"]["message"]
+    )
+    assert "rewrites user" in findings["volatile-default"]["message"]
+    assert catalog(project.url()) == before
+
+
+MARIADB_CASES = """
+op.add_column("user", sa.Column("active", sa.Boolean(), server_default=sa.false()))
+op.alter_column("user", "name", type_=sa.Integer(), existing_type=sa.String(64), existing_nullable=True)
+"""
+
+
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_mariadb_alters_report_the_first_algorithm_the_server_accepts(make_project):
+    project = make_project()
+    start_project(project)
+    write_revision(project, "bbbb0002", "aaaa0001", upgrade=MARIADB_CASES, downgrade="pass")
+    before = catalog(project.url())
+
+    result = project.db("review", "bbbb0002", "--locks", expect=1)
+
+    lines = result.stdout.splitlines()
+    heading = lines.index(
+        "Measured on a scratch mariadb database at the parent (empty tables): 2 statement(s)."
+    )
+    assert lines[heading + 1 :: 2] == [
+        "  ALTER TABLE user ADD COLUMN active BOOL DEFAULT false",
+        "  ALTER TABLE user MODIFY name INTEGER NULL",
+    ]
+    assert lines[heading + 2].startswith("      ALGORITHM=INSTANT, LOCK=NONE on user; no rewrite;")
+    assert lines[heading + 4].startswith("      ALGORITHM=COPY, LOCK=SHARED on user; rewrites user;")
     assert catalog(project.url()) == before

@@ -100,8 +100,9 @@ class MeasuredStatement:
         """What the statement did, in one line without its SQL."""
         parts = []
         if self.algorithm is not None:
-            parts.append(f"ALGORITHM={self.algorithm}, LOCK={self.lock_level}")
-        if self.locks:
+            tables = ", ".join(lock.table for lock in self.locks)
+            parts.append(f"ALGORITHM={self.algorithm}, LOCK={self.lock_level} on {tables}")
+        elif self.locks:
             parts.append(
                 "locks " + ", ".join(f"{lock.table} ({lock.mode})" for lock in self.locks)
             )
