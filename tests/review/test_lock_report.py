@@ -81,8 +81,9 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
     ]
     assert all(statement["seconds"] >= 0 for statement in document["locks"][0]["statements"])
     findings = {finding["rule"]: finding for finding in document["findings"]}
-    assert "Measured on a scratch copy: locks user (SHARE); no rewrite" in (
-        findings["index-not-concurrent"]["message"]
+    assert (
+        "Measured on a scratch copy: locks user (SHARE); no rewrite"
+        in (findings["index-not-concurrent"]["message"])
     )
     assert "rewrites user" in findings["volatile-default"]["message"]
     assert catalog(project.url()) == before
@@ -90,7 +91,9 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
 
 MARIADB_CASES = """
 op.add_column("user", sa.Column("active", sa.Boolean(), server_default=sa.false()))
-op.alter_column("user", "name", type_=sa.Integer(), existing_type=sa.String(64), existing_nullable=True)
+op.alter_column(
+    "user", "name", type_=sa.Integer(), existing_type=sa.String(64), existing_nullable=True
+)
 """
 
 
@@ -112,5 +115,7 @@ def test_mariadb_alters_report_the_first_algorithm_the_server_accepts(make_proje
         "  ALTER TABLE user MODIFY name INTEGER NULL",
     ]
     assert lines[heading + 2].startswith("      ALGORITHM=INSTANT, LOCK=NONE on user; no rewrite;")
-    assert lines[heading + 4].startswith("      ALGORITHM=COPY, LOCK=SHARED on user; rewrites user;")
+    assert lines[heading + 4].startswith(
+        "      ALGORITHM=COPY, LOCK=SHARED on user; rewrites user;"
+    )
     assert catalog(project.url()) == before

@@ -103,9 +103,7 @@ class MeasuredStatement:
             tables = ", ".join(lock.table for lock in self.locks)
             parts.append(f"ALGORITHM={self.algorithm}, LOCK={self.lock_level} on {tables}")
         elif self.locks:
-            parts.append(
-                "locks " + ", ".join(f"{lock.table} ({lock.mode})" for lock in self.locks)
-            )
+            parts.append("locks " + ", ".join(f"{lock.table} ({lock.mode})" for lock in self.locks))
         if self.rewritten:
             parts.append("rewrites " + ", ".join(self.rewritten))
         elif self.locks or self.algorithm is not None:
