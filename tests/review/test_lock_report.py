@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from review_projects import start_project, write_revision
 from sqlalchemy.pool import NullPool
 
-pytestmark = [pytest.mark.flask_in_process, pytest.mark.servers]
+pytestmark = pytest.mark.flask_in_process
 
 POSTGRESQL_CASES = """
 op.add_column("user", sa.Column("active", sa.Boolean(), server_default=sa.false()))
@@ -52,6 +52,7 @@ def catalog(url: str) -> list[tuple]:
         engine.dispose()
 
 
+@pytest.mark.servers
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
     project = make_project()
@@ -97,6 +98,7 @@ op.alter_column(
 """
 
 
+@pytest.mark.servers
 @pytest.mark.parametrize("backend", ["mysql"])
 def test_mariadb_alters_report_the_first_algorithm_the_server_accepts(make_project):
     project = make_project()
@@ -119,3 +121,24 @@ def test_mariadb_alters_report_the_first_algorithm_the_server_accepts(make_proje
         "      ALGORITHM=COPY, LOCK=SHARED on user; rewrites user;"
     )
     assert catalog(project.url()) == before
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_sqlite_says_batch_mode_copies_the_table(make_project):
+    project = make_project()
+    start_project(project)
+    upgrade = """
+    with op.batch_alter_table("user") as batch_op:
+        batch_op.alter_column("name", type_=sa.Text(), existing_type=sa.String(64))
+    """
+    write_revision(project, "bbbb0002", "aaaa0001", upgrade=upgrade, downgrade="pass")
+
+    result = project.db("review", "bbbb0002", "--locks")
+
+    assert (
+        "  INSERT INTO _alembic_tmp_user (id, name) SELECT user.id, user.name FROM user\n"
+        "      rewrites user; batch mode copies the table into a new one (SQLite locks the whole "
+        "database);"
+    ) in result.stdout
+    missing = project.db("review", "--locks", expect=2)
+    assert "--locks measures one revision: give REVISION" in missing.stderr
