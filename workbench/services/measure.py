@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import re
 import tempfile
 import threading
@@ -471,6 +472,7 @@ def _upgrade_measured(module: Any, watch: _Watch) -> Iterator[None]:
     """Measure statements only while the revision's own ``upgrade()`` runs."""
     upgrade = module.upgrade
 
+    @functools.wraps(upgrade)
     def measured_upgrade(*args: Any, **kwargs: Any) -> Any:
         watch.tracker.measuring = True
         try:
