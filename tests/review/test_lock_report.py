@@ -58,11 +58,20 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
     project = make_project()
     start_project(project)
     write_revision(project, "bbbb0002", "aaaa0001", upgrade=POSTGRESQL_CASES, downgrade="pass")
+    engine = sa.create_engine(project.url(), poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO \"user\" (name) SELECT 'n' || n FROM generate_series(1, 300) n"
+        )
+        connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
     before = catalog(project.url())
 
-    result = project.db("review", "bbbb0002", "--locks", "--json")
+    result = project.db("review", "bbbb0002", "--locks", "--json", "--rows-from", project.url())
 
     document = json.loads(result.stdout)
+    assert document["locks"][0]["rows"] == {"user": 300}
+    assert "Filled scratch table user with 300 rows" in result.stderr
     measured = [
         (
             statement["op_index"],
@@ -81,12 +90,18 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
         ([5], share, []),  # raw SQL measured as the op call is
     ]
     assert all(statement["seconds"] >= 0 for statement in document["locks"][0]["statements"])
-    findings = {finding["rule"]: finding for finding in document["findings"]}
-    assert (
-        "Measured on a scratch copy: locks user (SHARE); no rewrite"
-        in (findings["index-not-concurrent"]["message"])
-    )
-    assert "rewrites user" in findings["volatile-default"]["message"]
+    measured_rules = [
+        (finding["rule"], finding["line"], finding["message"].split(" Measured on ")[-1])
+        for finding in document["findings"]
+        if finding["rule"] != "raw-sql"
+    ]
+    shown = "a scratch copy with user: 300 rows: "
+    assert [(rule, text.split("; ")[:2]) for rule, _, text in measured_rules] == [
+        ("volatile-default", [f"{shown}locks user (ACCESS EXCLUSIVE)", "rewrites user"]),
+        ("index-not-concurrent", [f"{shown}locks user (SHARE)", "no rewrite"]),
+        ("cross-type-change", [f"{shown}locks user (ACCESS EXCLUSIVE)", "rewrites user"]),
+        ("index-not-concurrent", [f"{shown}locks user (SHARE)", "no rewrite"]),  # the raw SQL
+    ]
     assert catalog(project.url()) == before
 
 

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -180,6 +181,12 @@ def _fails(review: Preview, strict: bool) -> bool:
     help="Run REVISION on a scratch database at its parent and report what each statement "
     "locked and rewrote, and how long it took",
 )
+@click.option(
+    "--rows-from",
+    metavar="URL",
+    help="With --locks: fill the scratch tables with as many synthetic rows as this database "
+    "(the real one, only read) estimates it holds, so the times mean something",
+)
 @click.argument("revision", required=False)
 @migration_command
 def review(
@@ -192,6 +199,7 @@ def review(
     head: str,
     added: bool,
     locks: bool,
+    rows_from: str | None,
     revision: str | None,
 ) -> None:
     """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
@@ -203,10 +211,13 @@ def review(
     from workbench.services import review as reviewing
 
     project, values = loaded_project(directory), x_args(x_arg)
+    if rows_from is not None and not locks:
+        raise click.UsageError("--rows-from sizes the tables of --locks: give --locks too")
     if locks:
         if revision is None or added:
             raise click.UsageError("--locks measures one revision: give REVISION")
-        _review_locks(project, values, revision, output_format, as_json, with_sql, strict)
+        options = (output_format, as_json, with_sql, strict)
+        _review_locks(project, values, revision, rows_from, *options)
         return
     if added:
         if revision is not None:
@@ -239,6 +250,7 @@ def _review_locks(
     project: Any,
     values: list[str],
     revision: str,
+    rows_from: str | None,
     output_format: str,
     as_json: bool,
     with_sql: bool,
@@ -247,8 +259,25 @@ def _review_locks(
     """Review a revision with its statements measured on a scratch database; print both."""
     from workbench.services.measure import review_measured
 
+    terminal = sys.stderr
+
+    def on_progress(table: str, done: int, total: int) -> None:
+        if terminal.isatty():
+            end = "\n" if done == total else ""
+            terminal.write(f"\rFilling scratch table {table}: {done} of {total} rows{end}")
+        elif done == total:
+            terminal.write(f"Filled scratch table {table} with {total} rows\n")
+        terminal.flush()
+
     result, reports = _quietly(
-        lambda: review_measured(project, revision, x_arg=values, with_sql=with_sql)
+        lambda: review_measured(
+            project,
+            revision,
+            x_arg=values,
+            with_sql=with_sql,
+            rows_from=rows_from,
+            on_progress=on_progress,
+        )
     )
     failed = _fails(result, strict)
     if output_format in ("github", "sarif"):

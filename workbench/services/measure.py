@@ -20,7 +20,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,6 +42,7 @@ from workbench.errors import WorkbenchError
 from workbench.project import LoadedProject, XArg, is_multidb
 from workbench.services.commands import failure_line, reports_failures, run_migration
 from workbench.services.review import no_bytecode, review_revision
+from workbench.services.synthetic_rows import Progress, fill_tables, row_estimates
 
 MAX_ROWS = 100_000
 """The most synthetic rows ``--rows-from`` puts in one scratch table."""
@@ -492,12 +493,19 @@ def measure_locks(
     project: LoadedProject,
     revision: str,
     x_arg: XArg = None,
+    *,
+    rows_from: str | None = None,
+    on_progress: Progress | None = None,
 ) -> tuple[LockReport, ...]:
     """Run a revision's upgrade on scratch databases standing at its parent; measure each
     statement it sends.
 
-    Returns one report per migrated database; every scratch database is dropped at the end.
+    With ``rows_from`` (the URL of the real default database, only read) the scratch tables
+    are first filled with as many synthetic rows as that database estimates it holds, at most
+    ``MAX_ROWS`` each; ``on_progress`` hears how the filling goes. Returns one report per
+    migrated database; every scratch database is dropped at the end.
     """
+    estimates = row_estimates(rows_from) if rows_from is not None else None
     config = project.alembic_config(x_arg)
     script = ScriptDirectory.from_config(config)
     with no_bytecode():
@@ -521,6 +529,9 @@ def measure_locks(
                 f"cannot bring a scratch database to {', '.join(parents)}: "
                 f"{failure_line(project, exc)}"
             ) from exc
+        rows: dict[str, int] = {}
+        if estimates is not None:
+            rows = _fill(project, scratch, databases[0], estimates, on_progress)
         try:
             with watch.listening(), _upgrade_measured(found.module, watch):
                 _move(project, config, script, found.revision)
@@ -534,9 +545,35 @@ def measure_locks(
             database=info.name,
             dialect=watch.dialects.get(info.name, info.dialect),
             statements=tuple(watch.statements[info.name]),
+            rows=rows if info is databases[0] else {},
         )
         for info in databases
     )
+
+
+def _fill(
+    project: LoadedProject,
+    scratch: ScratchDatabases,
+    info: ScratchInfo,
+    estimates: dict[str, int],
+    on_progress: Progress | None,
+) -> dict[str, int]:
+    """Fill one scratch database's tables with synthetic rows (the version table left alone)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(info.url)
+    for server, database in scratch.created:
+        if database == url.database:
+            url = server.set(database=database)
+    version_tables = frozenset(target.version_table for target in project.describe().targets)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return fill_tables(connection, estimates, MAX_ROWS, version_tables, on_progress)
+    finally:
+        engine.dispose()
 
 
 def _database_of(info: ScratchInfo) -> str | None:
@@ -547,18 +584,25 @@ def _database_of(info: ScratchInfo) -> str | None:
 
 
 def review_measured(
-    project: LoadedProject, revision: str, x_arg: XArg = None, *, with_sql: bool = False
+    project: LoadedProject,
+    revision: str,
+    x_arg: XArg = None,
+    *,
+    with_sql: bool = False,
+    rows_from: str | None = None,
+    on_progress: Progress | None = None,
 ) -> tuple[Preview, tuple[LockReport, ...]]:
     """A revision's review with its lock and rewrite guesses replaced by measurements."""
     review = review_revision(project, revision, x_arg=x_arg, with_sql=with_sql)
-    reports = measure_locks(project, review.revision or revision, x_arg=x_arg)
+    reports = measure_locks(
+        project,
+        review.revision or revision,
+        x_arg=x_arg,
+        rows_from=rows_from,
+        on_progress=on_progress,
+    )
     databases = tuple(
         dataclasses.replace(database, findings=measured_findings(database.findings, reports))
         for database in review.databases
     )
     return dataclasses.replace(review, databases=databases), reports
-
-
-def statements_of(reports: Sequence[LockReport]) -> int:
-    """How many statements the reports measured, all databases together."""
-    return sum(len(report.statements) for report in reports)
