@@ -22,6 +22,8 @@ op.alter_column(
     postgresql_using="length(name)",
 )
 op.execute("CREATE INDEX ix_user_score ON \\"user\\" (score)")
+op.add_column("user", sa.Column("note", sa.String(20)))
+op.execute(sa.text('ALTER TABLE "user" ALTER COLUMN note TYPE varchar(80)'))
 """
 
 
@@ -88,6 +90,8 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
         ([3], [("user", "SHARE UPDATE EXCLUSIVE")], []),  # CONCURRENTLY does not
         ([4], exclusive, ["user"]),  # a type change with USING rewrites
         ([5], share, []),  # raw SQL measured as the op call is
+        ([6], exclusive, []),
+        ([7], exclusive, []),  # a wider VARCHAR: no rewrite
     ]
     assert all(statement["seconds"] >= 0 for statement in document["locks"][0]["statements"])
     measured_rules = [
@@ -101,7 +105,11 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
         ("index-not-concurrent", [f"{shown}locks user (SHARE)", "no rewrite"]),
         ("cross-type-change", [f"{shown}locks user (ACCESS EXCLUSIVE)", "rewrites user"]),
         ("index-not-concurrent", [f"{shown}locks user (SHARE)", "no rewrite"]),  # the raw SQL
+        ("cross-type-change", [f"{shown}locks user (ACCESS EXCLUSIVE)", "no rewrite"]),
     ]
+    guessed_rewrite = document["findings"][-1]
+    assert "changes to varchar(80) in raw SQL" in guessed_rewrite["message"]
+    assert guessed_rewrite["severity"] == "info"  # the measurement saw no rewrite: it wins
     assert catalog(project.url()) == before
 
 
