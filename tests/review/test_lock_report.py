@@ -133,7 +133,8 @@ def test_mariadb_alters_report_the_first_algorithm_the_server_accepts(make_proje
 
     lines = result.stdout.splitlines()
     heading = lines.index(
-        "Measured on a scratch mariadb database at the parent (empty tables): 2 statement(s)."
+        "Measured bbbb0002, on a scratch mariadb database at its parent (empty tables):"
+        " 2 statement(s)."
     )
     assert lines[heading + 1 :: 2] == [
         "  ALTER TABLE user ADD COLUMN active BOOL DEFAULT false",

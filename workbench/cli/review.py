@@ -27,7 +27,7 @@ from workbench.cli.options import (
     x_args,
 )
 from workbench.core.findings import Finding, Severity
-from workbench.core.lock_report import LockReport
+from workbench.core.lock_report import report_lines
 from workbench.core.preview import Preview
 from workbench.core.verify import CheckResult, VerifyReport
 
@@ -289,24 +289,10 @@ def _review_locks(
     else:
         _echo_review(result, f"revision {result.revision}", with_sql)
         for report in reports:
-            for line in lock_report_lines(report):
+            for line in report_lines(report):
                 click.echo(line)
     if failed:
         click.get_current_context().exit(1)
-
-
-def lock_report_lines(report: LockReport) -> Iterator[str]:
-    """A lock report as terminal lines: a heading, then each statement and what it did."""
-    rows = ", ".join(f"{table}: {count} rows" for table, count in sorted(report.rows.items()))
-    size = f"tables filled with {rows}" if rows else "empty tables"
-    database = f" of database {report.database}" if report.database != "default" else ""
-    yield (
-        f"Measured{database} on a scratch {report.dialect} database at the parent "
-        f"({size}): {len(report.statements)} statement(s)."
-    )
-    for statement in report.statements:
-        yield f"  {statement.sql}"
-        yield f"      {statement.summary()}"
 
 
 def _echo_review(result: Preview, what: str, with_sql: bool) -> None:

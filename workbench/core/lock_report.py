@@ -9,7 +9,7 @@ about the same op, so a review says what the server did rather than what it prob
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -160,6 +160,20 @@ class LockReport:
             ),
             rows=dict(data.get("rows", {})),
         )
+
+
+def report_lines(report: LockReport) -> Iterator[str]:
+    """A lock report as terminal lines: a heading, then each statement and what it did."""
+    rows = ", ".join(f"{table}: {count} rows" for table, count in sorted(report.rows.items()))
+    size = f"tables filled with {rows}" if rows else "empty tables"
+    database = f" on database {report.database}" if report.database != "default" else ""
+    yield (
+        f"Measured {report.revision}{database}, on a scratch {report.dialect} database at its "
+        f"parent ({size}): {len(report.statements)} statement(s)."
+    )
+    for statement in report.statements:
+        yield f"  {statement.sql}"
+        yield f"      {statement.summary()}"
 
 
 def measured_findings(

@@ -241,6 +241,16 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         priority=True,
     ),
     WorkbenchAction(
+        "measure_locks",
+        "ctrl+l",
+        "Locks",
+        "Run each pending revision on scratch databases at its parent: what each statement "
+        "locks and rewrites, and how long it takes",
+        Scope.CONFIRM,
+        writes=True,
+        priority=True,
+    ),
+    WorkbenchAction(
         "cancel", "escape", "Cancel", "Go back without running anything", Scope.CONFIRM
     ),
     WorkbenchAction(
