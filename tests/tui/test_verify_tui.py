@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import SIZE, SQLITE_AND_POSTGRES, screen_text, settle, wait_for
+from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 from sqlalchemy.pool import NullPool
 from textual.widgets import Static
 
@@ -180,6 +180,7 @@ def downgrade():
 '''
 
 
+@SQLITE_ONLY
 async def test_the_upgrade_confirmation_measures_the_pending_revisions_once_asked(
     make_tui_project,
 ):

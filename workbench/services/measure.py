@@ -59,6 +59,7 @@ _MYSQL_INDEX = re.compile(
     r"(?P<table>[`\w.]+)",
     re.IGNORECASE,
 )
+_ASYNC_NOTE = "timed only: locks are not read through an async driver"
 _MYSQL_ATTEMPTS = (
     ("INSTANT", ("NONE",)),
     ("INPLACE", ("NONE", "SHARED", "EXCLUSIVE")),
@@ -73,7 +74,7 @@ _POSTGRESQL_TABLES = """
            c.relfilenode, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
+      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
 """
 _POSTGRESQL_LOCKS = (
     "SELECT relation, mode FROM pg_locks WHERE pid = %s AND locktype = 'relation' AND {granted}"
@@ -199,7 +200,9 @@ class _Watch:
             dialect = "mariadb"
         self.dialects[database] = dialect
         path = self.tracker.current
-        if dialect == "postgresql":
+        if connection.dialect.is_async:
+            self.pending[id(cursor)] = _timed(statement, path, note=_ASYNC_NOTE)
+        elif dialect == "postgresql":
             self.pending[id(cursor)] = self._postgresql(connection, cursor, statement, path)
         elif dialect in ("mysql", "mariadb"):
             probed = _MySQLProbe(cursor.connection, statement, parameters, path).run()
@@ -361,7 +364,7 @@ class _MySQLProbe:
                 started = time.perf_counter()
                 try:
                     with self.dbapi.cursor() as cursor:
-                        cursor.execute(sql, self.parameters or None)
+                        cursor.execute(sql, self.parameters)  # as SQLAlchemy sends it
                 except Exception as exc:
                     code = exc.args[0] if exc.args else None
                     if code == _MYSQL_ALGORITHM_REFUSED:
@@ -402,11 +405,13 @@ class _MySQLProbe:
 
 
 def _timed(
-    statement: str, path: tuple[int, ...], *, sqlite: bool = False
+    statement: str, path: tuple[int, ...], *, sqlite: bool = False, note: str | None = None
 ) -> Callable[[], MeasuredStatement]:
     """Measure a statement's time only (SQLite: and the table a batch copies)."""
     started = time.perf_counter()
     copied = _SQLITE_BATCH_COPY.match(statement) if sqlite else None
+    if copied:
+        note = "batch mode copies the table into a new one (SQLite locks the whole database)"
 
     def finish() -> MeasuredStatement:
         return MeasuredStatement(
@@ -414,9 +419,7 @@ def _timed(
             seconds=time.perf_counter() - started,
             op_index=path,
             rewritten=(copied.group("table"),) if copied else (),
-            note="batch mode copies the table into a new one (SQLite locks the whole database)"
-            if copied
-            else None,
+            note=note,
         )
 
     return finish
