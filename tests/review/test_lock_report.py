@@ -113,6 +113,39 @@ def test_postgresql_locks_and_rewrites_are_measured_per_statement(make_project):
     assert catalog(project.url()) == before
 
 
+INDEXED_NAME = """\
+from app import db
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64), index=True)
+    score = db.Column(db.Integer, server_default="0", nullable=False)
+"""
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_pending_change_is_measured_before_it_is_written(make_project):
+    project = make_project()
+    start_project(project)
+    project.write_models(INDEXED_NAME)
+    before = (catalog(project.url()), project.snapshot())
+
+    result = project.db("review", "--locks", "--json")
+
+    document = json.loads(result.stdout)
+    measured = {
+        finding["rule"]: finding["message"].split(" Measured on a scratch copy: ")[-1]
+        for finding in document["findings"]
+    }
+    assert measured["index-not-concurrent"].startswith("locks user (SHARE); no rewrite;")
+    statements = document["locks"][0]["statements"]
+    assert [statement["rewritten"] for statement in statements] == [[], []]
+    assert "ADD COLUMN score INTEGER DEFAULT '0' NOT NULL" in statements[0]["sql"]
+    assert (catalog(project.url()), project.snapshot()) == before
+
+
 MARIADB_CASES = """
 op.add_column("user", sa.Column("active", sa.Boolean(), server_default=sa.false()))
 op.alter_column(
@@ -164,5 +197,5 @@ def test_sqlite_says_batch_mode_copies_the_table(make_project):
         "      rewrites user; batch mode copies the table into a new one (SQLite locks the whole "
         "database);"
     ) in result.stdout
-    missing = project.db("review", "--locks", expect=2)
-    assert "--locks measures one revision: give REVISION" in missing.stderr
+    added = project.db("review", "--locks", "--added", expect=2)
+    assert "--locks measures one revision: give REVISION, or none" in added.stderr

@@ -178,8 +178,8 @@ def _fails(review: Preview, strict: bool) -> bool:
 @click.option(
     "--locks",
     is_flag=True,
-    help="Run REVISION on a scratch database at its parent and report what each statement "
-    "locked and rewrote, and how long it took",
+    help="Run REVISION (or the pending change) on a scratch database at its parent and report "
+    "what each statement locked and rewrote, and how long it took",
 )
 @click.option(
     "--rows-from",
@@ -205,8 +205,8 @@ def review(
     """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
 
     Writes nothing: without REVISION, the script ``migrate`` would write is rendered and
-    judged in memory. With ``--locks``, REVISION also runs on scratch databases (never the
-    real ones) and what it was measured doing replaces the rules' guesses.
+    judged in memory. With ``--locks``, REVISION (or the pending change) also runs on scratch
+    databases (never the real ones) and what it was measured doing replaces the rules' guesses.
     """
     from workbench.services import review as reviewing
 
@@ -214,10 +214,10 @@ def review(
     if rows_from is not None and not locks:
         raise click.UsageError("--rows-from sizes the tables of --locks: give --locks too")
     if locks:
-        if revision is None or added:
-            raise click.UsageError("--locks measures one revision: give REVISION")
+        if added:
+            raise click.UsageError("--locks measures one revision: give REVISION, or none")
         options = (output_format, as_json, with_sql, strict)
-        _review_locks(project, values, revision, rows_from, *options)
+        _review_locks(project, values, revision, head, rows_from, *options)
         return
     if added:
         if revision is not None:
@@ -249,14 +249,16 @@ def review(
 def _review_locks(
     project: Any,
     values: list[str],
-    revision: str,
+    revision: str | None,
+    head: str,
     rows_from: str | None,
     output_format: str,
     as_json: bool,
     with_sql: bool,
     strict: bool,
 ) -> None:
-    """Review a revision with its statements measured on a scratch database; print both."""
+    """Review a revision (or the pending change) with its statements measured on a scratch
+    database; print both."""
     from workbench.services.measure import review_measured
 
     terminal = sys.stderr
@@ -274,6 +276,7 @@ def _review_locks(
             project,
             revision,
             x_arg=values,
+            head=head,
             with_sql=with_sql,
             rows_from=rows_from,
             on_progress=on_progress,
@@ -286,8 +289,11 @@ def _review_locks(
         document = _review_json(result, with_sql=with_sql, failed=failed)
         document["locks"] = [report.to_dict() for report in reports]
         click.echo(json.dumps(document, indent=2))
+    elif result.script is None:
+        click.echo("No changes in schema detected.")
     else:
-        _echo_review(result, f"revision {result.revision}", with_sql)
+        what = f"revision {result.revision}" if revision else f"the pending change ({result.path})"
+        _echo_review(result, what, with_sql)
         for report in reports:
             for line in report_lines(report):
                 click.echo(line)

@@ -145,6 +145,7 @@ class LocksRequest(Request):
 
     operation: ClassVar[str] = "locks"
     revision: str = "head"
+    script: str = ""
     rows_from: str | None = None
 
 

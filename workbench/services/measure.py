@@ -13,6 +13,7 @@ The real databases are never connected to, except for ``--rows-from`` (read-only
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import functools
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic.config import Config as AlembicConfig
@@ -33,7 +35,7 @@ from workbench.core.lock_report import (
     MeasuredStatement,
     TableLock,
     lock_mode_name,
-    measured_findings,
+    measured_review,
     strongest_mode,
 )
 from workbench.core.preview import Preview
@@ -41,7 +43,7 @@ from workbench.core.verify import ScratchDatabases, ScratchInfo
 from workbench.errors import WorkbenchError
 from workbench.project import LoadedProject, XArg, is_multidb
 from workbench.services.commands import failure_line, reports_failures, run_migration
-from workbench.services.review import no_bytecode, review_revision
+from workbench.services.review import no_bytecode, preview, review_revision, version_locations
 from workbench.services.synthetic_rows import Progress, fill_tables, row_estimates
 
 MAX_ROWS = 100_000
@@ -91,10 +93,11 @@ class _Table:
 
 
 class _OpTracker:
-    """Which op of the script is running: its index among the upgrade's top-level ops.
+    """Which op of the script is running: its path, as the recorded op tree has it.
 
-    A ``batch_alter_table`` block counts as one op, as in the recorded op tree, and the
-    statements it sends when it ends belong to it.
+    A ``batch_alter_table`` block counts as one top-level op, as in the recorded tree; when
+    it ends, each op it holds runs as ``(block, n)``, and the copy of a table it recreates
+    belongs to the block.
     """
 
     def __init__(self) -> None:
@@ -132,6 +135,7 @@ class _OpTracker:
         def counted_batch(operations: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
             with tracker.op(), batch_alter_table(operations, *args, **kwargs) as batch:
                 yield batch
+                batch.impl.batch = _NumberedBatch(batch.impl.batch, tracker)
 
         AbstractOperations.invoke = counted_invoke  # type: ignore[method-assign]
         AbstractOperations.batch_alter_table = counted_batch  # type: ignore[method-assign]
@@ -140,6 +144,24 @@ class _OpTracker:
         finally:
             AbstractOperations.invoke = invoke  # type: ignore[method-assign]
             AbstractOperations.batch_alter_table = batch_alter_table  # type: ignore[method-assign]
+
+
+class _NumberedBatch(list[Any]):
+    """A batch block's ops: while the block runs them in order, each is the running op."""
+
+    def __init__(self, entries: list[Any], tracker: _OpTracker) -> None:
+        super().__init__(entries)
+        self.tracker = tracker
+
+    def __iter__(self) -> Iterator[Any]:
+        block = self.tracker.current
+        try:
+            for number, entry in enumerate(super().__iter__()):
+                if block:
+                    self.tracker.current = (*block, number)
+                yield entry
+        finally:
+            self.tracker.current = block
 
 
 class _Watch:
@@ -478,7 +500,7 @@ def _upgrade_measured(module: Any, watch: _Watch) -> Iterator[None]:
 
     @functools.wraps(upgrade)
     def measured_upgrade(*args: Any, **kwargs: Any) -> Any:
-        watch.tracker.measuring = True
+        watch.tracker.measuring, watch.tracker.count = True, 0
         try:
             return upgrade(*args, **kwargs)
         finally:
@@ -494,31 +516,73 @@ def _upgrade_measured(module: Any, watch: _Watch) -> Iterator[None]:
 @reports_failures
 def measure_locks(
     project: LoadedProject,
-    revision: str,
+    revision: str = "head",
     x_arg: XArg = None,
     *,
+    script: str = "",
     rows_from: str | None = None,
     on_progress: Progress | None = None,
 ) -> tuple[LockReport, ...]:
     """Run a revision's upgrade on scratch databases standing at its parent; measure each
     statement it sends.
 
-    With ``rows_from`` (the URL of the real default database, only read) the scratch tables
-    are first filled with as many synthetic rows as that database estimates it holds, at most
-    ``MAX_ROWS`` each; ``on_progress`` hears how the filling goes. Returns one report per
-    migrated database; every scratch database is dropped at the end.
+    ``script`` is the text of a revision not written yet (a review's): it is measured as if
+    it were in the history, and ``revision`` is then its own. With ``rows_from`` (the URL of
+    the real default database, only read) the scratch tables are first filled with as many
+    synthetic rows as that database estimates it holds, at most ``MAX_ROWS`` each;
+    ``on_progress`` hears how the filling goes. Returns one report per migrated database;
+    every scratch database is dropped at the end.
     """
     estimates = row_estimates(rows_from) if rows_from is not None else None
     config = project.alembic_config(x_arg)
-    script = ScriptDirectory.from_config(config)
-    with no_bytecode():
-        found = script.get_revision(revision)
-    if found is None:
-        raise WorkbenchError(f"No revision file indicated by symbol '{revision}'")
+    with tempfile.TemporaryDirectory(prefix="workbench-locks-") as folder:
+        directory = ScriptDirectory.from_config(config)
+        if script:
+            revision = _unwritten_revision(directory, config, script, folder)
+        with no_bytecode():
+            found = directory.get_revision(revision)
+        if found is None:
+            raise WorkbenchError(f"No revision file indicated by symbol '{revision}'")
+        return _measure(project, config, directory, found, folder, estimates, on_progress)
+
+
+def _unwritten_revision(
+    directory: ScriptDirectory, config: AlembicConfig, script: str, folder: str
+) -> str:
+    """Put a script's text in a version folder of its own, added to the history; its id."""
+    tree = ast.parse(script)
+    revision = next(
+        (
+            node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(isinstance(name, ast.Name) and name.id == "revision" for name in node.targets)
+            and isinstance(node.value, ast.Constant)
+        ),
+        None,
+    )
+    if not isinstance(revision, str):
+        raise WorkbenchError("the script has no revision id to measure it by")
+    versions = Path(folder, "versions")
+    versions.mkdir()
+    (versions / f"{revision}_measured.py").write_text(script, encoding="utf-8")
+    directory.version_locations = [*version_locations(config, directory), str(versions)]
+    return revision
+
+
+def _measure(
+    project: LoadedProject,
+    config: AlembicConfig,
+    script: Any,
+    found: Any,
+    folder: str,
+    estimates: dict[str, int] | None,
+    on_progress: Progress | None,
+) -> tuple[LockReport, ...]:
+    """Bring scratch databases to a revision's parent, fill them, measure the revision."""
     parents = found._normalized_down_revisions
     with (
         no_bytecode(),
-        tempfile.TemporaryDirectory(prefix="workbench-locks-") as folder,
         ScratchDatabases(folder) as scratch,
         project.on_scratch(scratch, is_multidb(script.dir)) as use_fresh_databases,
     ):
@@ -547,10 +611,40 @@ def measure_locks(
             revision=found.revision,
             database=info.name,
             dialect=watch.dialects.get(info.name, info.dialect),
-            statements=tuple(watch.statements[info.name]),
+            statements=_with_lines(watch.statements[info.name], found, watch.dialects),
             rows=rows if info is databases[0] else {},
         )
         for info in databases
+    )
+
+
+def _with_lines(
+    statements: list[MeasuredStatement], found: Any, dialects: dict[str, str]
+) -> tuple[MeasuredStatement, ...]:
+    """The statements with the script lines of the ops that sent them, where they are found.
+
+    The upgrade is recorded offline and its ops located as the review locates its findings,
+    so a finding and a measured statement of the same call share a line.
+    """
+    from workbench.core.findings import Finding, Severity
+    from workbench.core.review import locate_lines, record_operations
+    from workbench.core.review.optree import walk
+
+    try:
+        text = Path(found.path).read_text(encoding="utf-8")
+        recorded = record_operations(found.module.upgrade, next(iter(dialects.values())))
+    except Exception:  # a multidb upgrade(engine_name), a file gone: no lines, paths still
+        return tuple(statements)
+    leaves = [Finding("measured", Severity.INFO, "", op_index=item.path) for item in walk(recorded)]
+    lines = locate_lines(leaves, recorded, text)
+    lines_of: dict[tuple[int, ...], list[int]] = {}
+    for leaf, line in lines.items():
+        lines_of.setdefault(leaf.op_index, []).append(line)
+        if len(leaf.op_index) > 1:  # a block's own statements (a table copy): its every line
+            lines_of.setdefault(leaf.op_index[:1], []).append(line)
+    return tuple(
+        dataclasses.replace(statement, lines=tuple(sorted(lines_of.get(statement.op_index, ()))))
+        for statement in statements
     )
 
 
@@ -588,24 +682,25 @@ def _database_of(info: ScratchInfo) -> str | None:
 
 def review_measured(
     project: LoadedProject,
-    revision: str,
+    revision: str | None = None,
     x_arg: XArg = None,
     *,
+    head: str = "head",
     with_sql: bool = False,
     rows_from: str | None = None,
     on_progress: Progress | None = None,
 ) -> tuple[Preview, tuple[LockReport, ...]]:
-    """A revision's review with its lock and rewrite guesses replaced by measurements."""
-    review = review_revision(project, revision, x_arg=x_arg, with_sql=with_sql)
+    """A revision's review (without one: the pending change's, on ``head``) with its lock and
+    rewrite guesses replaced by measurements."""
+    if revision is None:
+        review = preview(project, head=head, x_arg=x_arg, with_sql=with_sql)
+        if review.script is None:
+            return review, ()
+        measured = {"script": review.script}
+    else:
+        review = review_revision(project, revision, x_arg=x_arg, with_sql=with_sql)
+        measured = {"revision": review.revision or revision}
     reports = measure_locks(
-        project,
-        review.revision or revision,
-        x_arg=x_arg,
-        rows_from=rows_from,
-        on_progress=on_progress,
+        project, x_arg=x_arg, rows_from=rows_from, on_progress=on_progress, **measured
     )
-    databases = tuple(
-        dataclasses.replace(database, findings=measured_findings(database.findings, reports))
-        for database in review.databases
-    )
-    return dataclasses.replace(review, databases=databases), reports
+    return measured_review(review, reports), reports

@@ -317,6 +317,15 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         "edit_script", "e", "Edit", "Edit the script here; it is reviewed again", Scope.REVIEW
     ),
     WorkbenchAction(
+        "measure_locks",
+        "ctrl+l",
+        "Locks",
+        "Run the script on scratch databases at its parent: what each statement locks and "
+        "rewrites (s shows it); the findings then say what was measured",
+        Scope.REVIEW,
+        writes=True,
+    ),
+    WorkbenchAction(
         "write_revision",
         "w",
         "Write",

@@ -479,10 +479,13 @@ class Operations(Controller):
             review = ReviewScriptRequest(directory=directory, script=text, path=path)
             return preview_result(warm.start(review))
 
+        def measure(text: str) -> tuple[LockReport, ...]:
+            return locks_result(start(LocksRequest(directory=directory, script=text), launch))
+
         title = f"Review of the new revision {answer.message!r}: nothing is written until w"
         from workbench.tui.screens.review import ReviewScreen, ReviewSource
 
-        screen = ReviewScreen(title, ReviewSource(generate, review_text), STICKY)
+        screen = ReviewScreen(title, ReviewSource(generate, review_text, measure), STICKY)
         self.app.push_screen(screen, callback=self._write_reviewed)
 
     def verify_history(self) -> None:
