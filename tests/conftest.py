@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask_in_process import run_flask_in_process
+from flask_in_process import marked_in_process, run_flask_in_process
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -39,8 +39,6 @@ BACKENDS = [
 ]
 FLASK_TIMEOUT_SECONDS = 120
 FORCE_SUBPROCESS_VARIABLE = "WORKBENCH_TEST_FLASK_SUBPROCESS"
-IN_PROCESS_MARKER = "flask_in_process"
-SUBPROCESS_MARKER = "flask_subprocess"
 
 DEFAULT_MODELS = """\
 from app import db
@@ -438,14 +436,6 @@ def write_app(
             migrate_lines=migrate_lines,
             app_code=textwrap.dedent(app_code),
         )
-    )
-
-
-def marked_in_process(node: pytest.Item) -> bool:
-    """True when a test's ``flask`` runs happen in process: ``flask_in_process``, not overruled."""
-    return (
-        node.get_closest_marker(IN_PROCESS_MARKER) is not None
-        and node.get_closest_marker(SUBPROCESS_MARKER) is None
     )
 
 

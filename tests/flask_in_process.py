@@ -25,12 +25,14 @@ import sys
 import tempfile
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
 PROGRAM_NAME = "python -m flask"
+IN_PROCESS_MARKER = "flask_in_process"
+SUBPROCESS_MARKER = "flask_subprocess"
 DEFAULT_WARNING_FILTERS = (
     ("default", DeprecationWarning, "__main__"),
     ("ignore", DeprecationWarning, None),
@@ -85,6 +87,14 @@ def _follow_stdout_in_alembic() -> None:
     Config.__init__.__defaults__ = tuple(
         _CurrentStdout() if value is sys.stdout or _is_stream(value) else value
         for value in defaults
+    )
+
+
+def marked_in_process(node: Any) -> bool:
+    """True when a test's commands run in process: marked ``flask_in_process``, not overruled."""
+    return (
+        node.get_closest_marker(IN_PROCESS_MARKER) is not None
+        and node.get_closest_marker(SUBPROCESS_MARKER) is None
     )
 
 
@@ -314,12 +324,71 @@ def run_flask_in_process(
     import flask
     from flask.cli import ScriptInfo, cli
 
+    info = ScriptInfo()
+    return run_module_in_process(
+        "flask",
+        folder,
+        args,
+        environment,
+        input,
+        main=lambda: cli.main(args=list(args), prog_name=PROGRAM_NAME, obj=info),
+        main_file=os.path.join(os.path.dirname(flask.__file__), "__main__.py"),
+        loaded_app=lambda: getattr(info, "_loaded_app", None),
+    )
+
+
+def run_alembic_in_process(
+    folder: Path, args: Sequence[str], environment: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m alembic *args`` in ``folder``, in this process."""
+    import alembic.config
+
+    return run_module_in_process(
+        "alembic",
+        folder,
+        args,
+        environment,
+        main=lambda: alembic.config.main(argv=list(args), prog="alembic"),
+        main_file=os.path.join(os.path.dirname(alembic.config.__file__), "__main__.py"),
+    )
+
+
+def run_workbench_in_process(
+    folder: Path, args: Sequence[str], environment: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m workbench *args`` in ``folder``, in this process."""
+    import workbench.__main__ as workbench_main
+
+    return run_module_in_process(
+        "workbench",
+        folder,
+        args,
+        environment,
+        main=lambda: sys.exit(workbench_main.main(list(args), prog="python -m workbench")),
+        main_file=workbench_main.__file__,
+    )
+
+
+def run_module_in_process(
+    module: str,
+    folder: Path,
+    args: Sequence[str],
+    environment: Mapping[str, str],
+    input: str | None = None,
+    *,
+    main: Callable[[], object],
+    main_file: str,
+    loaded_app: Callable[[], Any] = lambda: None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``main`` as ``python -m MODULE *args`` would run in ``folder``, in this process.
+
+    The state a fresh child would have is set up around it, and put back after.
+    """
     _follow_stdout_in_alembic()
     folder = Path(folder).resolve()
     real_folder = os.path.realpath(folder)
     _forget_modules([name for name in _PROJECT_MODULE_NAMES if name in sys.modules])
     before = set(sys.modules)
-    info = ScriptInfo()
     status = 0
     with (
         _saved_process_state(folder),
@@ -330,11 +399,11 @@ def run_flask_in_process(
         _alembic_proxies_kept(),
     ):
         sys.path[:] = [str(folder), *_STARTING_SYS_PATH]
-        sys.argv[:] = [os.path.join(os.path.dirname(flask.__file__), "__main__.py"), *args]
+        sys.argv[:] = [main_file, *args]
         sys.dont_write_bytecode = True
         importlib.invalidate_caches()
         try:
-            cli.main(args=list(args), prog_name=PROGRAM_NAME, obj=info)
+            main()
         except SystemExit as exit:
             status = _exit_status(exit.code)
         except BaseException:
@@ -350,14 +419,14 @@ def run_flask_in_process(
                 and _is_project_module(sys.modules[name], real_folder)
             ]
             apps = _apps_in(project_modules)
-            loaded = getattr(info, "_loaded_app", None)
+            loaded = loaded_app()
             if loaded is not None and loaded not in apps:
                 apps.append(loaded)
             _dispose_engines(apps)
             _forget_modules([module.__name__ for module in project_modules])
     stdout_bytes, stderr_bytes = outputs
     return subprocess.CompletedProcess(
-        [sys.executable, "-m", "flask", *args],
+        [sys.executable, "-m", module, *args],
         status,
         _decode(stdout_bytes),
         _decode(stderr_bytes),

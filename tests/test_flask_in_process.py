@@ -8,7 +8,6 @@ import sys
 
 import alembic.op
 import pytest
-from conftest import run_flask
 
 PROBE_COMMANDS = """\
 import logging
@@ -104,7 +103,7 @@ def test_the_test_process_is_left_as_it_was(make_project):
 
 
 def test_an_earlier_project_on_sys_path_is_not_found_from_an_empty_folder(
-    make_project, tmp_path, monkeypatch
+    make_project, tmp_path, monkeypatch, run_flask
 ):
     project = make_project()
     monkeypatch.syspath_prepend(str(project.path))

@@ -12,7 +12,7 @@ from workbench.core.graph import GraphError, RevisionGraph, build_graph
 from workbench.core.scan import Diagnostic, ScannedRevision
 
 PROPERTY_SETTINGS = settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

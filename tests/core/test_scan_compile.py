@@ -91,13 +91,13 @@ sources = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.sampled_from(LINES))
 )
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(sources)
 def test_a_proven_opening_always_compiles(text: str) -> None:
     opening_compiles(text)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.sampled_from(LINES), max_size=8).map("".join), sources)
 def test_the_split_verdict_is_the_whole_files(opening: str, rest: str) -> None:
     opening_compiles(opening + rest)

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_in_process import run_alembic_in_process, run_workbench_in_process
+
 TEMPLATES = ("generic", "async", "multidb", "pyproject", "pyproject_async")
 ASYNC_TEMPLATES = frozenset({"async", "pyproject_async"})
 ASYNC_DRIVERS = {
@@ -97,6 +99,8 @@ class AlembicProject:
     urls: dict[str, str]
     """Database name ("default", or the multidb template's engine names) to URL."""
     env: dict[str, str] = field(default_factory=dict)
+    in_process: bool = False
+    """Run ``alembic`` and ``workbench`` inside the test process (see ``flask_in_process``)."""
     """Environment variables the project needs (the settings app's database URL)."""
 
     @property
@@ -136,11 +140,21 @@ class AlembicProject:
 
     def alembic(self, *args: str, env: Mapping[str, str] | None = None):
         """Run the real ``alembic`` command line."""
+        if self._runs_in_process(env):
+            return run_alembic_in_process(self.path, args, self.environment(env))
         return self.run("-m", "alembic", *args, env=env)
 
     def workbench(self, *args: str, env: Mapping[str, str] | None = None):
         """Run ``python -m workbench``."""
+        if self._runs_in_process(env):
+            return run_workbench_in_process(self.path, args, self.environment(env))
         return self.run("-m", "workbench", *args, env=env)
+
+    def _runs_in_process(self, env: Mapping[str, str] | None) -> bool:
+        """In process when asked, unless a ``PYTHON*`` variable or the environment wants a child."""
+        if not self.in_process or os.environ.get("WORKBENCH_TEST_FLASK_SUBPROCESS") == "1":
+            return False
+        return not any(name.startswith("PYTHON") for name in env or {})
 
     def revision_files(self) -> set[str]:
         return {path.name for path in (self.migrations / "versions").glob("*.py")}
@@ -158,15 +172,10 @@ def async_url(url: str) -> str:
 
 
 def alembic_init(folder: Path, template: str) -> None:
-    """``alembic init -t template migrations`` in folder (created)."""
+    """``alembic init -t template migrations`` in folder (created), in this process."""
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "init", "-t", template, "migrations"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    result = run_alembic_in_process(folder, ["init", "-t", template, "migrations"], os.environ)
+    assert result.returncode == 0, result.stderr
 
 
 def _ini_escape(url: str) -> str:

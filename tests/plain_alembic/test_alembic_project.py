@@ -21,6 +21,14 @@ from workbench.project.alembic import (
 )
 
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+TEMPLATES_ON_BACKENDS = [
+    *(("sqlite", template) for template in ("generic", "async", "pyproject", "pyproject_async")),
+    ("postgresql", "generic"),
+    ("postgresql", "pyproject_async"),
+    ("mysql", "generic"),
+    ("mysql", "pyproject"),
+]
+"""Every single-database template on SQLite; on each server, a sync and an async or toml one."""
 
 
 @pytest.mark.parametrize(
@@ -58,7 +66,7 @@ def options_for(project) -> AlembicOptions:
     return AlembicOptions(cwd=str(project.path))
 
 
-@pytest.mark.parametrize("template", ["generic", "async", "pyproject", "pyproject_async"])
+@pytest.mark.parametrize(("backend", "template"), TEMPLATES_ON_BACKENDS)
 def test_each_template_names_its_database(make_alembic, template, monkeypatch):
     monkeypatch.setenv("WORKBENCH_PROJECT_CACHE", "0")
     project = make_alembic(template)

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SIZE, SQLITE_AND_POSTGRES, screen_text, settle, wait_for
+from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 from git_repos import git
 from sqlalchemy.engine import make_url
 from textual.screen import Screen
@@ -65,7 +65,7 @@ def notifications(app) -> str:
     return "\n".join(notification.message for notification in app._notifications)
 
 
-@SQLITE_AND_POSTGRES
+@SQLITE_ONLY
 async def test_merge_plan_shows_the_conflict_first_then_writes_one_head(make_tui_project):
     tui = make_tui_project(revisions=[])
     versions = tui.project.migrations / "versions"
@@ -174,7 +174,7 @@ async def test_linearize_moves_a_branch_and_the_database_upgrades_to_the_one_hea
     assert {"posts", "tags"} <= tui.tables()
 
 
-@SQLITE_AND_POSTGRES
+@SQLITE_ONLY
 async def test_linearize_is_refused_when_the_database_applied_the_branch(make_tui_project):
     tui = make_tui_project(upgrade_to="c3000000")
     before = {path: path.read_bytes() for path in tui.paths.values()}
@@ -192,7 +192,7 @@ async def test_linearize_is_refused_when_the_database_applied_the_branch(make_tu
     assert {path: path.read_bytes() for path in tui.paths.values()} == before
 
 
-@SQLITE_AND_POSTGRES
+@SQLITE_ONLY
 async def test_doctor_banner_and_its_fixes_for_two_heads_and_an_unknown_revision(
     make_tui_project, backend
 ):
@@ -255,7 +255,7 @@ async def test_doctor_banner_and_its_fixes_for_two_heads_and_an_unknown_revision
     assert tui.versions() == {"c3000000"}
 
 
-@SQLITE_AND_POSTGRES
+@SQLITE_ONLY
 async def test_a_database_behind_is_in_the_banner_and_its_fix_is_the_upgrade(make_tui_project):
     tui = make_tui_project(revisions=TWO_HEADS[:2], upgrade_to="a1000000")
     app = tui.app()

@@ -53,7 +53,7 @@ def notifications(app) -> str:
     return "\n".join(notification.message for notification in app._notifications)
 
 
-@SQLITE_AND_POSTGRES
+@SQLITE_ONLY
 async def test_upgrade_to_the_selected_revision(make_tui_project):
     tui = make_tui_project(upgrade_to="a1000000")
     app = tui.app()
@@ -78,7 +78,7 @@ async def test_upgrade_to_the_selected_revision(make_tui_project):
         assert app.screen.active_bindings["U"].enabled  # the footer shows the actions again
 
 
-@SQLITE_AND_POSTGRES
+@SQLITE_ONLY
 async def test_upgrade_to_the_heads_with_progress(make_tui_project):
     tui = make_tui_project(upgrade_to="a1000000")
     app = tui.app()

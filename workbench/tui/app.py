@@ -11,10 +11,11 @@ with what its forked child loaded (``workbench.tui.prefork``).
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -51,6 +52,26 @@ from workbench.tui.widgets.log_pane import LogPane
 from workbench.tui.widgets.problem_banner import ProblemBanner
 from workbench.tui.widgets.revision_detail import RevisionDetail
 from workbench.tui.widgets.search_bar import SearchBar
+
+MessageT = TypeVar("MessageT")
+
+
+def while_shown(
+    handler: Callable[[WorkbenchApp, MessageT], None],
+) -> Callable[[WorkbenchApp, MessageT], None]:
+    """Drop a background result that arrives after the app has closed its screens.
+
+    A scan, a reading or a rendering can finish while the app shuts down: nothing is left to
+    show it on, and drawing it would fail.
+    """
+
+    @functools.wraps(handler)
+    def handle(app: WorkbenchApp, message: MessageT) -> None:
+        if app.screen_stack:
+            handler(app, message)
+
+    return handle
+
 
 if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
     from workbench.tui.screens.progress import ProgressScreen
@@ -158,16 +179,19 @@ class WorkbenchApp(App[None]):
         self.viewer.show_statuses(statuses)
         self.operations.show_doctor_problems(statuses)
 
+    @while_shown
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         """Draw the new graph, select a revision just written, and read the databases again."""
         self.operations.select_written_revision()
         self.viewer.show_history(message.history)
         self.viewer.refresh_statuses()
 
+    @while_shown
     def on_history_failed(self, message: HistoryFailed) -> None:
         """Say why the graph could not be read."""
         self.viewer.history_failed(message.error)
 
+    @while_shown
     def on_statuses_read(self, message: StatusesRead) -> None:
         """Report on an operation just run, show where each database stands, and mark it.
 
@@ -180,14 +204,17 @@ class WorkbenchApp(App[None]):
         self.viewer.show_selected_revision()
         self.viewer.report_refresh(len(message.statuses))
 
+    @while_shown
     def on_files_changed(self, message: FilesChanged) -> None:
         """Files changed on disk: scan again."""
         self.viewer.files_changed()
 
+    @while_shown
     def on_script_read(self, message: ScriptRead) -> None:
         """Show the script of the selected revision, if it is still the selected one."""
         self.viewer.script_read(message)
 
+    @while_shown
     def on_sql_rendered(self, message: SqlRendered) -> None:
         """Show rendered SQL, if it is for what is selected now."""
         self.viewer.sql_rendered(message)
