@@ -604,7 +604,8 @@ def _measure(
                 _move(project, config, script, found.revision)
         except Exception as exc:
             raise WorkbenchError(
-                f"{found.revision} failed on a scratch database: {failure_line(project, exc)}"
+                f"{found.revision} failed on a scratch database (the real ones are not touched):"
+                f" {failure_line(project, exc)}"
             ) from exc
     return tuple(
         LockReport(
