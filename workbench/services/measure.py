@@ -174,6 +174,7 @@ class _Watch:
         self.dialects: dict[str, str] = {}
         self.pending: dict[int, Callable[[], MeasuredStatement]] = {}
         self.monitors: dict[str, Any] = {}
+        self.waits: list[_LockWait] = []
 
     def database_of(self, connection: Any) -> str | None:
         """The migrated database a connection goes to, by its scratch database's name."""
@@ -200,6 +201,8 @@ class _Watch:
         finally:
             event.remove(Engine, "before_cursor_execute", self.before)
             event.remove(Engine, "after_cursor_execute", self.after)
+            for waited in self.waits:  # a statement that failed while held: let its tables go
+                waited.stop()
             for monitor in self.monitors.values():
                 with contextlib.suppress(Exception):
                     monitor.close()
@@ -251,6 +254,7 @@ class _Watch:
         if dbapi.autocommit:
             tables = _postgresql_tables(dbapi)
             waited = _LockWait(self._monitor(connection), _backend_pid(dbapi), tables)
+            self.waits.append(waited)
             waited.start()
 
             def finish_waited() -> MeasuredStatement:
