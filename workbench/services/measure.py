@@ -8,7 +8,8 @@ statement outside a transaction (``autocommit_block``) is made to wait on a lock
 second connection, which shows the lock it asks for. On MySQL/MariaDB every ALTER is tried with
 ``ALGORITHM=INSTANT``, then ``INPLACE``, then ``COPY``, each with the weakest ``LOCK`` first,
 and the first the server accepts is kept. On SQLite a batch's copy of a table is reported.
-The real databases are never connected to, except for ``--rows-from`` (read-only estimates).
+The real databases are only connected to as ``verify`` does (to create and drop the scratch
+ones beside them) and, for ``--rows-from``, to read row estimates in a read-only transaction.
 """
 
 from __future__ import annotations
@@ -607,9 +608,11 @@ def _measure(
             with watch.listening(), _upgrade_measured(found.module, watch):
                 _move(project, config, script, found.revision)
         except Exception as exc:
+            filled = ", ".join(f"{table}: {count}" for table, count in sorted(rows.items()))
+            synthetic = f" with synthetic rows ({filled})" if filled else ""
             raise WorkbenchError(
-                f"{found.revision} failed on a scratch database (the real ones are not touched):"
-                f" {failure_line(project, exc)}"
+                f"{found.revision} failed on a scratch database{synthetic} (the real ones are "
+                f"not touched): {failure_line(project, exc)}"
             ) from exc
     return tuple(
         LockReport(
