@@ -121,7 +121,6 @@ def test_a_recorded_revision_is_reviewed_with_its_downgrade_for_the_dropped_type
     assert [(finding.rule, finding.severity, finding.op_index) for finding in findings] == [
         ("probable-column-rename", Severity.BLOCK, (0, 1)),
         ("set-not-null", Severity.WARN, (0, 2)),
-        ("raw-sql", Severity.INFO, (1,)),
         ("unique-on-existing-table", Severity.WARN, (2,)),
     ]
     assert "VARCHAR(50)" in findings[0].message
@@ -164,7 +163,6 @@ def test_findings_of_a_recorded_revision_point_at_their_lines(tmp_path: Path) ->
         "set-not-null": (
             'batch_op.alter_column("email", existing_type=sa.String(80), nullable=False)'
         ),
-        "raw-sql": "op.execute(\"UPDATE users SET full_name = 'unknown' WHERE full_name IS NULL\")",
         "unique-on-existing-table": (
             'op.create_index(op.f("ix_users_email"), "users", ["email"], unique=True)'
         ),

@@ -6,6 +6,7 @@ SQLite file holding the "before" schema); dialect-specific rules get op trees bu
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -716,14 +717,94 @@ def test_an_expression_index_differing_only_in_what_reflection_drops_is_likely_n
     assert "index-noise" not in rules(other)
 
 
-def test_raw_sql_is_reported_as_not_reviewed() -> None:
-    execute = ops.ExecuteSQLOp("UPDATE users SET name = upper(name)")
+def without_text(findings: Sequence[Finding]) -> list[tuple[str, Severity, str | None, str | None]]:
+    """Findings as rule, severity and target: what raw SQL and op calls must share."""
+    return [(finding.rule, finding.severity, finding.table, finding.column) for finding in findings]
 
-    finding = only(review([execute], "postgresql"), "raw-sql")
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "call"),
+    [
+        (
+            "postgresql",
+            "CREATE INDEX ix ON users (name)",
+            ops.CreateIndexOp("ix", "users", ["name"]),
+        ),
+        (
+            "postgresql",
+            "ALTER TABLE users ADD COLUMN age integer NOT NULL",
+            ops.AddColumnOp("users", sa.Column("age", sa.Integer, nullable=False)),
+        ),
+        (
+            "postgresql",
+            "ALTER TABLE users ADD COLUMN token text DEFAULT gen_random_uuid()",
+            ops.AddColumnOp(
+                "users", sa.Column("token", sa.Text, server_default=sa.text("gen_random_uuid()"))
+            ),
+        ),
+        (
+            "postgresql",
+            "ALTER TABLE users ALTER COLUMN name SET NOT NULL",
+            ops.AlterColumnOp("users", "name", modify_nullable=False),
+        ),
+        (
+            "mysql",
+            "ALTER TABLE users ADD COLUMN age INT NOT NULL",
+            ops.AddColumnOp("users", sa.Column("age", sa.Integer, nullable=False)),
+        ),
+    ],
+)
+def test_raw_sql_gets_the_findings_of_the_op_call_it_stands_for(dialect, sql, call) -> None:
+    raw = review([ops.ExecuteSQLOp(sql)], dialect)
+    called = review([call], dialect)
+
+    assert called and without_text(raw) == without_text(called)
+    assert raw[0].message == called[0].message
+
+
+def test_raw_sql_the_rules_cannot_read_is_named() -> None:
+    garbage = "THIS IS NOT SQL"
+    findings = review(
+        [
+            ops.ExecuteSQLOp(garbage),
+            ops.ExecuteSQLOp(sa.text("UPDATE users SET name = upper(name)")),
+            ops.ExecuteSQLOp("ALTER TABLE users ALTER COLUMN name TYPE bigint USING 0"),
+        ],
+        "postgresql",
+    )
+
+    assert without_text(findings) == [
+        ("raw-sql-unparsable", Severity.WARN, None, None),
+        ("unbounded-data-change", Severity.WARN, "users", None),
+        ("cross-type-change", Severity.WARN, "users", "name"),
+    ]
+    assert garbage in findings[0].message and 'syntax error at or near "THIS"' in (
+        findings[0].message
+    )
+    assert "changes to bigint in raw SQL" in findings[2].message
+    assert only(review([ops.ExecuteSQLOp(garbage)], "mysql"), "raw-sql-unparsable")
+
+
+def test_raw_sql_that_sets_a_lock_timeout_needs_no_lock_timeout_hint() -> None:
+    index = ops.CreateIndexOp("ix", "users", ["name"])
+
+    hinted = only(review([index], "postgresql"), "index-not-concurrent")
+    timed = review([ops.ExecuteSQLOp("SET lock_timeout = '5s'"), index], "postgresql")
+
+    assert "--lock-timeout" in (hinted.fix or "")
+    assert "--lock-timeout" not in (only(timed, "index-not-concurrent").fix or "")
+
+
+def test_raw_sql_says_which_extra_to_install_when_its_parser_is_missing(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pglast", None)  # as if the sql extra were not installed
+
+    finding = only(
+        review([ops.ExecuteSQLOp("CREATE INDEX ix ON users (name)")], "postgresql"), "raw-sql"
+    )
 
     assert finding.severity is Severity.INFO
-    assert "UPDATE users SET name = upper(name)" in finding.message
-    assert finding.table is None
+    assert "(the SQL parser (pglast) is not installed)" in finding.message
+    assert "flask-migrate-workbench[sql]" in (finding.fix or "")
 
 
 # --- every backend -------------------------------------------------------------------------

@@ -64,6 +64,7 @@ def test_writing_actions_are_the_ones_that_change_files_or_databases():
         "write_plan",
         "write_revision",
         "verify_history",
+        "measure_locks",
         "squash_revision",
         "write_squash",
     } == WRITING_ACTIONS

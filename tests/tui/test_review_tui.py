@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
-from textual.widgets import TextArea
+from textual.widgets import Static, TextArea
 
 from workbench.tui.screens.review import ReviewScreen
 from workbench.tui.screens.script_editor import ScriptEditorScreen
@@ -161,3 +161,26 @@ async def test_a_database_behind_the_head_is_explained_and_the_screen_stays(make
         assert "PreviewError" not in text
         assert isinstance(app.screen, ReviewScreen)
         assert revision_files(tui) == files_before
+
+
+@SQLITE_ONLY
+async def test_the_script_under_review_is_measured_on_scratch_databases(make_tui_project):
+    tui = users_at_head(make_tui_project)
+    files_before, states_before = revision_files(tui), tui.project.states()
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        review = await open_review(app, pilot, "rename name")
+
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: review.lock_reports is not None, 90)
+        await pilot.pause()
+
+        assert "lock report, measured on scratch databases" in screen_text(app)
+        shown = " ".join(str(review.query_one("#sql-text", Static).render()).split())
+        assert "on a scratch sqlite database at its parent (empty tables)" in shown
+        assert "rewrites user; batch mode copies the table" in shown
+        await pilot.press("s")
+        assert "upgrade SQL on default" in screen_text(app)
+    assert revision_files(tui) == files_before
+    assert tui.project.states() == states_before

@@ -1,13 +1,16 @@
-"""Verify from the workbench: nothing runs before enter, each check shows, the real data stays."""
+"""Scratch runs from the workbench (verify, the upgrade's lock report): nothing runs before it
+is asked for, what it found shows, the real data stays."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import SIZE, SQLITE_AND_POSTGRES, screen_text, settle, wait_for
+from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 from sqlalchemy.pool import NullPool
+from textual.widgets import Static
 
 from workbench.core.verify import SCRATCH_PREFIX
+from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.verify import VerifyScreen
 
 pytestmark = pytest.mark.flask_in_process
@@ -150,3 +153,55 @@ async def test_closing_during_the_checks_stops_them_and_drops_the_scratch_databa
         assert running.returncode == 130  # cancelled, not terminated
         all_databases = "SELECT datname FROM pg_database"
         assert scratch not in databases_named(tui.project, all_databases)
+
+
+BATCH_ALTER = '''\
+"""name becomes text
+
+Revision ID: bbbb0002
+Revises: aaaa0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "bbbb0002"
+down_revision = "aaaa0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("user") as batch_op:
+        batch_op.alter_column("name", type_=sa.Text(), existing_type=sa.String(64))
+
+
+def downgrade():
+    pass
+'''
+
+
+@SQLITE_ONLY
+async def test_the_upgrade_confirmation_measures_the_pending_revisions_once_asked(
+    make_tui_project,
+):
+    tui = make_tui_project(revisions=[])
+    tui.project.write_models(USERS)
+    tui.project.db("migrate", "-m", "users", "--rev-id", "aaaa0001")
+    tui.project.db("upgrade")
+    (tui.project.migrations / "versions" / "bbbb0002_text.py").write_text(BATCH_ALTER)
+    states_before = tui.project.states()
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("U")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        locks = app.screen.query_one("#locks-text", Static)
+
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: "Measured bbbb0002" in str(locks.render()), 60)
+
+        shown = str(locks.render())
+        assert "Measured bbbb0002, on a scratch sqlite database at its parent" in shown
+        assert "rewrites user; batch mode copies the table" in shown
+        await pilot.press("escape")
+    assert tui.project.states() == states_before

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from workbench.cli.options import (
     x_args,
 )
 from workbench.core.findings import Finding, Severity
+from workbench.core.lock_report import report_lines
 from workbench.core.preview import Preview
 from workbench.core.verify import CheckResult, VerifyReport
 
@@ -173,6 +175,18 @@ def _fails(review: Preview, strict: bool) -> bool:
     help="Review the revision files the commit adds (staged in git; in CI the files added "
     "between PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF), as a pre-commit hook does",
 )
+@click.option(
+    "--locks",
+    is_flag=True,
+    help="Run REVISION (or the pending change) on a scratch database at its parent and report "
+    "what each statement locked and rewrote, and how long it took",
+)
+@click.option(
+    "--rows-from",
+    metavar="URL",
+    help="With --locks: fill the scratch tables with as many synthetic rows as this database "
+    "(the real one, only read) estimates it holds, so the times mean something",
+)
 @click.argument("revision", required=False)
 @migration_command
 def review(
@@ -184,16 +198,27 @@ def review(
     strict: bool,
     head: str,
     added: bool,
+    locks: bool,
+    rows_from: str | None,
     revision: str | None,
 ) -> None:
     """Review the pending model change (or REVISION's file); exit 1 when a finding blocks.
 
     Writes nothing: without REVISION, the script ``migrate`` would write is rendered and
-    judged in memory.
+    judged in memory. With ``--locks``, REVISION (or the pending change) also runs on scratch
+    databases (never the real ones) and what it was measured doing replaces the rules' guesses.
     """
     from workbench.services import review as reviewing
 
     project, values = loaded_project(directory), x_args(x_arg)
+    if rows_from is not None and not locks:
+        raise click.UsageError("--rows-from sizes the tables of --locks: give --locks too")
+    if locks:
+        if added:
+            raise click.UsageError("--locks measures one revision: give REVISION, or none")
+        options = (output_format, as_json, with_sql, strict)
+        _review_locks(project, values, revision, head, rows_from, *options)
+        return
     if added:
         if revision is not None:
             raise click.UsageError("--added reviews the added files: give no REVISION")
@@ -217,6 +242,61 @@ def review(
     else:
         what = f"revision {result.revision}" if revision else f"the pending change ({result.path})"
         _echo_review(result, what, with_sql)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _review_locks(
+    project: Any,
+    values: list[str],
+    revision: str | None,
+    head: str,
+    rows_from: str | None,
+    output_format: str,
+    as_json: bool,
+    with_sql: bool,
+    strict: bool,
+) -> None:
+    """Review a revision (or the pending change) with its statements measured on a scratch
+    database; print both."""
+    from workbench.services.measure import review_measured
+
+    terminal = sys.stderr
+
+    def on_progress(table: str, done: int, total: int) -> None:
+        if terminal.isatty():
+            end = "\n" if done == total else ""
+            terminal.write(f"\rFilling scratch table {table}: {done} of {total} rows{end}")
+        elif done == total:
+            terminal.write(f"Filled scratch table {table} with {total} rows\n")
+        terminal.flush()
+
+    result, reports = _quietly(
+        lambda: review_measured(
+            project,
+            revision,
+            x_arg=values,
+            head=head,
+            with_sql=with_sql,
+            rows_from=rows_from,
+            on_progress=on_progress,
+        )
+    )
+    failed = _fails(result, strict)
+    if output_format in ("github", "sarif"):
+        _echo_annotations([result], output_format)
+    elif as_json or output_format == "json":
+        document = _review_json(result, with_sql=with_sql, failed=failed)
+        document["locks"] = [report.to_dict() for report in reports]
+        click.echo(json.dumps(document, indent=2))
+    elif result.script is None:
+        click.echo("No changes in schema detected.")
+    else:
+        what = f"revision {result.revision}" if revision else f"the pending change ({result.path})"
+        _echo_review(result, what, with_sql)
+        for report in reports:
+            for line in report_lines(report):
+                click.echo(line)
     if failed:
         click.get_current_context().exit(1)
 

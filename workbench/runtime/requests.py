@@ -139,6 +139,16 @@ class SquashRequest(Request):
     write: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class LocksRequest(Request):
+    """Measure what ``revision``'s statements lock and rewrite, on scratch databases."""
+
+    operation: ClassVar[str] = "locks"
+    revision: str = "head"
+    script: str = ""
+    rows_from: str | None = None
+
+
 OPERATIONS: Mapping[str, type[Request]] = {
     request.operation: request
     for request in (
@@ -153,6 +163,7 @@ OPERATIONS: Mapping[str, type[Request]] = {
         ReviewScriptRequest,
         VerifyRequest,
         SquashRequest,
+        LocksRequest,
     )
 }
 """Every operation a child runs, by name."""

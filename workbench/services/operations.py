@@ -26,6 +26,7 @@ from workbench.runtime.child import Emit, Handler
 from workbench.runtime.events import Check, Output, Standing, Step
 from workbench.runtime.requests import (
     DowngradeRequest,
+    LocksRequest,
     MergeRequest,
     PreviewRequest,
     Request,
@@ -38,7 +39,7 @@ from workbench.runtime.requests import (
     UpgradeRequest,
     VerifyRequest,
 )
-from workbench.services import commands, scratch_sql
+from workbench.services import commands, measure, scratch_sql
 from workbench.services import review as reviewing
 from workbench.services import squash as squashing
 from workbench.services import verify as verifying
@@ -143,6 +144,11 @@ def _verify(request: VerifyRequest, emit: Emit) -> dict[str, Any]:
     return {"verify": verifying.verify(**parameters(request), on_check=on_check).to_dict()}
 
 
+def _locks(request: LocksRequest, emit: Emit) -> dict[str, Any]:
+    """Measure a revision's statements on scratch databases standing at its parent."""
+    return {"locks": [report.to_dict() for report in measure.measure_locks(**parameters(request))]}
+
+
 def _squash(request: SquashRequest, emit: Emit) -> dict[str, Any]:
     """Plan and prove a squash on scratch databases; write it when the request says so."""
     return {"squash": squashing.squash_report(**parameters(request)).to_dict()}
@@ -160,6 +166,7 @@ HANDLERS: Mapping[type[Request], Handler] = {
     ReviewScriptRequest: _review_script,
     VerifyRequest: _verify,
     SquashRequest: _squash,
+    LocksRequest: _locks,
 }
 """The handler of every request type."""
 

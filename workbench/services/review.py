@@ -334,7 +334,7 @@ def _apply_fixes(
     migration_script.downgrade_ops = downgrades
 
 
-def _version_locations(config: AlembicConfig, script: ScriptDirectory) -> list[str]:
+def version_locations(config: AlembicConfig, script: ScriptDirectory) -> list[str]:
     """The folders revision files live in, absolute."""
     locations = config.get_version_locations_list() or [os.path.join(script.dir, "versions")]
     return [os.path.abspath(location) for location in locations]
@@ -397,7 +397,7 @@ def preview(
     config = project.alembic_config(x_arg, ["autogenerate"])
     template_message = new_revision_values(config, message, rev_id, branch_label)
     script = ScriptDirectory.from_config(config)
-    locations = _version_locations(config, script)
+    locations = version_locations(config, script)
     watch = _AutogenerateWatch(with_sql=with_sql)
     command_args = {
         "message": template_message,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from workbench.core.lock_report import LockReport
 from workbench.core.plan import Plan
 from workbench.core.preview import Preview, PreviewError
 from workbench.core.squash import SquashReport
@@ -59,6 +60,17 @@ def verify_result(
     if not isinstance(final, Finished):
         raise VerifyError(final.message or "the verification did not finish")
     return VerifyReport.from_dict(final.result["verify"])
+
+
+def locks_result(running: RunningOperation) -> tuple[LockReport, ...]:
+    """Wait for a locks child and return its reports (blocking: workers only).
+
+    Raises ``WorkbenchError`` with the child's one-line message when it failed or was cancelled.
+    """
+    final = running.wait()
+    if not isinstance(final, Finished):
+        raise WorkbenchError(final.message or "the measurement did not finish")
+    return tuple(LockReport.from_dict(report) for report in final.result["locks"])
 
 
 def squash_result(running: RunningOperation) -> SquashReport:

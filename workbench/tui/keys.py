@@ -241,6 +241,16 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
         priority=True,
     ),
     WorkbenchAction(
+        "measure_locks",
+        "ctrl+l",
+        "Locks",
+        "Run each pending revision on scratch databases at its parent: what each statement "
+        "locks and rewrites, and how long it takes",
+        Scope.CONFIRM,
+        writes=True,
+        priority=True,
+    ),
+    WorkbenchAction(
         "cancel", "escape", "Cancel", "Go back without running anything", Scope.CONFIRM
     ),
     WorkbenchAction(
@@ -305,6 +315,15 @@ ACTIONS: tuple[WorkbenchAction, ...] = (
     ),
     WorkbenchAction(
         "edit_script", "e", "Edit", "Edit the script here; it is reviewed again", Scope.REVIEW
+    ),
+    WorkbenchAction(
+        "measure_locks",
+        "ctrl+l",
+        "Locks",
+        "Run the script on scratch databases at its parent: what each statement locks and "
+        "rewrites (s shows it); the findings then say what was measured",
+        Scope.REVIEW,
+        writes=True,
     ),
     WorkbenchAction(
         "write_revision",

@@ -33,11 +33,13 @@ from workbench.core.linearize import (
     apply_linearize,
     plan_linearize,
 )
+from workbench.core.lock_report import LockReport
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.preview import FixRequest, Preview
 from workbench.core.touches import BodyCache
 from workbench.runtime.client import RunningOperation, start
 from workbench.runtime.requests import (
+    LocksRequest,
     MergeRequest,
     PreviewRequest,
     Request,
@@ -46,7 +48,7 @@ from workbench.runtime.requests import (
     SquashRequest,
     VerifyRequest,
 )
-from workbench.services.running import plan_request, preview_result
+from workbench.services.running import locks_result, plan_request, preview_result
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
@@ -198,9 +200,24 @@ class Operations(Controller):
         def load_preview(plan: Plan) -> PlanPreview:
             return plan_preview(plan, status, launcher, version_table, warm)
 
+        def measure(plan: Plan) -> list[LockReport]:
+            revisions = dict.fromkeys(
+                revision for database in plan.databases for revision in database.revisions
+            )
+            directory = self.app.project.directory
+            return [
+                report
+                for revision in revisions
+                for report in locks_result(
+                    start(LocksRequest(directory=directory, revision=revision), launcher)
+                )
+            ]
+
         from workbench.tui.screens.confirm import ConfirmScreen
 
-        screen = ConfirmScreen(title, plan, messages, names_to_confirm, load_preview, replan)
+        screen = ConfirmScreen(
+            title, plan, messages, names_to_confirm, load_preview, replan, measure
+        )
         self.app.push_screen(screen, callback=lambda chosen: self._run_plan(title, chosen))
 
     def _run_plan(self, title: str, plan: Plan | None) -> None:
@@ -462,10 +479,13 @@ class Operations(Controller):
             review = ReviewScriptRequest(directory=directory, script=text, path=path)
             return preview_result(warm.start(review))
 
+        def measure(text: str) -> tuple[LockReport, ...]:
+            return locks_result(start(LocksRequest(directory=directory, script=text), launch))
+
         title = f"Review of the new revision {answer.message!r}: nothing is written until w"
         from workbench.tui.screens.review import ReviewScreen, ReviewSource
 
-        screen = ReviewScreen(title, ReviewSource(generate, review_text), STICKY)
+        screen = ReviewScreen(title, ReviewSource(generate, review_text, measure), STICKY)
         self.app.push_screen(screen, callback=self._write_reviewed)
 
     def verify_history(self) -> None:

@@ -27,6 +27,7 @@ from workbench.core.review import column_types
 from workbench.core.review.column_types import TypeChange
 from workbench.core.review.context import ReviewContext
 from workbench.core.review.optree import BatchAlterTableOps, LocatedOp, op_table, table_key, walk
+from workbench.core.review.raw_sql import RAW_SQL, SQL_EXTRA, ParsedSQL, parse_sql
 
 MANY_DROPPED_TABLES = 3
 """Dropping this many tables at once is taken for models autogenerate could not see."""
@@ -83,7 +84,7 @@ def review_operations(
         for rule in _OP_RULES:
             findings.extend(rule(located, change))
     findings.sort(key=lambda finding: finding.op_index)
-    if change.dialect == "postgresql":
+    if change.dialect == "postgresql" and not change.sets_lock_timeout:
         findings = [_with_lock_timeout_hint(finding) for finding in findings]
     return findings
 
@@ -115,7 +116,11 @@ def _with_lock_timeout_hint(finding: Finding) -> Finding:
 
 @dataclass(frozen=True)
 class _Change:
-    """The upgrade ops indexed once for every rule."""
+    """The upgrade ops indexed once for every rule.
+
+    The SQL of each ``op.execute`` is parsed once (``raw_sql``, by the op's path) and the ops
+    it stands for are located at that path too, so every rule judges them as op calls.
+    """
 
     context: ReviewContext
     located: list[LocatedOp]
@@ -123,6 +128,7 @@ class _Change:
     by_table: dict[str, list[LocatedOp]]
     columns_before: dict[tuple[str, str], sa.Column[Any]]
     tables_before: dict[str, ops.CreateTableOp]
+    raw_sql: dict[OpPath, ParsedSQL | None]
 
     @classmethod
     def index(
@@ -132,7 +138,17 @@ class _Change:
         downgrade_ops: ops.OpContainer | None,
     ) -> _Change:
         """Walk the upgrade (and downgrade) ops once."""
-        located = list(walk(upgrade_ops))
+        raw_sql: dict[OpPath, ParsedSQL | None] = {}
+        located = []
+        for item in walk(upgrade_ops):
+            located.append(item)
+            if isinstance(item.op, ops.ExecuteSQLOp) and isinstance(
+                item.op.sqltext, (str, TextClause)
+            ):
+                parsed = parse_sql(_sql_text(item.op), context.dialect)
+                raw_sql[item.path] = parsed
+                for op in parsed.ops if parsed is not None else ():
+                    located.append(LocatedOp(item.path, op, item.group))
         by_table: dict[str, list[LocatedOp]] = defaultdict(list)
         created_tables: dict[str, ops.CreateTableOp] = {}
         for item in located:
@@ -149,7 +165,16 @@ class _Change:
                 columns_before[(table, item.op.column.name)] = item.op.column
             elif isinstance(item.op, ops.CreateTableOp):
                 tables_before[table_key(item.op.table_name, item.op.schema)] = item.op
-        return cls(context, located, created_tables, by_table, columns_before, tables_before)
+        return cls(
+            context, located, created_tables, by_table, columns_before, tables_before, raw_sql
+        )
+
+    @property
+    def sets_lock_timeout(self) -> bool:
+        """True when the migration's raw SQL sets ``lock_timeout`` itself."""
+        return any(
+            parsed is not None and parsed.sets_lock_timeout for parsed in self.raw_sql.values()
+        )
 
     @property
     def dialect(self) -> str:
@@ -227,7 +252,11 @@ def _column_renames(change: _Change) -> list[_ColumnRename]:
         if not change.existing(table):
             continue
         drops = [item for item in items if isinstance(item.op, ops.DropColumnOp)]
-        adds = [item for item in items if isinstance(item.op, ops.AddColumnOp)]
+        adds = [
+            item
+            for item in items
+            if isinstance(item.op, ops.AddColumnOp) and RAW_SQL not in item.op.kw
+        ]
         if not drops or not adds:
             continue
         candidates = []
@@ -514,6 +543,9 @@ def _type_change(located: LocatedOp, change: _Change) -> Iterator[Finding]:
     old = column_types.resolved(op.existing_type)
     new = column_types.resolved(op.modify_type)
     table = table_key(op.table_name, op.schema)
+    if old is None and new is not None and RAW_SQL in op.kw and change.existing(table):
+        yield _raw_type_finding(located, change, op, table, column_types.describe(new))
+        return
     if old is None or new is None or not change.existing(table):
         return
     if change.dialect == "postgresql" and "enum" in (
@@ -565,6 +597,38 @@ def _cross_type_finding(
         fix=(
             f"Add a new column, copy {op.column_name} into it with an explicit conversion "
             "(op.execute), check the rows, then drop the old column."
+        ),
+        table=table,
+        column=op.column_name,
+        op_index=located.path,
+    )
+
+
+def _raw_type_finding(
+    located: LocatedOp, change: _Change, op: ops.AlterColumnOp, table: str, new: str
+) -> Finding:
+    """A type change in raw SQL: the old type is not in the SQL, so the worst case is told."""
+    consequence = {
+        "postgresql": (
+            "unless the old type converts without it (a longer VARCHAR, TEXT), PostgreSQL "
+            "rewrites the table under an ACCESS EXCLUSIVE lock and fails on a value that does "
+            "not convert"
+        ),
+        "mysql": (
+            f"unless the change is in place, {change.dialect_name} copies the whole table, and "
+            "a value that does not convert fails or is changed"
+        ),
+    }.get(change.dialect, "values that do not convert fail the migration or are changed")
+    return Finding(
+        rule="cross-type-change",
+        severity=Severity.WARN,
+        message=(
+            f"{table}.{op.column_name} changes to {new} in raw SQL, from a type the review "
+            f"cannot see: {consequence}."
+        ),
+        fix=(
+            f"Measure it (flask db review REVISION --locks); on a large table add a new "
+            f"column, copy {op.column_name} into it in batches, then drop the old one."
         ),
         table=table,
         column=op.column_name,
@@ -651,7 +715,7 @@ def _sqlite_alter_outside_batch(located: LocatedOp, change: _Change) -> Iterator
 
 def _mysql_alter_missing_existing(located: LocatedOp, change: _Change) -> Iterator[Finding]:
     op = located.op
-    if change.dialect != "mysql" or not isinstance(op, ops.AlterColumnOp):
+    if change.dialect != "mysql" or not isinstance(op, ops.AlterColumnOp) or RAW_SQL in op.kw:
         return
     rewrites_definition = (
         op.modify_name is not None
@@ -909,21 +973,57 @@ def _postgresql_enum_change(located: LocatedOp, change: _Change) -> Iterator[Fin
 
 
 def _raw_sql(located: LocatedOp, change: _Change) -> Iterator[Finding]:
+    """Raw SQL that could not be read, and what it does that no op call does."""
     op = located.op
     if not isinstance(op, ops.ExecuteSQLOp):
         return
-    sql = op.sqltext.text if isinstance(op.sqltext, TextClause) else str(op.sqltext)
-    shown = " ".join(sql.split())
+    shown = " ".join(_sql_text(op).split())
     if len(shown) > _RAW_SQL_SHOWN:
         shown = shown[: _RAW_SQL_SHOWN - 1] + "…"
-    yield Finding(
-        rule="raw-sql",
-        severity=Severity.INFO,
-        message=f"Raw SQL is not reviewed: {shown}",
-        fix="Read it yourself: no rule looks inside op.execute.",
-        table=None,
-        op_index=located.path,
-    )
+    parsed = change.raw_sql.get(located.path)
+    if parsed is None or parsed.missing_parser is not None:
+        fix = "Read it yourself."
+        if located.path not in change.raw_sql:
+            why = "no rule reads SQL built with SQLAlchemy constructs"
+        elif parsed is None:
+            why = f"no SQL parser reads {change.dialect_name}"
+        else:
+            why = f"the SQL parser ({parsed.missing_parser}) is not installed"
+            fix = f"Install the sql extra ({SQL_EXTRA}) to have op.execute reviewed."
+        yield Finding(
+            rule="raw-sql",
+            severity=Severity.INFO,
+            message=f"Raw SQL is not reviewed ({why}): {shown}",
+            fix=fix,
+            op_index=located.path,
+        )
+        return
+    if parsed.error is not None:
+        yield Finding(
+            rule="raw-sql-unparsable",
+            severity=Severity.WARN,
+            message=(
+                f"This SQL does not parse as {change.dialect_name} ({parsed.error}), so no "
+                f"rule could read it: {shown}"
+            ),
+            fix="Check the statement: it will most likely fail the migration as written.",
+            op_index=located.path,
+        )
+    for unbounded in parsed.unbounded:
+        yield Finding(
+            rule="unbounded-data-change",
+            severity=Severity.WARN,
+            message=(
+                f"{unbounded.verb} of {unbounded.table} has no WHERE: every row changes in one "
+                "statement, each locked until the migration's transaction ends."
+            ),
+            fix=(
+                f"On a large table {unbounded.verb.lower()} in batches (a WHERE on a key "
+                "range, one transaction per batch), or acknowledge this finding."
+            ),
+            table=unbounded.table,
+            op_index=located.path,
+        )
 
 
 _OP_RULES: Sequence[Callable[[LocatedOp, _Change], Iterator[Finding]]] = (
@@ -1062,6 +1162,11 @@ def _column_names(op: ops.MigrateOperation) -> list[str]:
 
 def _constraint_columns(op: ops.MigrateOperation) -> str:
     return ", ".join(_column_names(op))
+
+
+def _sql_text(op: ops.ExecuteSQLOp) -> str:
+    """The SQL of an ``op.execute``: its string, or the text of its ``sa.text``."""
+    return op.sqltext.text if isinstance(op.sqltext, TextClause) else str(op.sqltext)
 
 
 def _server_default_sql(default: Any) -> str | None:

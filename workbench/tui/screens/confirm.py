@@ -6,7 +6,7 @@ a worker, and for destructive plans on server databases asks for their real name
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -18,7 +18,9 @@ from textual.widgets import Button, Checkbox, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.identifiers import SHORT_ID, one_line
+from workbench.core.lock_report import LockReport, report_lines
 from workbench.core.plan import DatabasePlan, Plan
+from workbench.errors import describe_failure
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import PlanPreview
 from workbench.tui.widgets.code_view import CodeView, code_lines
@@ -93,8 +95,10 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         names_to_type: Callable[[Plan], tuple[str, ...]],
         load_preview: Callable[[Plan], PlanPreview],
         replan: Callable[[bool], Plan] | None = None,
+        measure: Callable[[Plan], Sequence[LockReport]] | None = None,
     ) -> None:
         super().__init__()
+        self._measure = measure
         self._title = title
         self.plan = plan
         self._messages = messages
@@ -109,6 +113,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
             frame.border_subtitle = "ctrl+s run · esc cancel"
             with VerticalScroll(id="plan"):
                 yield Static(plan_renderable(self.plan, self._messages), id="plan-text")
+                yield Static("", id="locks-text")
             if self._replan is not None:
                 yield Checkbox("purge: empty the version table first", self.plan.purge, id="purge")
             with VerticalScroll(id="preview"):
@@ -211,6 +216,27 @@ class ConfirmScreen(ModalScreen[Plan | None]):
             self.notify(self._names_prompt, severity="warning")
         else:
             self.dismiss(self.plan)
+
+    def action_measure_locks(self) -> None:
+        """Measure each statement of the pending revisions on scratch databases (a worker)."""
+        if self._measure is None or self.plan.action != "upgrade" or not self.plan.runnable:
+            self.notify("only an upgrade that can run is measured", severity="warning")
+            return
+        self.query_one("#locks-text", Static).update(
+            Text("measuring each statement on scratch databases…", style="dim")
+        )
+        self._measure_plan(self.plan)
+
+    @work(thread=True, exclusive=True, group="locks", exit_on_error=False)
+    def _measure_plan(self, plan: Plan) -> None:
+        """Run the measurement off the UI thread; show the report, or why there is none."""
+        assert self._measure is not None
+        try:
+            lines = [line for report in self._measure(plan) for line in report_lines(report)]
+            shown = Text("\n".join(lines) or "no statement to measure")
+        except Exception as exc:
+            shown = Text(f"could not measure: {describe_failure(exc)}", style="red")
+        self.app.call_from_thread(self.query_one("#locks-text", Static).update, shown)
 
     def action_cancel(self) -> None:
         """Go back without running anything."""

@@ -6,7 +6,7 @@ only ``w`` hands the final text back to the workbench, which writes it as a new 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from workbench.core.findings import Finding
+from workbench.core.lock_report import LockReport, measured_review, report_lines
 from workbench.core.preview import DatabasePreview, FixRequest, Preview, PreviewError
 from workbench.errors import describe_failure
 from workbench.tui.highlight import highlighted
@@ -35,11 +36,13 @@ class ReviewSource:
     """Where the screen's previews come from (each call blocks: the screen runs it in a worker).
 
     ``generate`` runs autogenerate again with the fixes applied; ``review_text`` judges a
-    script the user edited, by recording its operations offline.
+    script the user edited, by recording its operations offline; ``measure`` runs a script
+    on scratch databases at its parent and says what each statement locked and rewrote.
     """
 
     generate: Callable[[tuple[FixRequest, ...]], Preview]
     review_text: Callable[[str, str | None], Preview]
+    measure: Callable[[str], Sequence[LockReport]] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         self.database_index = 0
         self._findings: list[Finding] = []
         self._write_despite_blocks = False
+        self.lock_reports: Sequence[LockReport] | None = None
 
     def compose(self) -> ComposeResult:
         """Title line, the two panes, the findings, the keys."""
@@ -124,6 +128,9 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
             self.notify(error or "no preview", title="Review", severity="error")
             return
         self.preview = preview
+        self.lock_reports = None  # measured on a script that is no longer the one shown
+        if self.direction == "locks":
+            self.direction = "upgrade"
         if not self.edited:
             self.text = preview.script
         if preview.script is None:
@@ -149,7 +156,11 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
             script_pane.border_subtitle = preview.path
         sql_pane = self.query_one("#review-sql", VerticalScroll)
         sql_text = self.query_one("#sql-text", Static)
-        if database is None:
+        if self.direction == "locks":
+            sql_pane.border_title = "lock report, measured on scratch databases (s: SQL)"
+            lines = [line for report in self.lock_reports or () for line in report_lines(report)]
+            sql_text.update(Text("\n".join(lines) or "no statement was measured"))
+        elif database is None:
             sql_pane.border_title = "SQL"
             sql_text.update("no database to render the SQL for")
         else:
@@ -216,8 +227,43 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         self._load(lambda: self.source.generate(self.fixes))
 
     def action_switch_direction(self) -> None:
-        """Show the downgrade's SQL instead of the upgrade's, or back."""
-        self.direction = "downgrade" if self.direction == "upgrade" else "upgrade"
+        """Show the downgrade's SQL instead of the upgrade's, then the lock report if measured."""
+        following = {"upgrade": "downgrade", "downgrade": "locks", "locks": "upgrade"}
+        self.direction = following[self.direction]
+        if self.direction == "locks" and self.lock_reports is None:
+            self.direction = "upgrade"
+        self._show()
+
+    def action_measure_locks(self) -> None:
+        """Run the script shown on scratch databases; its findings then say what was measured."""
+        if self.source.measure is None or self.text is None or self.preview is None:
+            self.notify("there is no script to measure", severity="warning")
+            return
+        self.query_one("#sql-text", Static).update("measuring each statement on scratch databases…")
+        self._measure(self.text)
+
+    @work(thread=True, exclusive=True, group="locks", exit_on_error=False)
+    def _measure(self, text: str) -> None:
+        """Measure off the UI thread; show the report (or why there is none) when it ends."""
+        assert self.source.measure is not None
+        try:
+            reports, error = self.source.measure(text), None
+        except Exception as exc:
+            reports, error = None, describe_failure(exc)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._measured, text, reports, error)
+
+    def _measured(self, text: str, reports: Sequence[LockReport] | None, error: str | None) -> None:
+        """Show the lock report and the findings it changed, unless the script changed since."""
+        if reports is None or self.preview is None:
+            self.notify(error or "the measurement failed", title="Locks", severity="error")
+            self._show()
+            return
+        if text != self.text:
+            return
+        self.lock_reports = reports
+        self.preview = measured_review(self.preview, reports)
+        self.direction = "locks"
         self._show()
 
     def action_next_database(self) -> None:
