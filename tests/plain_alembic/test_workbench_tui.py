@@ -8,6 +8,7 @@ import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -152,3 +153,24 @@ def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     assert f"{DONE} 0" in screen
     assert "Traceback" not in screen
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_workbench_tui_serve_shows_the_project_read_only_and_leaves_no_process(make_alembic):
+    from workbench.demo.browser import chromium, processes_in, served, wait_for_screen
+
+    project = make_alembic()
+    created = project.workbench("revision", "-m", "served", "--rev-id", "a1")
+    assert created.returncode == 0, created.stderr
+    with chromium() as driver:
+        with served(project.path, env=project.environment(), program=("workbench",)) as server:
+            driver.get(server.url)
+            assert driver.title == "Migration Workbench — read-only"
+            wait_for_screen(driver, "Migration Workbench", "(read-only)", "a1", "default")
+            tabs = [line for line in processes_in(project.path) if " tui --read-only" in line]
+            assert tabs and all("workbench" in line for line in tabs)
+            assert server.stop(signal.SIGTERM) == 0
+        deadline = time.monotonic() + 5
+        while processes_in(project.path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not processes_in(project.path)

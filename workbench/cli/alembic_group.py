@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -127,6 +128,30 @@ class AlembicProjectSource:
         this process imports Textual, as ``flask db tui`` does with the app.
         """
         _run_workbench(self, directory, read_only)
+
+    def workbench_command(
+        self, ctx: click.Context, directory: str | None, read_only: bool
+    ) -> list[str]:
+        """``python -m workbench [-c ...] [-n ...] [-x ...] tui [-d DIR] [--read-only]``.
+
+        A ``--url`` goes to the new process as ``WORKBENCH_DATABASE_URL``, which it inherits
+        from this one: a password never appears on a command line.
+        """
+        options = self.options
+        if options.url is not None:
+            os.environ["WORKBENCH_DATABASE_URL"] = options.url
+        return [
+            sys.executable,
+            "-m",
+            "workbench",
+            *(argument for config in options.config for argument in ("-c", config)),
+            "-n",
+            options.name,
+            *(argument for value in options.x for argument in ("-x", value)),
+            "tui",
+            *(["--directory", directory] if directory else []),
+            *(["--read-only"] if read_only else []),
+        ]
 
 
 @interactive_command

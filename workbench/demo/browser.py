@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,13 +178,22 @@ def _wait_for_url(process: subprocess.Popen[str], output: list[str]) -> str:
 
 
 @contextlib.contextmanager
-def served(folder: Path, *options: str, env: Mapping[str, str] | None = None) -> Iterator[Served]:
-    """``flask db tui --serve OPTIONS`` in ``folder`` (a Flask project with ``app.py``)."""
+def served(
+    folder: Path,
+    *options: str,
+    env: Mapping[str, str] | None = None,
+    program: Sequence[str] = ("flask", "db"),
+) -> Iterator[Served]:
+    """``python -m PROGRAM tui --serve OPTIONS`` in ``folder``.
+
+    By default ``flask db``, in a Flask project with ``app.py``; ``("workbench",)`` serves a
+    plain Alembic project.
+    """
     environment = dict(os.environ if env is None else env)
     environment.setdefault("FLASK_APP", "app")
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "db", "tui", "--serve", "--port", str(port), *options],
+        [sys.executable, "-m", *program, "tui", "--serve", "--port", str(port), *options],
         cwd=folder,
         env=environment,
         stdout=subprocess.PIPE,
