@@ -324,3 +324,18 @@ def test_squash_collapses_the_history_into_a_proven_baseline(make_alembic):
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert {"alembic_version", "user"} <= tables
+
+
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_squash_and_verify_work_on_an_async_server_project(make_alembic):
+    project = make_alembic("async")
+    ok(project.workbench("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
+    ok(project.workbench("revision", "-m", "empty", "--rev-id", "b2"))
+    ok(project.workbench("upgrade"))
+
+    assert "PASS models-match" in ok(project.workbench("verify")).stdout
+    result = ok(project.workbench("squash", "b2", "--yes"))
+
+    assert "Proof passed (default)" in result.stdout
+    assert project.revision_files() == {"b2_empty.py"}
+    assert agree(project, "current") == "b2 (head)\n"

@@ -142,6 +142,34 @@ def read_version(target: DatabaseTarget, timeout: float = DEFAULT_TIMEOUT) -> Ve
     return _inspect_schema(target, url, timeout, started)
 
 
+SYNC_DRIVERS = {
+    "postgresql": ("psycopg", "psycopg2", "pg8000"),
+    "mysql": ("pymysql", "mysqldb", "mysqlconnector"),
+    "mariadb": ("pymysql", "mysqldb", "mysqlconnector"),
+    "sqlite": ("pysqlite",),
+}
+"""The synchronous drivers tried, in order, for a database whose engines are async."""
+
+
+def sync_url(url: URL) -> URL | None:
+    """The URL itself if its driver is synchronous, else with the first installed sync driver.
+
+    Server-side work the workbench does on its own connection (locks, scratch databases,
+    reflection) needs a synchronous driver; None when none is installed.
+    """
+    if not getattr(url.get_dialect(), "is_async", False):
+        return url
+    backend = url.get_backend_name()
+    for driver in SYNC_DRIVERS.get(backend, ()):
+        candidate = url.set(drivername=f"{backend}+{driver}")
+        try:
+            candidate.get_dialect().import_dbapi()
+        except Exception:
+            continue
+        return candidate
+    return None
+
+
 def plain_sqlite_file(target: DatabaseTarget) -> str | None:
     """The file of a target on a plain SQLite URL (``sqlite:///path``), else None.
 

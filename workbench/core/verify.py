@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from workbench.core.databases import sync_url
 from workbench.core.secrets import mask_passwords
 
 if TYPE_CHECKING:
@@ -201,8 +202,13 @@ def _signals_held() -> Iterator[None]:
 
 def _run_on_server(url: URL, doing: str, statements: list[str]) -> None:
     """Run statements in autocommit mode on the server of a URL, through its sync driver."""
-    if url.get_dialect().is_async:
-        raise VerifyError(f"cannot {doing} through the async driver {url.drivername}")
+    synchronous = sync_url(url)
+    if synchronous is None:
+        raise VerifyError(
+            f"cannot {doing}: no synchronous driver installed for {url.get_backend_name()}"
+            " (install psycopg or PyMySQL)"
+        )
+    url = synchronous
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 

@@ -544,11 +544,14 @@ class EngineRedirect:
     that one step is replaced. An engine on a URL not pointed anywhere fails, so nothing
     reaches a database the caller did not mean; ``paused()`` lets the caller's own through,
     and an engine on a replacement itself (a scratch database, with any driver) goes through.
+    A known database reached through another driver (a sync one for an async project's lock)
+    is moved to its replacement, keeping that driver.
     """
 
     def __init__(self) -> None:
         self.replacements: dict[str, Any] = {}
         self.scratch: set[tuple[str, str | None, int | None, str | None]] = set()
+        self.by_database: dict[tuple[str, str | None, int | None, str | None], Any] = {}
         self.active = True
 
     def point(self, original: Any, replacement: Any) -> None:
@@ -557,6 +560,7 @@ class EngineRedirect:
 
         key = make_url(original).render_as_string(hide_password=False)
         self.replacements[key] = make_url(replacement)
+        self.by_database[_database_identity(make_url(original))] = self.replacements[key]
         self.scratch.add(_database_identity(self.replacements[key]))
 
     @contextmanager
@@ -580,6 +584,9 @@ class EngineRedirect:
             key = url.render_as_string(hide_password=False)
             if _database_identity(url) in redirect.scratch:
                 return redirect._original(url, kwargs)
+            moved = redirect.by_database.get(_database_identity(url))
+            if key not in redirect.replacements and moved is not None:
+                return redirect._original(moved.set(drivername=url.drivername), kwargs)
             if key not in redirect.replacements:
                 raise WorkbenchError(
                     f"env.py created an engine on {url.render_as_string(hide_password=True)},"

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from workbench.core.databases import DatabaseTarget
+from workbench.core.databases import DatabaseTarget, sync_url
 from workbench.core.locks import (
     BlockingSession,
     MigrationSafety,
@@ -37,11 +37,6 @@ from workbench.errors import WorkbenchError
 POLL_SECONDS = 0.2
 CONNECT_SECONDS = 10
 APPLICATION_NAME = "workbench migration lock"
-_SYNC_DRIVERS = {
-    "postgresql": ("psycopg", "psycopg2", "pg8000"),
-    "mysql": ("pymysql", "mysqldb", "mysqlconnector"),
-    "mariadb": ("pymysql", "mysqldb", "mysqlconnector"),
-}
 _TIMEOUT_STATES = {"55P03": "lock_timeout", "57014": "statement_timeout"}
 
 OnWait = Callable[[str], None]
@@ -182,20 +177,13 @@ def _application_name() -> str:
 
 def _sync_url(url: Any, backend: str) -> Any:
     """The URL with a synchronous driver, for projects whose engines are async."""
-    if not getattr(url.get_dialect(), "is_async", False):
-        return url
-    for driver in _SYNC_DRIVERS.get(backend, ()):
-        candidate = url.set(drivername=f"{backend}+{driver}")
-        try:
-            dialect = candidate.get_dialect()
-            dialect.import_dbapi()
-        except Exception:
-            continue
-        return candidate
-    raise WorkbenchError(
-        f"cannot take the migration lock of database {url.get_backend_name()}: no synchronous "
-        f"driver installed for it (install psycopg or PyMySQL, or pass --no-lock)"
-    )
+    synchronous = sync_url(url)
+    if synchronous is None:
+        raise WorkbenchError(
+            f"cannot take the migration lock of database {url.get_backend_name()}: no synchronous "
+            f"driver installed for it (install psycopg or PyMySQL, or pass --no-lock)"
+        )
+    return synchronous
 
 
 def _acquire_server(

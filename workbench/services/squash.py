@@ -23,7 +23,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 
 from workbench.core import squash as squashing
-from workbench.core.databases import DEFAULT_TIMEOUT, database_status
+from workbench.core.databases import DEFAULT_TIMEOUT, database_status, sync_url
 from workbench.core.files import FileChangedError, OpenedFile, open_file, save_if_unchanged
 from workbench.core.gitinfo import uncommitted_changes
 from workbench.core.identifiers import docstring_text
@@ -187,9 +187,12 @@ def _own_engines(
     def engines_of(names: list[str]) -> dict[str, Any]:
         found = {}
         for name in names:
-            url = made[name]
-            if url.get_dialect().is_async:
-                url = url.set(drivername=url.get_backend_name())
+            url = sync_url(made[name])
+            if url is None:
+                raise WorkbenchError(
+                    f"cannot read database {name} for the baseline: no synchronous driver "
+                    f"installed for {made[name].get_backend_name()} (install psycopg or PyMySQL)"
+                )
             engine = create_engine(url, poolclass=NullPool)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _synchronous_off)
