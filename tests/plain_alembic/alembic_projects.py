@@ -116,9 +116,14 @@ class AlembicProject:
         return next(iter(self.urls.values()))
 
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The process environment for running commands on the project."""
+        """The process environment for running commands on the project.
+
+        What the workbench learns from env.py is kept as it is for users, in a cache folder of
+        the project's own beside it.
+        """
         inherited = {k: v for k, v in os.environ.items() if k != "ALEMBIC_CONFIG"}
-        return {"WORKBENCH_PROJECT_CACHE": "0", **inherited, **self.env, **(extra or {})}
+        cache = {"XDG_CACHE_HOME": f"{self.path}-cache"}
+        return {**inherited, **cache, **self.env, **(extra or {})}
 
     def run(
         self,
