@@ -97,7 +97,9 @@ def test_a_copy_whose_result_is_never_taken_is_stopped(tmp_path):
     started = tmp_path / "pid"
 
     def work():
-        started.write_text(str(os.getpid()))
+        written = started.with_suffix(".part")
+        written.write_text(str(os.getpid()))
+        written.rename(started)  # whole, never seen half-written
         time.sleep(60)
 
     with Aside(work, timeout=10):
