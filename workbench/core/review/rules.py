@@ -101,9 +101,9 @@ STRONG_LOCK_RULES = frozenset(
 )
 """Rules whose statement holds a strong lock on PostgreSQL while it scans or rewrites a table."""
 LOCK_TIMEOUT_HINT = (
-    "Deploy it with a lock timeout (flask db upgrade --lock-timeout 5s, or "
-    "WORKBENCH_LOCK_TIMEOUT=5s) so that, on a busy table, it fails fast instead of queueing "
-    "every query behind it."
+    "Deploy it with a lock timeout (upgrade --lock-timeout 5s, under flask db or workbench, "
+    "or WORKBENCH_LOCK_TIMEOUT=5s) so that, on a busy table, it fails fast instead of "
+    "queueing every query behind it."
 )
 
 
