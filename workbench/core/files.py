@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -82,3 +83,30 @@ def create_file(path: str, text: str) -> OpenedFile:
     finally:
         os.unlink(temporary)
     return open_file(path)
+
+
+def revision_file_identities(folders: Iterable[str], recursive: bool) -> dict[str, tuple[int, int]]:
+    """(mtime in ns, size) of every ``.py`` file in the version folders, by path.
+
+    One ``scandir`` per folder: a few milliseconds for thousands of files, cheap enough to poll
+    for what was added, removed or changed.
+    """
+    found: dict[str, tuple[int, int]] = {}
+    pending = list(folders)
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if recursive and entry.name != "__pycache__":
+                        pending.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    found[entry.path] = (info.st_mtime_ns, info.st_size)
+            except OSError:
+                continue
+    return found

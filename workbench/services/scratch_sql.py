@@ -28,6 +28,7 @@ from typing import Any
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
+from workbench.core.files import revision_file_identities
 from workbench.project import LoadedProject, is_multidb
 from workbench.services.commands import (
     MigrationStep,
@@ -557,7 +558,7 @@ def script_directory(config: Any, revisions: Sequence[str] = ()) -> ScriptDirect
         and not any(_file_changed(loaded, revision) for revision in revisions)
     ):
         return loaded.script
-    stamp = _files_stamp(folders, fresh.recursive_version_locations)
+    stamp = revision_file_identities(folders, fresh.recursive_version_locations)
     if loaded is not None and set(loaded.stamp) == set(stamp):
         changed = [path for path, identity in stamp.items() if loaded.stamp[path] != identity]
         if _reload_modules(loaded.script, changed):
@@ -606,31 +607,6 @@ def _folder_times(folders: Sequence[str], recursive: bool) -> tuple[tuple[str, i
         except OSError:
             times.append((folder, -1))
     return tuple(sorted(times))
-
-
-def _files_stamp(folders: Sequence[str], recursive: bool) -> dict[str, tuple[int, int]]:
-    """(mtime, size) of every ``.py`` file in the version folders."""
-    import os
-
-    found: dict[str, tuple[int, int]] = {}
-    pending = list(folders)
-    while pending:
-        folder = pending.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.is_dir():
-                    if recursive and entry.name != "__pycache__":
-                        pending.append(entry.path)
-                elif entry.name.endswith(".py"):
-                    info = entry.stat()
-                    found[entry.path] = (info.st_mtime_ns, info.st_size)
-            except OSError:
-                continue
-    return found
 
 
 _HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from workbench.core.databases import DatabaseStatus
+from workbench.core.files import revision_file_identities
 from workbench.core.graph import RevisionGraph
 from workbench.core.layout import LayoutRow, layout_graph
 from workbench.project import MigrationProject
@@ -64,29 +65,10 @@ def load_history(project: MigrationProject) -> History:
 
 
 def folder_stamp(folders: Iterable[str], recursive: bool) -> FolderStamp:
-    """Stat every revision file; a different stamp means files were added, removed or changed.
-
-    One ``scandir`` per folder: a few milliseconds for thousands of files, cheap enough to poll.
-    """
-    found: set[tuple[str, int, int]] = set()
-    pending = list(folders)
-    while pending:
-        folder = pending.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.is_dir():
-                    if recursive and entry.name != "__pycache__":
-                        pending.append(entry.path)
-                elif entry.name.endswith(".py"):
-                    info = entry.stat()
-                    found.add((entry.path, info.st_mtime_ns, info.st_size))
-            except OSError:
-                continue
-    return frozenset(found)
+    """Every revision file with its identity; a different stamp means files were added, removed
+    or changed."""
+    identities = revision_file_identities(folders, recursive)
+    return frozenset((path, mtime, size) for path, (mtime, size) in identities.items())
 
 
 def revision_facts(
