@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
+from revision_files import revision_source
 
 from workbench.core.annotations import Annotation, github_command, sarif_log
 
@@ -24,29 +24,6 @@ def backend() -> str:
     """The formats do not depend on the database: SQLite only."""
     return "sqlite"
 
-
-REVISION = '''\
-"""{revision}
-
-Revision ID: {revision}
-Revises: {down_revision}
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = {revision!r}
-down_revision = {down_revision!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-{upgrade}
-
-
-def downgrade():
-{downgrade}
-'''
 
 CREATE_ACCOUNTS = """\
 op.create_table(
@@ -82,14 +59,7 @@ class Account(db.Model):
 
 def write_revision(project, revision, down_revision, upgrade="pass", downgrade="pass") -> Path:
     path = project.migrations / "versions" / f"{revision}_rev.py"
-    path.write_text(
-        REVISION.format(
-            revision=revision,
-            down_revision=down_revision,
-            upgrade=textwrap.indent(upgrade, "    "),
-            downgrade=textwrap.indent(downgrade, "    "),
-        )
-    )
+    path.write_text(revision_source(revision, down_revision, upgrade, downgrade))
     return path
 
 

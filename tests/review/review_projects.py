@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
+from revision_files import revision_source
 
 from workbench.core.preview import Preview
 from workbench.runtime.client import Launch, start
@@ -44,29 +44,6 @@ class User(db.Model):
     full_name = db.Column(db.String(64))
 """
 
-REVISION = '''\
-"""{message}
-
-Revision ID: {revision}
-Revises: {down_revision}
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = {revision!r}
-down_revision = {down_revision!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-{upgrade}
-
-
-def downgrade():
-{downgrade}
-'''
-
 
 def write_revision(
     project, revision: str, down_revision: str | None, upgrade: str, downgrade: str
@@ -74,12 +51,8 @@ def write_revision(
     """Write a hand-written single-database revision file into the project's versions folder."""
     path = project.migrations / "versions" / f"{revision}_hand_written.py"
     path.write_text(
-        REVISION.format(
-            message=f"hand-written {revision}",
-            revision=revision,
-            down_revision=down_revision,
-            upgrade=textwrap.indent(textwrap.dedent(upgrade).strip(), "    "),
-            downgrade=textwrap.indent(textwrap.dedent(downgrade).strip(), "    "),
+        revision_source(
+            revision, down_revision, upgrade, downgrade, message=f"hand-written {revision}"
         )
     )
     return path

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from git_repos import commit_all, git_init
+from revision_files import revision_source
 from sqlalchemy.pool import NullPool
 
 from workbench.services.squash import schema_snapshot
@@ -19,28 +19,6 @@ SQLITE_AND_POSTGRES = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)]
 )
 
-REVISION = '''\
-"""{message}
-
-Revision ID: {revision}
-Revises: {down_revision}
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = {revision!r}
-down_revision = {down_revision!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-{upgrade}
-
-
-def downgrade():
-{downgrade}
-'''
 
 NO_MODELS = "from app import db\n"
 
@@ -147,18 +125,8 @@ def write_revision(
     folder: Path, revision: str, down_revision: str | None, upgrade: str, downgrade: str
 ) -> Path:
     path = folder / f"{revision}_step.py"
-    body = {
-        name: textwrap.indent(textwrap.dedent(text).strip() or "pass", "    ")
-        for name, text in (("upgrade", upgrade), ("downgrade", downgrade))
-    }
     path.write_text(
-        REVISION.format(
-            message=f"step {revision}",
-            revision=revision,
-            down_revision=down_revision,
-            upgrade=body["upgrade"],
-            downgrade=body["downgrade"],
-        )
+        revision_source(revision, down_revision, upgrade, downgrade, message=f"step {revision}")
     )
     return path
 
