@@ -22,7 +22,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import var
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
 from workbench.core.databases import DatabaseStatus
@@ -48,6 +48,7 @@ from workbench.tui.palette import WorkbenchActions
 from workbench.tui.viewer import POLL_SECONDS, Search, Viewer
 from workbench.tui.widgets.database_panel import DatabasePanel
 from workbench.tui.widgets.graph_view import GraphView
+from workbench.tui.widgets.key_bar import KeyBar
 from workbench.tui.widgets.log_pane import LogPane
 from workbench.tui.widgets.problem_banner import ProblemBanner
 from workbench.tui.widgets.revision_detail import RevisionDetail
@@ -132,7 +133,7 @@ class WorkbenchApp(App[None]):
                 yield self.database_panel
                 yield self.detail
         yield self.log_pane
-        yield Footer()
+        yield KeyBar()
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """``Migration Workbench — migrations``, the dash kept inside the title's own text.
