@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from textual.containers import Vertical
 from textual.geometry import Region
 from textual.widgets import Button, Checkbox, Footer, Static
+from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 from tui_revisions import TWO_HEADS, Rev
 
@@ -18,6 +19,7 @@ from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.new_revision import NewRevisionScreen
 from workbench.tui.widgets.database_panel import STATE_STYLES, state_text
+from workbench.tui.widgets.key_bar import KeyBar
 
 pytestmark = SQLITE_ONLY
 
@@ -206,3 +208,22 @@ async def test_refresh_says_what_it_read(make_tui_project):
 
         said = notifications(app)
         assert re.search(r"refreshed in [\d.]+ s: 4 revisions, 2 heads, 1 database read", said)
+
+
+async def test_the_key_bar_is_rebuilt_only_when_its_keys_change(make_tui_project):
+    app = make_tui_project().app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        bar = app.query_one(KeyBar)
+        keys = list(bar.query(FooterKey))
+        assert "Quit" in screen_text(app).splitlines()[-1]
+
+        app.screen.refresh_bindings()
+        await settle(app, pilot)
+        assert list(bar.query(FooterKey)) == keys  # the same keys: nothing built again
+
+        app.operation_running = True
+        await settle(app, pilot)
+        (upgrade,) = [key for key in bar.query(FooterKey) if key.key == "U"]
+        assert upgrade not in keys
+        assert upgrade.has_class("-disabled")  # greyed out while an operation runs

@@ -124,8 +124,8 @@ class AlembicProjectSource:
     def open_workbench(self, ctx: click.Context, directory: str | None, read_only: bool) -> None:
         """Run the workbench on the project; its child processes work on the same options.
 
-        Where it can, a forked child describes the project and reads the databases while
-        this process imports Textual, as ``flask db tui`` does with the app.
+        Where it can, a forked child describes the project, scans its history and reads the
+        databases while this process imports Textual, as ``flask db tui`` does with the app.
         """
         _run_workbench(self, directory, read_only)
 
@@ -164,7 +164,7 @@ def _run_workbench(source: AlembicProjectSource, directory: str | None, read_onl
     project = source.project(directory)
     if prefork.fork_available():
         job = functools.partial(_describe_in_child, project)
-        loaded = prefork.load_in_child(job, directory or "migrations")
+        loaded = prefork.load_in_child(job, None)
         if isinstance(loaded, prefork.Failed):
             raise WorkbenchError(loaded.error)
         if isinstance(loaded, prefork.Preloaded):
@@ -178,11 +178,15 @@ def _run_workbench(source: AlembicProjectSource, directory: str | None, read_onl
 
 
 def _describe_in_child(project: LoadedProject, send: Callable[[object], None]) -> None:
-    """The forked child's job: describe the project and read its databases, or say why not."""
+    """The forked child's job: describe the project, scan it, read its databases, or say why not.
+
+    Described at once (env.py's answer is kept), the project's history is scanned here too,
+    while the parent imports Textual, rather than after it there.
+    """
     from workbench.tui import prefork
 
     try:
-        prefork.describe_project(project, send)
+        prefork.describe_project(project, send, with_history=True)
     except WorkbenchError as exc:
         send(prefork.Failed(str(exc)))
 

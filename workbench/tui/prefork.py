@@ -58,12 +58,13 @@ def fork_available() -> bool:
 
 
 def load_in_child(
-    job: Callable[[Send], None], likely_directory: str
+    job: Callable[[Send], None], likely_directory: str | None
 ) -> Preloaded | Failed | StepAside | None:
     """Fork a child running ``job`` (see ``describe_project``); meanwhile import and scan here.
 
     ``likely_directory`` is the migrations folder the project most likely has: scanned
-    while the child loads the project, the scan is kept if the child's project has it.
+    while the child loads the project, the scan is kept if the child's project has it. None
+    when the child scans the history itself (``describe_project(..., with_history=True)``).
 
     None means the child ended without a word (it crashed, or the app exits while imported):
     the caller does the work in this process, where the failure shows as it always did. The
@@ -82,14 +83,19 @@ def load_in_child(
     return loaded
 
 
-def _load_beside(forked: ForkedJob, likely_directory: str) -> Preloaded | Failed | StepAside | None:
+def _load_beside(
+    forked: ForkedJob, likely_directory: str | None
+) -> Preloaded | Failed | StepAside | None:
     """Import the workbench and scan the likely history, then complete them with the child's."""
     importlib.import_module("workbench.tui.app")
-    guess = _guess_history(likely_directory)
+    guess = _guess_history(likely_directory) if likely_directory is not None else None
     project = forked.receive()
     if not isinstance(project, MigrationProject):
         return project
-    history = guess[1] if guess is not None and guess[0] == project.folders else None
+    if likely_directory is None:
+        history = forked.receive()
+    else:
+        history = guess[1] if guess is not None and guess[0] == project.folders else None
     if history is None:
         with contextlib.suppress(Exception):
             history = load_history(project)
@@ -121,11 +127,13 @@ def _guess_history(directory: str) -> tuple[ScriptConfig, History] | None:
         return None
 
 
-def describe_project(loaded: LoadedProject, send: Send) -> None:
+def describe_project(loaded: LoadedProject, send: Send, with_history: bool = False) -> None:
     """In the child, once it loaded the project: send its description, then the version rows.
 
     URLs become strings (never printed), masked here, so that the parent does not import
-    SQLAlchemy to unpickle or show them.
+    SQLAlchemy to unpickle or show them. ``with_history`` sends the history between the two
+    (None if it cannot be loaded: the parent loads it again and says why), for a project
+    described at once, whose child would otherwise idle while the parent imports Textual.
     """
     project = loaded.describe()
     targets = tuple(
@@ -135,6 +143,11 @@ def describe_project(loaded: LoadedProject, send: Send) -> None:
         _ = target.masked_url
     project = dataclasses.replace(project, targets=targets)
     send(project)
+    if with_history:
+        history = None
+        with contextlib.suppress(Exception):
+            history = load_history(project)
+        send(history)
     send(read_versions(project.targets))
 
 

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 ShownKeys = tuple[tuple[str, Binding, bool, str], ...]
 """What the bar shows: each active binding with whether it is enabled and its tooltip."""
@@ -17,6 +18,8 @@ class KeyBar(Footer):
     Textual's footer builds one widget per key on every bindings refresh, after the next screen
     refresh: three times as the workbench starts, the first only after the first frame, so the
     keys came last and each rebuild cost tens of milliseconds of styling for the same keys.
+    Each key is also made in the bar's compactness from the start, rather than restyled twice
+    as it mounts (compact by default, then not).
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -26,7 +29,13 @@ class KeyBar(Footer):
 
     def compose(self) -> ComposeResult:
         self._composed = _shown_keys(self.screen) if self._bindings_ready else None
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # Textual binds each key's compactness to the bar's, but the palette's key's
+                compact = True if widget.has_class("-command-palette") else self.compact
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen) -> None:
         """Rebuild the bar right after this message when the keys it would show differ."""
