@@ -42,8 +42,6 @@ from workbench.runtime.wire import decode_request, encode_event
 
 EXIT_STATUS = {Finished: 0, Failed: 1, Cancelled: 130}
 _PUMP_JOIN_SECONDS = 2.0
-SERVE_FLAG = "--serve"
-"""The worker's argument that makes it a long-lived child (``serve``) instead of a one-shot."""
 _DRAIN_MARKER = b"\x00workbench: drained\x00\n"
 
 Emit = Callable[[Event], None]

@@ -18,7 +18,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-from workbench.runtime.child import SERVE_FLAG
 from workbench.runtime.client import (
     WORKER_MODULE,
     Launch,
@@ -28,6 +27,7 @@ from workbench.runtime.client import (
 )
 from workbench.runtime.events import Ending, Event, Failed
 from workbench.runtime.requests import Request
+from workbench.runtime.wire import SERVE_FLAG
 
 CLOSE_SECONDS = 2.0
 

@@ -16,6 +16,9 @@ from typing import Any
 from workbench.runtime.events import EVENTS, Event
 from workbench.runtime.requests import OPERATIONS, Request
 
+SERVE_FLAG = "--serve"
+"""The worker's argument that makes it a long-lived child (``serve``) instead of a one-shot."""
+
 
 def encode_request(request: Request) -> dict[str, Any]:
     """A request as JSON-ready data: ``{"operation": name, "arguments": {field: value}}``."""

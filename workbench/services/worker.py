@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 
 from workbench.project.alembic import AlembicOptions
-from workbench.runtime.child import SERVE_FLAG, main, serve
+from workbench.runtime.child import main, serve
+from workbench.runtime.wire import SERVE_FLAG
 from workbench.services.operations import AlembicHost, FlaskHost
 
 if __name__ == "__main__":

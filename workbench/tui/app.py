@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -28,8 +29,6 @@ from textual.worker import Worker, WorkerState
 from workbench.core.databases import DatabaseStatus
 from workbench.errors import describe_failure
 from workbench.project import MigrationProject
-from workbench.runtime.client import Launch
-from workbench.runtime.warm import WarmChild
 from workbench.tui.context import STICKY
 from workbench.tui.crash import run_app
 from workbench.tui.history import History, Preloaded
@@ -49,7 +48,6 @@ from workbench.tui.viewer import POLL_SECONDS, Search, Viewer
 from workbench.tui.widgets.database_panel import DatabasePanel
 from workbench.tui.widgets.graph_view import GraphView
 from workbench.tui.widgets.key_bar import KeyBar
-from workbench.tui.widgets.log_pane import LogPane
 from workbench.tui.widgets.problem_banner import ProblemBanner
 from workbench.tui.widgets.revision_detail import RevisionDetail
 from workbench.tui.widgets.search_bar import SearchBar
@@ -75,7 +73,10 @@ def while_shown(
 
 
 if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
+    from workbench.runtime.client import Launch
+    from workbench.runtime.warm import WarmChild
     from workbench.tui.screens.progress import ProgressScreen
+    from workbench.tui.widgets.log_pane import LogPane
 
 
 class WorkbenchApp(App[None]):
@@ -108,8 +109,10 @@ class WorkbenchApp(App[None]):
         self.project = project
         self._preloaded = (history, statuses)
         self.project_folder = project_folder or os.getcwd()
-        self.launcher = Launch(self.project_folder, app_import_path, directory=project.directory)
-        self.warm_child = WarmChild(self.launcher)
+        self._app_import_path = app_import_path
+        self._children_lock = threading.RLock()
+        self._launcher: Launch | None = None
+        self._warm_child: WarmChild | None = None
         self.read_only = read_only
         self._poll_seconds = poll_seconds
         self.graph_view = GraphView(id="graph")
@@ -117,7 +120,7 @@ class WorkbenchApp(App[None]):
         self.graph_pane = Vertical(self.graph_view, self.search_bar, id="graph-pane")
         self.database_panel = DatabasePanel(id="databases")
         self.detail = RevisionDetail(id="detail")
-        self.log_pane = LogPane(id="log")
+        self._log_pane: LogPane | None = None
         self.problem_banner = ProblemBanner(id="problems")
         self.viewer = Viewer(self)
         self.search = Search(self)
@@ -132,8 +135,48 @@ class WorkbenchApp(App[None]):
             with Vertical(id="side"):
                 yield self.database_panel
                 yield self.detail
-        yield self.log_pane
         yield KeyBar()
+
+    @property
+    def launcher(self) -> Launch:
+        """Starts the child processes that run operations on the project.
+
+        Made on first use, as the warm child: the machinery of child processes is not needed
+        to draw the first screen. Worker threads ask for them too, hence the lock.
+        """
+        with self._children_lock:
+            if self._launcher is None:
+                from workbench.runtime.client import Launch
+
+                folder, directory = self.project_folder, self.project.directory
+                self._launcher = Launch(folder, self._app_import_path, directory=directory)
+            return self._launcher
+
+    @property
+    def warm_child(self) -> WarmChild:
+        """The long-lived child that renders SQL and reviews scripts, the app loaded once."""
+        with self._children_lock:
+            if self._warm_child is None:
+                from workbench.runtime.warm import WarmChild
+
+                self._warm_child = WarmChild(self.launcher)
+            return self._warm_child
+
+    @property
+    def log_pane(self) -> LogPane:
+        """The log of operations, under the main panes; hidden until asked for (``l``).
+
+        Made after the first frame (or on first use, if sooner): Textual's log widget imports
+        much that the first screen does not need.
+        """
+        if self._log_pane is None:
+            from workbench.tui.widgets.log_pane import LogPane
+
+            self._log_pane = LogPane(id="log")
+            main = self.graph_pane.parent
+            assert main is not None and main.parent is not None
+            main.parent.mount(self._log_pane, after=main)
+        return self._log_pane
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """``Migration Workbench — migrations``, the dash kept inside the title's own text.
@@ -169,10 +212,12 @@ class WorkbenchApp(App[None]):
                 self._show_statuses(statuses)
                 self.viewer.show_selected_revision_soon()
         self.set_interval(self._poll_seconds, self.viewer.check_files)
+        self.call_after_refresh(lambda: self.log_pane)
 
     def on_unmount(self) -> None:
         """End the warm child; give the objects frozen after each scan back to the collector."""
-        self.warm_child.close()
+        if self._warm_child is not None:
+            self._warm_child.close()
         gc.unfreeze()
 
     def _show_statuses(self, statuses: Sequence[DatabaseStatus]) -> None:

@@ -20,11 +20,11 @@ from textual.worker import Worker
 
 from workbench.core.databases import DatabaseStatus
 from workbench.project import MigrationProject
-from workbench.runtime.client import Launch
-from workbench.runtime.warm import WarmChild
 from workbench.tui.history import History
 
 if TYPE_CHECKING:
+    from workbench.runtime.client import Launch
+    from workbench.runtime.warm import WarmChild
     from workbench.tui.widgets.database_panel import DatabasePanel
     from workbench.tui.widgets.graph_view import GraphView
     from workbench.tui.widgets.log_pane import LogPane

@@ -1,13 +1,19 @@
-"""Code highlighted with Pygments (through ``rich.syntax``), in colours that suit the theme."""
+"""Code highlighted with Pygments (through ``rich.syntax``), in colours that suit the theme.
+
+Pygments is imported with the first code highlighted: the workbench's first screen draws none.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class Palette:
 
 def highlighted(code: str, lexer: str, widget: Widget, line_numbers: bool = False) -> Syntax:
     """``code`` highlighted for display in ``widget``, on the widget's own background."""
+    from rich.syntax import Syntax
+
     palette = Palette.of(widget)
     return Syntax(
         code,
@@ -52,6 +60,8 @@ def highlighted_lines(lines: Sequence[str], lexer: str, palette: Palette) -> lis
     Lexing a stretch at a time (rather than the whole file) bounds the cost of drawing any part
     of a long file; a string that spans two stretches is coloured as code in the second.
     """
+    from rich.syntax import Syntax
+
     syntax = Syntax("", lexer, theme=palette.theme, background_color=palette.background)
     text = syntax.highlight("\n".join(lines))
     highlighted_lines = text.split("\n", allow_blank=True)[: len(lines)]

@@ -35,37 +35,20 @@ from workbench.core.linearize import (
 )
 from workbench.core.lock_report import LockReport
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
-from workbench.core.preview import FixRequest, Preview
 from workbench.core.touches import BodyCache
-from workbench.runtime.client import RunningOperation, start
-from workbench.runtime.requests import (
-    LocksRequest,
-    MergeRequest,
-    PreviewRequest,
-    Request,
-    ReviewScriptRequest,
-    RevisionRequest,
-    SquashRequest,
-    VerifyRequest,
-)
-from workbench.services.running import locks_result, plan_request, preview_result
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
-from workbench.tui.runs import (
-    Outcome,
-    PlanPreview,
-    VersionTable,
-    plan_preview,
-    status_summary,
-)
-from workbench.tui.screens.problems import ProblemsScreen
 from workbench.tui.viewer import Viewer
 
 BUILT_IN_EDITOR_BYTES = 256_000
 """The largest file the built-in editor opens (some 5,000 lines of code)."""
 
-if TYPE_CHECKING:  # the screens are imported when first opened: a quicker start-up
+if TYPE_CHECKING:  # the screens and the child processes' machinery come with first use
+    from workbench.core.preview import FixRequest, Preview
+    from workbench.runtime.client import RunningOperation
+    from workbench.runtime.requests import Request
+    from workbench.tui.runs import Outcome, PlanPreview
     from workbench.tui.screens.new_revision import NewRevisionAnswer
     from workbench.tui.screens.review import ReviewDecision
 
@@ -187,6 +170,11 @@ class Operations(Controller):
             for database in plan.databases
             for revision in database.revisions
         }
+        from workbench.runtime.client import start
+        from workbench.runtime.requests import LocksRequest
+        from workbench.services.running import locks_result
+        from workbench.tui.runs import VersionTable, plan_preview
+
         launcher, warm = self.app.launcher, self.app.warm_child
         version_table = next(
             (
@@ -224,6 +212,8 @@ class Operations(Controller):
         """Run a confirmed plan; the databases are read again however it ends."""
         if plan is None:
             return
+        from workbench.services.running import plan_request
+
         total = sum(len(database.revisions) for database in plan.databases)
         request = plan_request(plan, self.app.project.directory)
         self._run(title, request, total, self._after_database_run)
@@ -236,6 +226,8 @@ class Operations(Controller):
         after: Callable[[str, Outcome], None],
     ) -> None:
         """Run a request behind the progress screen, then hand its outcome to ``after``."""
+        from workbench.runtime.client import start
+
         self.app.operation_running = True
         self.app.log_pane.add_line(f"── {title}", "bold")
 
@@ -262,6 +254,8 @@ class Operations(Controller):
         """After an operation, say exactly where each database stands now, as read."""
         if self._report is None:
             return
+        from workbench.tui.runs import status_summary
+
         text, severity = self._report
         self._report = None
         sticky = severity != "information"
@@ -399,6 +393,8 @@ class Operations(Controller):
         """Write an accepted merge plan's revision in a child process, then re-scan."""
         if plan is None:
             return
+        from workbench.runtime.requests import MergeRequest
+
         request = MergeRequest(
             directory=self.app.project.directory,
             revisions=tuple(plan.parents),
@@ -444,6 +440,8 @@ class Operations(Controller):
             if answer.autogenerate:
                 self._review_new_revision(answer, head)
                 return
+            from workbench.runtime.requests import RevisionRequest
+
             request = RevisionRequest(
                 directory=self.app.project.directory,
                 message=answer.message,
@@ -460,6 +458,10 @@ class Operations(Controller):
 
     def _review_new_revision(self, answer: NewRevisionAnswer, head: str) -> None:
         """Open the review of what autogenerate would write; write it once the user says so."""
+        from workbench.runtime.client import start
+        from workbench.runtime.requests import LocksRequest, PreviewRequest, ReviewScriptRequest
+        from workbench.services.running import locks_result, preview_result
+
         launch, warm = self.app.launcher, self.app.warm_child
         directory = self.app.project.directory
         request = PreviewRequest(
@@ -490,6 +492,8 @@ class Operations(Controller):
 
     def verify_history(self) -> None:
         """Open the verify checks; where the scratch databases go is shown before anything runs."""
+        from workbench.runtime.client import start
+        from workbench.runtime.requests import VerifyRequest
         from workbench.tui.screens.verify import VerifyScreen
 
         project = self.app.project
@@ -503,6 +507,8 @@ class Operations(Controller):
 
     def squash_revision(self) -> None:
         """Open the squash plan of the selected revision; its proof starts at once."""
+        from workbench.runtime.client import start
+        from workbench.runtime.requests import SquashRequest
         from workbench.tui.screens.squash import SquashScreen
 
         revision = self.app.graph_view.revision
@@ -643,6 +649,8 @@ class Operations(Controller):
         history = self.app.history
         if history is None:
             return
+        from workbench.tui.screens.problems import ProblemsScreen
+
         problems = self._doctor_problems
         openable = [problem for problem in problems if self._can_open_fix(problem)]
         screen = ProblemsScreen(history.graph.diagnostics, problems, openable)

@@ -20,7 +20,6 @@ from workbench.core.databases import DatabaseStatus, database_status
 from workbench.core.export import database_markers
 from workbench.core.identifiers import SHORT_ID
 from workbench.errors import describe_failure
-from workbench.runtime.events import Event, Finished, Output
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import (
     History,
@@ -38,8 +37,6 @@ from workbench.tui.messages import (
     SqlRendered,
     StatusesRead,
 )
-from workbench.tui.runs import SQL_STREAMS, database_section, revision_sql_request
-from workbench.tui.screens.help import HelpScreen
 from workbench.tui.widgets.code_view import code_lines
 
 POLL_SECONDS = 2.0
@@ -137,6 +134,9 @@ class Viewer(Controller):
         The others are the selection's neighbours, rendered ahead unless the selection
         moved meanwhile (this worker is then cancelled).
         """
+        from workbench.runtime.events import Event, Finished, Output
+        from workbench.tui.runs import SQL_STREAMS, database_section, revision_sql_request
+
         worker = get_current_worker()
         for index, revision in enumerate(revisions):
             if index and worker.is_cancelled:
@@ -325,6 +325,8 @@ class Viewer(Controller):
 
     def show_help(self) -> None:
         """Show every key, the writing actions that cannot run now greyed out."""
+        from workbench.tui.screens.help import HelpScreen
+
         app = self.app
         disabled = frozenset(
             action for action in WRITING_ACTIONS if app.check_action(action, ()) is not True
