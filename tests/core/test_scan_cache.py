@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 from workbench.core.scan import scan_revisions
 from workbench.core.scan_cache import RACY_WINDOW_NS, ScanCache
+from workbench.core.scanned import ScannedRevision
 
 REVISION = '''"""{message}
 
@@ -145,3 +147,26 @@ def test_a_header_only_scan_never_fills_the_cache(tmp_path: Path) -> None:
     scan_revisions([versions], cache=ScanCache.load(str(cache_file)), compile_check=False)
 
     assert ScanCache.load(str(cache_file)).get(str(versions / "aaa1_.py")) is None
+
+
+def test_a_scanned_revision_survives_pickling_field_for_field() -> None:
+    scanned = ScannedRevision(
+        "a1",
+        ("b2", "c3"),
+        path="/v/a1.py",
+        branch_labels=("lab",),
+        depends_on=("d4",),
+        message="m",
+        docstring="m\n\nRevision ID: a1",
+        revises=("b2",),
+        create_date="2024-01-01",
+        expressions=(("depends_on", "X"),),
+        syntax_error="line 3: bad",
+    )
+
+    copy = pickle.loads(pickle.dumps(scanned, pickle.HIGHEST_PROTOCOL))
+
+    assert copy == scanned
+    assert [getattr(copy, name) for name in ScannedRevision.__slots__] == [
+        getattr(scanned, name) for name in ScannedRevision.__slots__
+    ]
