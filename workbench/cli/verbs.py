@@ -234,6 +234,12 @@ def upgrade(
     **safety: Any,
 ) -> None:
     """Upgrade to a later version"""
+    if sql:
+        from workbench.services.scratch_sql import upgrade_sql
+
+        rendered = upgrade_sql(loaded_project(directory), revision, tag, x_arg=x_args(x_arg))
+        click.echo(rendered.text, nl=False)
+        return
     _commands().upgrade(
         loaded_project(directory),
         revision,
@@ -261,6 +267,12 @@ def downgrade(
     **safety: Any,
 ) -> None:
     """Revert to a previous version"""
+    if sql:
+        from workbench.services.scratch_sql import downgrade_sql
+
+        rendered = downgrade_sql(loaded_project(directory), revision, tag, x_arg=x_args(x_arg))
+        click.echo(rendered.text, nl=False)
+        return
     _commands().downgrade(
         loaded_project(directory),
         revision,
