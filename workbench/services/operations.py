@@ -95,7 +95,8 @@ def _migration(
             del arguments["sql"]
             rendered = sql_service(**arguments)
             emit(Output("sql", rendered.text))
-            return {"steps": [_step_fields(step) for step in rendered.steps]}
+            steps = [_step_fields(step) for step in rendered.steps]
+            return {"steps": steps, "ran_on_scratch": rendered.ran_on_scratch}
 
         def on_step(progress: commands.StepProgress) -> None:
             emit(
@@ -131,7 +132,8 @@ def _sql(request: SqlRequest, emit: Emit) -> dict[str, Any]:
     """
     rendered = scratch_sql.upgrade_sql(**parameters(request))
     emit(Output("sql", rendered.text))
-    return {"steps": [_step_fields(step) for step in rendered.steps]}
+    steps = [_step_fields(step) for step in rendered.steps]
+    return {"steps": steps, "ran_on_scratch": rendered.ran_on_scratch}
 
 
 def _preview(request: PreviewRequest, emit: Emit) -> dict[str, Any]:

@@ -371,6 +371,8 @@ class MigrationSql:
 
     text: str
     steps: tuple[MigrationStep, ...] = ()
+    ran_on_scratch: bool = False
+    """Whether the run went to scratch databases (offline mode could not render it)."""
 
 
 StepsFrom = Callable[[tuple[str, ...]], list[Any]]
@@ -417,7 +419,7 @@ def scratch_run_sql(
         else:
             text = _offline_sql(config, script, database, start, target, steps_from, multidb)
         sections.append(f"{SECTION}{database.name}\n{text}" if multidb else text)
-    return MigrationSql("".join(sections), tuple(steps))
+    return MigrationSql("".join(sections), tuple(steps), ran_on_scratch=True)
 
 
 def _sqlite_sql(

@@ -77,9 +77,12 @@ def plan_preview(
 ) -> PlanPreview:
     """Render a plan's SQL on the target database (blocking: workers only).
 
+    Offline where Alembic can; a batch on SQLite is run on a scratch copy, and the title says so.
+
     ``warm`` is the workbench's long-lived child, when it has one: no child to start then.
     """
-    title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
+    shown_on = f"SQL on {target.name} ({_backend(target.url)})"
+    title = f"{shown_on}, rendered offline"
     request = plan_sql_request(plan, target, launcher.directory or "")
     if request is None:
         return PlanPreview(
@@ -91,6 +94,8 @@ def plan_preview(
     outcome = run_to_end(launcher, request, warm)
     if outcome.kind != "finished":
         return PlanPreview(title, None, f"the SQL could not be rendered: {outcome.message}")
+    if outcome.result.get("ran_on_scratch"):
+        title = f"{shown_on}, run on a scratch copy (offline mode cannot render a batch on SQLite)"
     sql = database_section("\n".join(outcome.lines), target.name)
     if plan.purge:
         sql = purge_statement(target.url, version_table) + sql
