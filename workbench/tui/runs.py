@@ -88,8 +88,7 @@ def plan_preview(
         return PlanPreview(
             title,
             None,
-            "no offline SQL for this plan: the database stands on "
-            "several heads or has no revision to start from",
+            "no SQL for this plan: the database has no revision to downgrade from",
         )
     outcome = run_to_end(launcher, request, warm)
     if outcome.kind != "finished":
@@ -154,22 +153,20 @@ def revision_sql_request(graph: RevisionGraph, revision: str, directory: str) ->
 def plan_sql_request(plan: Plan, target: DatabaseStatus, directory: str) -> Request | None:
     """The offline run of a plan on the target database, or None when it has no SQL form.
 
-    Offline mode starts from one revision; a database on several heads and a downgrade from
-    nothing have no offline equivalent. A purge stamps from an empty version table.
+    The run starts from every revision the database stands on (``a,b:target``); a stamp
+    of an empty version table (a purge's too) starts from nothing, and a downgrade from
+    nothing has no SQL.
     """
-    if plan.purge:
+    start = ",".join(target.current)
+    span = f"{start}:{plan.target}" if start else plan.target
+    if plan.purge or (plan.action == "stamp" and not start):
         return StampRequest(directory=directory, revision=plan.target, sql=True)
-    current = target.current
-    if len(current) > 1:
-        return None
-    first = current[0] if current else None
     if plan.action == "upgrade":
-        span = f"{first}:{plan.target}" if first else plan.target
         return SqlRequest(directory=directory, revision=span)
-    if first is None:
+    if not start:
         return None
     kind = StampRequest if plan.action == "stamp" else DowngradeRequest
-    return kind(directory=directory, revision=f"{first}:{plan.target}", sql=True)
+    return kind(directory=directory, revision=span, sql=True)
 
 
 def _backend(url: str) -> str:
