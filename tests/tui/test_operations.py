@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import (
+from sqlalchemy.engine import make_url
+from textual.screen import Screen
+from textual.widgets import Button, Input, TextArea
+from tui_revisions import TWO_HEADS, Rev
+from tui_support import (
     SIZE,
     SQLITE_AND_POSTGRES,
     SQLITE_ONLY,
@@ -15,10 +19,6 @@ from conftest import (
     settle,
     wait_for,
 )
-from sqlalchemy.engine import make_url
-from textual.screen import Screen
-from textual.widgets import Button, Input, TextArea
-from tui_revisions import TWO_HEADS, Rev
 
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.editor import EditorScreen

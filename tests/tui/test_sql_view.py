@@ -6,8 +6,8 @@ sends on a scratch copy standing where it starts, and the user's database is not
 
 from __future__ import annotations
 
-from conftest import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 from tui_revisions import TWO_HEADS
+from tui_support import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 
 BATCH_REVISION = '''\
 """add a title to posts
