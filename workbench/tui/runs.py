@@ -6,6 +6,7 @@ No Textual here: which request renders a revision's SQL or a plan's, running one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +97,8 @@ def plan_preview(
     if outcome.result.get("ran_on_scratch"):
         title = f"{shown_on}, run on a scratch copy (offline mode cannot render a batch on SQLite)"
     sql = database_section("\n".join(outcome.lines), target.name)
+    if target.version_table_exists:
+        sql = without_version_table_creation(sql, version_table)
     if plan.purge:
         sql = purge_statement(target.url, version_table) + sql
     return PlanPreview(title, sql)
@@ -114,6 +117,18 @@ def purge_statement(url: str, version_table: VersionTable) -> str:
     table = sa.table(version_table.name, schema=version_table.schema)
     delete = sa.delete(table).compile(dialect=dialect)
     return f"-- the purge empties the version table first\n{delete};\n\n"
+
+
+def without_version_table_creation(sql: str, version_table: VersionTable) -> str:
+    """The offline SQL without its ``CREATE TABLE`` of the version table.
+
+    Offline mode creates the table whenever a run starts from no revision; on a database that
+    has the table, the real run does not, so the preview must not show it.
+    """
+    name = re.escape(version_table.name)
+    creation = re.compile(rf"^CREATE TABLE (?:\S+\.)?[\"`\[]?{name}[\"`\]]? \(")
+    blocks = sql.split("\n\n")
+    return "\n\n".join(block for block in blocks if not creation.match(block.lstrip("\n")))
 
 
 def run_to_end(launcher: Launch, request: Request, warm: WarmChild | None = None) -> Outcome:
