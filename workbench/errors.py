@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 
 class WorkbenchError(Exception):
     """A failure explained in one line; raised instead of exiting so callers decide what to show."""
@@ -58,6 +56,7 @@ def _project_location(exc: BaseException, migrations_dir: str | None) -> str | N
     if migrations_dir is None or exc.__traceback__ is None:
         return None
     import traceback
+    from pathlib import Path
 
     root = Path(migrations_dir).resolve()
     location = None
