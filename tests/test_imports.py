@@ -138,6 +138,36 @@ def test_the_tui_start_up_needs_neither_sqlalchemy_nor_textual_to_load(tmp_path)
     assert result.stdout.splitlines() == ["postgresql://reader:***@db.example/app", "[]"]
 
 
+FIRST_SCREEN_SPARES = (
+    "pygments",
+    "textual.widgets._rich_log",
+    "logging.config",
+    "workbench.runtime.requests",
+    "workbench.runtime.events",
+    "workbench.runtime.warm",
+    "workbench.services.running",
+)
+"""What the workbench's first screen never uses: highlighting, the log pane, the child processes."""
+
+
+def test_the_workbench_app_imports_nothing_its_first_screen_does_not_use(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, workbench.tui.app; print(sorted(sys.modules))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    loaded = ast.literal_eval(result.stdout)
+    assert "textual.app" in loaded
+    assert not [name for name in loaded if name.startswith(FIRST_SCREEN_SPARES)]
+
+
 FLASK_FREE = (
     "workbench.project",
     "workbench.services.commands",
