@@ -164,7 +164,7 @@ def _run_workbench(source: AlembicProjectSource, directory: str | None, read_onl
     project = source.project(directory)
     if prefork.fork_available():
         job = functools.partial(_describe_in_child, project)
-        loaded = prefork.load_in_child(job, None)
+        loaded = prefork.load_in_child(job, directory or "migrations", history_in_child=True)
         if isinstance(loaded, prefork.Failed):
             raise WorkbenchError(loaded.error)
         if isinstance(loaded, prefork.Preloaded):

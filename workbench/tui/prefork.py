@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import gc
 import importlib
+import mmap
 import os
 import threading
 from collections.abc import Callable
@@ -34,6 +35,9 @@ FORK_VARIABLE = "WORKBENCH_TUI_FORK"
 """``0`` starts the workbench in one process, as on platforms without a safe ``fork``."""
 STATUS_WAIT = 0.25
 """Seconds to wait for the version tables once the graph is ready; later, the app reads them."""
+_scanned_here = mmap.mmap(-1, 1)
+"""One byte shared with the forked child (a fork keeps the mapping): set once this process
+scans the likely folder itself, which spares the child scanning it too."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +62,15 @@ def fork_available() -> bool:
 
 
 def load_in_child(
-    job: Callable[[Send], None], likely_directory: str | None
+    job: Callable[[Send], None], likely_directory: str, history_in_child: bool = False
 ) -> Preloaded | Failed | StepAside | None:
     """Fork a child running ``job`` (see ``describe_project``); meanwhile import and scan here.
 
     ``likely_directory`` is the migrations folder the project most likely has: scanned
-    while the child loads the project, the scan is kept if the child's project has it. None
-    when the child scans the history itself (``describe_project(..., with_history=True)``).
+    while the child loads the project, the scan is kept if the child's project has it.
+    ``history_in_child`` says the child sends the history too
+    (``describe_project(..., with_history=True)``): this process then scans the likely folder
+    only if the project is not described by the time Textual is imported.
 
     None means the child ended without a word (it crashed, or the app exits while imported):
     the caller does the work in this process, where the failure shows as it always did. The
@@ -73,9 +79,10 @@ def load_in_child(
     which it would walk again and again for nothing.
     """
     gc.disable()
+    _scanned_here[0] = 0
     forked = ForkedJob(job)
     try:
-        loaded = _load_beside(forked, likely_directory)
+        loaded = _load_beside(forked, likely_directory, history_in_child)
     finally:
         forked.close()
     if not isinstance(loaded, Preloaded) or loaded.history is None:
@@ -84,18 +91,23 @@ def load_in_child(
 
 
 def _load_beside(
-    forked: ForkedJob, likely_directory: str | None
+    forked: ForkedJob, likely_directory: str, history_in_child: bool
 ) -> Preloaded | Failed | StepAside | None:
     """Import the workbench and scan the likely history, then complete them with the child's."""
     importlib.import_module("workbench.tui.app")
-    guess = _guess_history(likely_directory) if likely_directory is not None else None
-    project = forked.receive()
+    guess = None
+    project = forked.receive(0.001) if history_in_child else None
+    if project is None:  # not described yet (its env.py may be running): scan meanwhile
+        _scanned_here[0] = 1
+        guess = _guess_history(likely_directory)
+        project = forked.receive()
     if not isinstance(project, MigrationProject):
         return project
-    if likely_directory is None:
-        history = forked.receive()
-    else:
-        history = guess[1] if guess is not None and guess[0] == project.folders else None
+    history = guess[1] if guess is not None and guess[0] == project.folders else None
+    if history_in_child:
+        sent = forked.receive()  # taken in any case: the version rows come after it
+        if history is None:
+            history = sent
     if history is None:
         with contextlib.suppress(Exception):
             history = load_history(project)
@@ -132,8 +144,9 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
 
     URLs become strings (never printed), masked here, so that the parent does not import
     SQLAlchemy to unpickle or show them. ``with_history`` sends the history between the two
-    (None if it cannot be loaded: the parent loads it again and says why), for a project
-    described at once, whose child would otherwise idle while the parent imports Textual.
+    (None if it cannot be loaded, or the parent scanned the folder meanwhile: the parent then
+    uses its own, or loads it again and says why), for a project described at once, whose
+    child would otherwise idle while the parent imports Textual.
     """
     project = loaded.describe()
     targets = tuple(
@@ -145,8 +158,9 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
     send(project)
     if with_history:
         history = None
-        with contextlib.suppress(Exception):
-            history = load_history(project)
+        if not _scanned_here[0]:
+            with contextlib.suppress(Exception):
+                history = load_history(project)
         send(history)
     send(read_versions(project.targets))
 
