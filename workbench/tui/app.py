@@ -167,7 +167,7 @@ class WorkbenchApp(App[None]):
             else:
                 self._show_statuses(statuses)
                 self.viewer.show_selected_revision_soon()
-        self.set_interval(self._poll_seconds, self.viewer.check_files)
+        self.set_interval(self._poll_seconds, self.viewer.poll_files)
 
     def on_unmount(self) -> None:
         """End the warm child; give the objects frozen after each scan back to the collector."""
