@@ -156,6 +156,7 @@ class WorkbenchApp(App[None]):
     def on_mount(self) -> None:
         """Show the history and statuses given, or an empty frame now and read them in workers."""
         self.viewer.show_frame()
+        self.watch(self.graph_view, "cursor", self.viewer.show_cached_sql, init=False)
         history, statuses = self._preloaded
         self._preloaded = (None, None)
         if history is None:
@@ -227,10 +228,10 @@ class WorkbenchApp(App[None]):
         """Show the selected revision in the detail pane once the cursor rests.
 
         Laying out and highlighting a script costs tens of milliseconds; a held ``j`` must not
-        pay it on every row it passes, only where it stops. SQL rendered already shows at once.
+        pay it on every row it passes, only where it stops. SQL rendered already shows at once,
+        in the frame that moves the cursor (``on_mount`` watches the cursor for it).
         """
         self.viewer.show_selected_revision_soon()
-        self.viewer.show_cached_sql()
 
     def on_progress_screen_log_line(self, message: ProgressScreen.LogLine) -> None:
         """Every line an operation prints goes to the log pane too."""
