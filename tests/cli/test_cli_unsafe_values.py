@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import assert_one_line_error, describe
+from flask_projects import assert_one_line_error, describe
 from sample_models import POST_MODEL
 
 pytestmark = pytest.mark.flask_in_process

@@ -7,7 +7,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import describe
+from flask_projects import describe
 from sqlalchemy.pool import NullPool
 
 ALTER_UPGRADE = """\

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from conftest import Project, describe, flask_environment
+from flask_projects import Project, describe, flask_environment
 
 from workbench.core.databases import DatabaseTarget
 from workbench.services.locks import migration_locks

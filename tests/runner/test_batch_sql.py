@@ -191,3 +191,25 @@ def test_the_demo_rename_of_products_price_renders_on_a_scratch_copy(tmp_path):
     assert "products.price" in default
     assert "UPDATE alembic_version SET version_num='47650590baee'" in default
     assert hashlib.sha256(shop.read_bytes()).hexdigest() == before
+
+
+@SQLITE_ONLY
+def test_upgrade_and_downgrade_with_sql_print_what_a_batch_revision_runs(make_project):
+    project = batch_project(make_project)
+    project.db("upgrade", "cccc0003", in_process=True)
+    before = fingerprint(project)
+
+    down = project.db("downgrade", "--sql", "cccc0003:aaaa0001", in_process=True).stdout
+    up = project.db("upgrade", "--sql", "aaaa0001:bbbb0002", in_process=True).stdout
+
+    assert "ALTER TABLE products DROP COLUMN note" in down
+    assert "CREATE TABLE _alembic_tmp_products" in down
+    assert "price NUMERIC(10, 2) NOT NULL" in down
+    assert "SELECT products.id, products.name, products.list_price" in down
+    assert (
+        "UPDATE alembic_version SET version_num='aaaa0001' "
+        "WHERE alembic_version.version_num = 'bbbb0002';" in down
+    )
+    assert "CREATE TABLE _alembic_tmp_products" in up
+    assert "list_price NUMERIC(10, 2) NOT NULL" in up
+    assert fingerprint(project) == before

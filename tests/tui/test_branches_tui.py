@@ -9,12 +9,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 from git_repos import git
 from sqlalchemy.engine import make_url
 from textual.screen import Screen
 from textual.widgets import Input, OptionList
 from tui_revisions import REVISION_TEMPLATE, TWO_HEADS
+from tui_support import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.linearize import LinearizeScreen

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SIZE, TuiProject, screen_text, settle, wait_for
 from sqlalchemy.engine import make_url
 from textual.widgets import Button, Input
 from tui_revisions import REVISION_TEMPLATE
+from tui_support import SIZE, TuiProject, screen_text, settle, wait_for
 
 from workbench.core.databases import DatabaseTarget
 from workbench.project import MigrationProject

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import SQLITE_ONLY
+from tui_support import SQLITE_ONLY
 
 from workbench.tui.prefork import FORK_VARIABLE
 

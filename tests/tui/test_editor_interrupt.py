@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SIZE, SQLITE_ONLY, screen_text, settle
 from test_terminal import DONE, Terminal
 from textual.widgets import TextArea
+from tui_support import SIZE, SQLITE_ONLY, screen_text, settle
 
 from workbench.tui.prefork import FORK_VARIABLE
 from workbench.tui.screens.editor import EditorScreen

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import SIZE, SQLITE_ONLY, screen_text, settle
 from tui_revisions import TWO_HEADS
+from tui_support import SIZE, SQLITE_ONLY, screen_text, settle
 
 from workbench.tui.widgets.problem_banner import ProblemBanner
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import SIZE, SQLITE_ONLY, TuiProject, screen_text, wait_for
 from large_revision import LARGE, StallWatch, write_large_history
 from textual.pilot import Pilot
+from tui_support import SIZE, SQLITE_ONLY, TuiProject, screen_text, wait_for
 
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.editor import EditorScreen

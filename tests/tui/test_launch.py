@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import SIZE, SQLITE_ONLY, screen_text
+from tui_support import SIZE, SQLITE_ONLY, screen_text
 
 from workbench.cli.flask_group import db, opens_workbench
 from workbench.core.databases import database_status

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import SIZE, SQLITE_ONLY, graph_line, graph_lines, screen_text, settle
 from tui_revisions import TWO_HEADS, long_history, write_revisions
+from tui_support import SIZE, SQLITE_ONLY, graph_line, graph_lines, screen_text, settle
 
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.problems import ProblemsScreen

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import (
+from sqlalchemy.engine import make_url
+from textual.screen import Screen
+from textual.widgets import Button, Input, TextArea
+from tui_revisions import TWO_HEADS, Rev
+from tui_support import (
     SIZE,
     SQLITE_AND_POSTGRES,
     SQLITE_ONLY,
@@ -15,10 +19,6 @@ from conftest import (
     settle,
     wait_for,
 )
-from sqlalchemy.engine import make_url
-from textual.screen import Screen
-from textual.widgets import Button, Input, TextArea
-from tui_revisions import TWO_HEADS, Rev
 
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.editor import EditorScreen
@@ -79,7 +79,7 @@ async def test_upgrade_to_the_selected_revision(make_tui_project):
 
 
 @SQLITE_ONLY
-async def test_upgrade_to_the_heads_with_progress(make_tui_project):
+async def test_upgrade_to_the_heads_with_progress_then_the_sql_from_both(make_tui_project):
     tui = make_tui_project(upgrade_to="a1000000")
     app = tui.app()
     async with app.run_test(size=SIZE) as pilot:
@@ -95,6 +95,14 @@ async def test_upgrade_to_the_heads_with_progress(make_tui_project):
         for number in (1, 2, 3):
             assert f"default: revision {number} of 3 done: upgrade" in log
         assert app.graph_view.pending == frozenset()
+
+        app.graph_view.select_revision("b2000000")  # the SQL starts from both heads
+        text = await confirm_plan(app, pilot, "D", expect_sql="DROP TABLE tags")
+        assert "DROP TABLE posts" in text
+        await pilot.press("escape")
+        text = await confirm_plan(app, pilot, "S", expect_sql="DELETE FROM alembic_version")
+        assert "UPDATE alembic_version SET version_num='b2000000'" in text
+        await pilot.press("escape")
 
 
 @SQLITE_AND_POSTGRES
@@ -144,6 +152,7 @@ async def test_stamp_and_stamp_with_purge(make_tui_project, backend):
         assert "b2000000, gone0000 → c3000000" in screen_text(app)
         await wait_for(pilot, lambda: "INSERT INTO alembic_version" in screen_text(app))
         assert "DELETE FROM alembic_version" in screen_text(app)
+        assert "CREATE TABLE" not in screen_text(app)  # the table exists: the run creates none
         if backend != "sqlite":
             app.screen.query_one(Input).value = make_url(tui.project.database_url).database
         await run_confirmed(app, pilot)

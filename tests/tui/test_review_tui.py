@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 from textual.widgets import Static, TextArea
+from tui_support import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 
 from workbench.tui.screens.review import ReviewScreen
 from workbench.tui.screens.script_editor import ScriptEditorScreen

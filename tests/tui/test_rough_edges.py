@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 from sqlalchemy.engine import make_url
 from textual.containers import Vertical
 from textual.geometry import Region
 from textual.widgets import Button, Checkbox, Footer, Static
 from textual.widgets._toast import Toast
 from tui_revisions import TWO_HEADS, Rev
+from tui_support import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 
 from workbench.core.databases import DatabaseState
 from workbench.tui.screens.confirm import ConfirmScreen

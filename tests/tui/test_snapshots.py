@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import SQLITE_ONLY, screen_text
 from sqlalchemy.engine import make_url
 from textual.pilot import Pilot
+from tui_support import SQLITE_ONLY, screen_text
 
 from workbench.core.databases import DatabaseTarget
 from workbench.project import MigrationProject

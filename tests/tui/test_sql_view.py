@@ -1,13 +1,13 @@
-"""The SQL view (`s`) on batch revisions, and how fast it follows the cursor.
+"""The SQL view (`s`) and the confirmations on batch revisions; how fast the view follows.
 
-A batch on SQLite cannot be rendered offline; the view shows what the upgrade runs on a
-scratch copy standing at the parent, and the user's database is not touched.
+A batch on SQLite cannot be rendered offline; the view and the confirmations show what the run
+sends on a scratch copy standing where it starts, and the user's database is not touched.
 """
 
 from __future__ import annotations
 
-from conftest import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 from tui_revisions import TWO_HEADS
+from tui_support import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 
 BATCH_REVISION = '''\
 """add a title to posts
@@ -134,3 +134,24 @@ async def test_the_sql_is_rendered_again_when_the_file_changes_on_disk(make_tui_
         await wait_for(pilot, lambda: "CREATE TABLE articles" in screen_text(app))
         assert "CREATE TABLE posts" not in screen_text(app)
         assert app.warm_child.started == 1
+
+
+@SQLITE_ONLY
+async def test_the_downgrade_confirmation_shows_the_sql_of_a_batch_revision(make_tui_project):
+    tui = batch_history(make_tui_project)
+    tui.project.db("upgrade", "f6000000", in_process=True)
+    before = tui.tables(), tui.versions()
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: "f6000000" in screen_text(app))
+        app.graph_view.select_revision("c3000000")
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: "SQL on default" in screen_text(app), seconds=90)
+        text = screen_text(app)
+        assert "run on a scratch copy" in text
+        assert "CREATE TABLE _alembic_tmp_posts" in text
+        assert "live database connection" not in text
+        await pilot.press("escape")
+    assert (tui.tables(), tui.versions()) == before

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 from tui_revisions import Rev
+from tui_support import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
 
 from workbench.tui.screens.squash import SquashScreen
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SQLITE_ONLY
 from tui_revisions import TWO_HEADS, Rev, write_revisions
+from tui_support import SQLITE_ONLY
 
 from workbench.tui.prefork import FORK_VARIABLE
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import SIZE, SQLITE_ONLY, graph_line, screen_text, settle, wait_for
 from textual.widgets import Checkbox, Input, Static
 from tui_revisions import TWO_HEADS, Rev
+from tui_support import SIZE, SQLITE_ONLY, graph_line, screen_text, settle, wait_for
 
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.merge_plan import MergePlanScreen

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 from sqlalchemy.pool import NullPool
 from textual.widgets import Static
+from tui_support import SIZE, SQLITE_AND_POSTGRES, SQLITE_ONLY, screen_text, settle, wait_for
 
 from workbench.core.verify import SCRATCH_PREFIX
 from workbench.tui.screens.confirm import ConfirmScreen

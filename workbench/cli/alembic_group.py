@@ -211,17 +211,15 @@ class WorkbenchGroup(click.Group):
     "-c",
     "--config",
     multiple=True,
-    help="Alternate config file; defaults to value of ALEMBIC_CONFIG environment variable, "
-    'or "alembic.ini". May also refer to pyproject.toml file. May be specified twice to '
-    "reference both files separately",
+    help="The project's configuration: an ini file or pyproject.toml, or one of each when given "
+    "twice (default: $ALEMBIC_CONFIG, else alembic.ini)",
 )
 @click.option(
     "-n",
     "--name",
     default="alembic",
     show_default=True,
-    help="Name of section in .ini file to use for Alembic config "
-    "(only applies to configparser config, not toml)",
+    help="The ini file's section to read (pyproject.toml has one)",
 )
 @click.option("-x", "x_arg", multiple=True, help=X_ARG_HELP)
 @click.option(

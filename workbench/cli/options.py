@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-DIRECTORY_HELP = 'Migration script directory (default is "migrations")'
-SQL_HELP = "Don't emit SQL to database - dump to standard output instead"
-TAG_HELP = 'Arbitrary "tag" name - can be used by custom env.py scripts'
-X_ARG_HELP = "Additional arguments consumed by custom env.py scripts"
-VERBOSE_HELP = "Use more verbose output"
+DIRECTORY_HELP = 'The migrations folder (default: "migrations")'
+SQL_HELP = "Print the SQL instead of running it on the database (offline mode)"
+TAG_HELP = "A free-form tag handed to env.py (context.get_tag_argument())"
+X_ARG_HELP = "An argument for env.py, often key=value (context.get_x_argument()); repeatable"
+VERBOSE_HELP = "Show every field of each revision"
 DIRECTORY_KEY = "workbench.directory"
 X_ARG_KEY = "workbench.x_arg"
 SOURCE_KEY = "workbench.project_source"

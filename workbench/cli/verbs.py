@@ -38,16 +38,14 @@ def _commands() -> Any:
 @command()
 @migration_command
 def list_templates() -> None:
-    """List available templates."""
+    """List the templates `init` can write."""
     _commands().list_templates()
 
 
 @command()
 @directory_option
-@click.option("--multidb", is_flag=True, help="Support multiple databases")
-@click.option(
-    "-t", "--template", default=None, help='Repository template to use (default is "flask")'
-)
+@click.option("--multidb", is_flag=True, help="Use the template for apps with binds")
+@click.option("-t", "--template", default=None, help='The template to write (default: "flask")')
 @click.option(
     "--package",
     is_flag=True,
@@ -55,7 +53,7 @@ def list_templates() -> None:
 )
 @migration_command
 def init(directory: str | None, multidb: bool, template: str | None, package: bool) -> None:
-    """Creates a new migration repository."""
+    """Create the migrations folder: env.py, the script template and versions/."""
     _commands().init(loaded_project(directory), multidb, template, package)
 
 
@@ -64,32 +62,32 @@ def _revision_options(function: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(
         [
             directory_option,
-            click.option("-m", "--message", default=None, help="Revision message"),
+            click.option("-m", "--message", default=None, help="The revision's message"),
             sql_option,
             click.option(
                 "--head",
                 default="head",
-                help="Specify head revision or <branchname>@head to base new revision on",
+                help="The head (or <branch>@head) the new revision builds on",
             ),
             click.option(
                 "--splice",
                 is_flag=True,
-                help='Allow a non-head revision as the "head" to splice onto',
+                help="Let --head name a revision that is not a head (starts a branch)",
             ),
             click.option(
                 "--branch-label",
                 default=None,
-                help="Specify a branch label to apply to the new revision",
+                help="A branch label for the new revision",
             ),
             click.option(
                 "--version-path",
                 default=None,
-                help="Specify specific path from config for version file",
+                help="The version location (from the config) to write the file in",
             ),
             click.option(
                 "--rev-id",
                 default=None,
-                help="Specify a hardcoded revision id instead of generating one",
+                help="The new revision's id, instead of a generated one",
             ),
         ]
     ):
@@ -102,8 +100,7 @@ def _revision_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--autogenerate",
     is_flag=True,
-    help="Populate revision script with candidate migration operations, "
-    "based on comparison of database to model",
+    help="Fill the script with what comparing the models to the database finds",
 )
 @migration_command
 def revision(
@@ -117,7 +114,7 @@ def revision(
     rev_id: str | None,
     autogenerate: bool,
 ) -> None:
-    """Create a new revision file."""
+    """Write a new, empty revision file."""
     _commands().revision(
         loaded_project(directory),
         message,
@@ -147,7 +144,7 @@ def migrate(
     rev_id: str | None,
     x_arg: tuple[str, ...],
 ) -> None:
-    """Autogenerate a new revision file (Alias for 'revision --autogenerate')"""
+    """Write a revision file of what the models changed (revision --autogenerate)."""
     from workbench.cli.review import echo_migrate_findings
     from workbench.services.review import migrate_reviewed
 
@@ -173,19 +170,15 @@ def migrate(
 @click.argument("revision", default="head")
 @migration_command
 def edit(directory: str | None, revision: str) -> None:
-    """Edit a revision file"""
+    """Open a revision file in $EDITOR."""
     _commands().edit(loaded_project(directory), revision, x_arg=x_args())
 
 
 @command()
 @directory_option
-@click.option("-m", "--message", default=None, help="Merge revision message")
-@click.option(
-    "--branch-label", default=None, help="Specify a branch label to apply to the new revision"
-)
-@click.option(
-    "--rev-id", default=None, help="Specify a hardcoded revision id instead of generating one"
-)
+@click.option("-m", "--message", default=None, help="The merge revision's message")
+@click.option("--branch-label", default=None, help="A branch label for the new revision")
+@click.option("--rev-id", default=None, help="The new revision's id, instead of a generated one")
 @click.option(
     "--dry-run", is_flag=True, help="Print the merge plan (conflicts, upgrade order), write nothing"
 )
@@ -199,7 +192,7 @@ def merge(
     dry_run: bool,
     revisions: tuple[str, ...],
 ) -> None:
-    """Merge two revisions together, creating a new revision file"""
+    """Write a merge revision that joins heads into one."""
     from workbench.cli.branches import show_merge_plan
 
     project = loaded_project(directory)
@@ -233,12 +226,17 @@ def upgrade(
     revision: str,
     **safety: Any,
 ) -> None:
-    """Upgrade to a later version"""
+    """Run the upgrades up to REVISION (default: head)."""
+    if sql:
+        from workbench.services.scratch_sql import upgrade_sql
+
+        rendered = upgrade_sql(loaded_project(directory), revision, tag, x_arg=x_args(x_arg))
+        click.echo(rendered.text, nl=False)
+        return
     _commands().upgrade(
         loaded_project(directory),
         revision,
-        sql,
-        tag,
+        tag=tag,
         x_arg=x_args(x_arg),
         **safety_arguments(safety),
     )
@@ -260,12 +258,17 @@ def downgrade(
     revision: str,
     **safety: Any,
 ) -> None:
-    """Revert to a previous version"""
+    """Run the downgrades down to REVISION (default: one step back)."""
+    if sql:
+        from workbench.services.scratch_sql import downgrade_sql
+
+        rendered = downgrade_sql(loaded_project(directory), revision, tag, x_arg=x_args(x_arg))
+        click.echo(rendered.text, nl=False)
+        return
     _commands().downgrade(
         loaded_project(directory),
         revision,
-        sql,
-        tag,
+        tag=tag,
         x_arg=x_args(x_arg),
         **safety_arguments(safety),
     )
@@ -276,7 +279,7 @@ def downgrade(
 @click.argument("revision", default="head")
 @migration_command
 def show(directory: str | None, revision: str) -> None:
-    """Show the revision denoted by the given symbol."""
+    """Show one revision: its id, parents, message and file."""
     _commands().show(loaded_project(directory), revision, x_arg=x_args())
 
 
@@ -286,20 +289,20 @@ def show(directory: str | None, revision: str) -> None:
     "-r",
     "--rev-range",
     default=None,
-    help="Specify a revision range; format is [start]:[end]",
+    help="Only revisions in this range: [start]:[end]",
 )
 @verbose_option
 @click.option(
     "-i",
     "--indicate-current",
     is_flag=True,
-    help="Indicate current version (Alembic 0.9.9 or greater is required)",
+    help="Mark the revisions the database stands at",
 )
 @migration_command
 def history(
     directory: str | None, rev_range: str | None, verbose: bool, indicate_current: bool
 ) -> None:
-    """List changeset scripts in chronological order."""
+    """List the revisions, newest first."""
     _commands().history(
         loaded_project(directory), rev_range, verbose, indicate_current, x_arg=x_args()
     )
@@ -308,12 +311,10 @@ def history(
 @command()
 @directory_option
 @verbose_option
-@click.option(
-    "--resolve-dependencies", is_flag=True, help="Treat dependency versions as down revisions"
-)
+@click.option("--resolve-dependencies", is_flag=True, help="Count depends_on revisions as parents")
 @migration_command
 def heads(directory: str | None, verbose: bool, resolve_dependencies: bool) -> None:
-    """Show current available heads in the script directory"""
+    """Show the heads of the revision graph."""
     _commands().heads(loaded_project(directory), verbose, resolve_dependencies, x_arg=x_args())
 
 
@@ -322,7 +323,7 @@ def heads(directory: str | None, verbose: bool, resolve_dependencies: bool) -> N
 @verbose_option
 @migration_command
 def branches(directory: str | None, verbose: bool) -> None:
-    """Show current branch points"""
+    """Show the revisions where the graph branches."""
     _commands().branches(loaded_project(directory), verbose, x_arg=x_args())
 
 
@@ -331,7 +332,7 @@ def branches(directory: str | None, verbose: bool) -> None:
 @verbose_option
 @migration_command
 def current(directory: str | None, verbose: bool) -> None:
-    """Display the current revision for each database."""
+    """Show the revision each database stands at."""
     _commands().current(loaded_project(directory), verbose, x_arg=x_args())
 
 
@@ -339,16 +340,14 @@ def current(directory: str | None, verbose: bool) -> None:
 @directory_option
 @sql_option
 @tag_option
-@click.option(
-    "--purge", is_flag=True, help="Delete the version in the alembic_version table before stamping"
-)
+@click.option("--purge", is_flag=True, help="Empty the version table before stamping")
 @safety_options
 @click.argument("revision", default="head")
 @migration_command
 def stamp(
     directory: str | None, sql: bool, tag: str | None, purge: bool, revision: str, **safety: Any
 ) -> None:
-    """'stamp' the revision table with the given revision; don't run any migrations"""
+    """Set the version table to REVISION without running any migration."""
     _commands().stamp(
         loaded_project(directory),
         revision,
@@ -364,7 +363,7 @@ def stamp(
 @directory_option
 @migration_command
 def check(directory: str | None) -> None:
-    """Check if there are any new operations to migrate"""
+    """Exit 1 when the models have changes no revision holds yet."""
     _commands().check(loaded_project(directory), x_arg=x_args())
 
 

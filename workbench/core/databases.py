@@ -378,6 +378,7 @@ class DatabaseStatus:
     pending: tuple[str, ...]
     reason: str
     read_only: bool = False
+    version_table_exists: bool = False
 
     @property
     def at_head(self) -> bool:
@@ -405,6 +406,7 @@ def classify(reading: VersionReading, graph: RevisionGraph) -> DatabaseStatus:
             pending=tuple(pending),
             reason=reason,
             read_only=target.read_only,
+            version_table_exists=reading.version_table_exists,
         )
 
     if reading.error is not None:

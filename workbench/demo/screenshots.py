@@ -71,7 +71,7 @@ async def take_screenshots(app: WorkbenchApp, folder: Path) -> list[Path]:
         await pilot.press("escape")
 
         await pilot.press("U")
-        await wait_until(pilot, lambda: "rendered offline" in screen_text(app))
+        await wait_until(pilot, lambda: "SQL on default" in screen_text(app))
         await wait_until(pilot, lambda: "rendering the SQL" not in screen_text(app))
         save("upgrade-confirmation")
         await pilot.press("escape")

@@ -79,10 +79,25 @@ def _script_fields(script: Any) -> dict[str, Any]:
     }
 
 
-def _migration(service: Callable[..., list[commands.MigrationStep]]) -> Handler:
-    """The handler of upgrade, downgrade or stamp: each step is an event as it happens."""
+def _migration(
+    service: Callable[..., list[commands.MigrationStep]],
+    sql_service: Callable[..., scratch_sql.MigrationSql] | None = None,
+) -> Handler:
+    """The handler of upgrade, downgrade or stamp: each step is an event as it happens.
+
+    With ``sql``, ``sql_service`` (when given) renders the SQL, sent as one ``Output`` of
+    stream "sql": offline where Alembic can, a batch on SQLite on a scratch database.
+    """
 
     def run(request: Request, emit: Emit) -> dict[str, Any]:
+        if sql_service is not None and getattr(request, "sql", False):
+            arguments = parameters(request)
+            del arguments["sql"]
+            rendered = sql_service(**arguments)
+            emit(Output("sql", rendered.text))
+            steps = [_step_fields(step) for step in rendered.steps]
+            return {"steps": steps, "ran_on_scratch": rendered.ran_on_scratch}
+
         def on_step(progress: commands.StepProgress) -> None:
             emit(
                 Step(
@@ -117,7 +132,8 @@ def _sql(request: SqlRequest, emit: Emit) -> dict[str, Any]:
     """
     rendered = scratch_sql.upgrade_sql(**parameters(request))
     emit(Output("sql", rendered.text))
-    return {"steps": [_step_fields(step) for step in rendered.steps]}
+    steps = [_step_fields(step) for step in rendered.steps]
+    return {"steps": steps, "ran_on_scratch": rendered.ran_on_scratch}
 
 
 def _preview(request: PreviewRequest, emit: Emit) -> dict[str, Any]:
@@ -155,8 +171,8 @@ def _squash(request: SquashRequest, emit: Emit) -> dict[str, Any]:
 
 
 HANDLERS: Mapping[type[Request], Handler] = {
-    UpgradeRequest: _migration(commands.upgrade),
-    DowngradeRequest: _migration(commands.downgrade),
+    UpgradeRequest: _migration(commands.upgrade, scratch_sql.upgrade_sql),
+    DowngradeRequest: _migration(commands.downgrade, scratch_sql.downgrade_sql),
     StampRequest: _migration(commands.stamp),
     RevisionRequest: _revision,
     MergeRequest: _merge,

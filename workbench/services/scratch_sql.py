@@ -29,6 +29,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
 from workbench.core.files import FileIdentity, revision_file_identities
+from workbench.errors import WorkbenchError
 from workbench.project import LoadedProject, is_multidb
 from workbench.services.commands import (
     MigrationStep,
@@ -45,9 +46,7 @@ NEEDS_CONNECTION = "requires a live database connection"
 SNAPSHOTS_KEPT = 256
 """States of a scratch database kept as file copies, the least recently used dropped first."""
 SECTION = "-- Database: "
-SCRATCH_NOTE = (
-    "run on a scratch copy standing at the parent (offline mode cannot render a batch on SQLite)"
-)
+SCRATCH_REASON = "offline mode cannot render a batch on SQLite"
 
 _READS = re.compile(r"^\s*(SELECT\b|PRAGMA\s+[\w.]+\s*\(|PRAGMA\s+[\w.]+\s*$)", re.IGNORECASE)
 """Statements that only read (reflection, the version table): not part of what is shown."""
@@ -367,11 +366,17 @@ def _range(revision: str) -> tuple[tuple[str, ...], str]:
 
 
 @dataclass(frozen=True)
-class UpgradeSql:
-    """The SQL an upgrade runs, and the steps it is made of (one list for every database)."""
+class MigrationSql:
+    """The SQL an upgrade or a downgrade runs, and its steps (one list for every database)."""
 
     text: str
     steps: tuple[MigrationStep, ...] = ()
+    ran_on_scratch: bool = False
+    """Whether the run went to scratch databases (offline mode could not render it)."""
+
+
+StepsFrom = Callable[[tuple[str, ...]], list[Any]]
+"""Alembic's steps of one run, from the heads a database stands on when it starts."""
 
 
 def upgrade_steps(script: ScriptDirectory, target: str, heads: Any) -> list[Any]:
@@ -389,16 +394,17 @@ def upgrade_steps(script: ScriptDirectory, target: str, heads: Any) -> list[Any]
     return list(script._upgrade_revs(target, heads))
 
 
-def scratch_upgrade_sql(
+def scratch_run_sql(
     project: LoadedProject,
     config: Any,
     script: ScriptDirectory,
     start: Sequence[str],
     target: str,
-) -> UpgradeSql:
-    """The SQL of upgrading from ``start`` to ``target``, run on scratch databases.
+    steps_from: StepsFrom,
+) -> MigrationSql:
+    """The SQL of a run from ``start`` towards ``target``, run on scratch databases.
 
-    SQLite databases run the upgrade on a scratch file standing at ``start``; another
+    SQLite databases run the steps on a scratch file standing at ``start``; another
     database (a server in a project that also has SQLite) renders offline, as env.py would.
     """
     databases, multidb = project_databases(project, script)
@@ -407,31 +413,30 @@ def scratch_upgrade_sql(
     steps: list[MigrationStep] = []
     for database in databases:
         run_args = {"engine_name": database.engine_name} if multidb else {}
-        planned = upgrade_steps(script, target, tuple(start) or None)
-        steps.extend(migration_step(step.info, run_args) for step in planned)
+        steps.extend(migration_step(step.info, run_args) for step in steps_from(tuple(start)))
         if database.dialect.name == "sqlite":
-            text = _sqlite_upgrade_sql(config, script, scratch, database, start, target, multidb)
+            text = _sqlite_sql(config, script, scratch, database, start, steps_from, multidb)
         else:
-            text = _offline_upgrade_sql(config, script, database, start, target, multidb)
+            text = _offline_sql(config, script, database, start, target, steps_from, multidb)
         sections.append(f"{SECTION}{database.name}\n{text}" if multidb else text)
-    return UpgradeSql("".join(sections), tuple(steps))
+    return MigrationSql("".join(sections), tuple(steps), ran_on_scratch=True)
 
 
-def _sqlite_upgrade_sql(
+def _sqlite_sql(
     config: Any,
     script: ScriptDirectory,
     scratch: ScratchDatabases,
     database: DatabaseDialect,
     start: Sequence[str],
-    target: str,
+    steps_from: StepsFrom,
     multidb: bool,
 ) -> str:
-    """Upgrade a scratch copy standing at ``start`` to ``target``, capturing the statements."""
+    """Run the steps on a scratch copy standing at ``start``, capturing the statements."""
     working = scratch.file_at(config, script, database, start)
-    steps = upgrade_steps(script, target, tuple(start) or None)
-    parts = [f"-- {SCRATCH_NOTE}\n\n"]
+    standing = ", ".join(start) or "base"
+    parts = [f"-- run on a scratch copy standing at {standing} ({SCRATCH_REASON})\n\n"]
     with scratch_connection(working) as (connection, capture):
-        for step in steps:
+        for step in steps_from(tuple(start)):
             capture.statements = []
             with capture.on():
                 run_steps(config, script, connection, [step], database, multidb=multidb)
@@ -443,20 +448,21 @@ def _sqlite_upgrade_sql(
     return "".join(parts)
 
 
-def _offline_upgrade_sql(
+def _offline_sql(
     config: Any,
     script: ScriptDirectory,
     database: DatabaseDialect,
     start: Sequence[str],
     target: str,
+    steps_from: StepsFrom,
     multidb: bool,
 ) -> str:
-    """The offline SQL of one database's upgrade, as env.py's offline mode renders it."""
+    """The offline SQL of one database's run, as env.py's offline mode renders it."""
     buffer = io.StringIO()
     with EnvironmentContext(
         config,
         script,
-        fn=lambda rev, context: upgrade_steps(script, target, rev),
+        fn=lambda rev, context: steps_from(_state(rev)),
         as_sql=True,
         starting_rev=tuple(start) or None,
         destination_rev=target,
@@ -481,7 +487,7 @@ def upgrade_sql(
     revision: str = "head",
     tag: str | None = None,
     x_arg: XArg = None,
-) -> UpgradeSql:
+) -> MigrationSql:
     """The SQL an upgrade runs (``<from>:<to>``): offline where Alembic can render it.
 
     A batch on SQLite cannot be rendered offline; then the upgrade runs on scratch
@@ -492,31 +498,91 @@ def upgrade_sql(
     script = script_directory(config, [*start, end])
     starting_rev, target = _split_range(revision, True)
     _check_target(script, target)
-    if (script.dir, revision) in _NEEDS_SCRATCH:
-        return scratch_upgrade_sql(project, config, script, start, end)
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buffer):
-            steps = run_migration(
-                project,
-                config,
-                script,
-                lambda rev: upgrade_steps(script, target, rev),
-                sql=True,
-                starting_rev=starting_rev,
-                destination=target,
-                tag=tag,
-            )
-        return UpgradeSql(buffer.getvalue(), tuple(steps))
-    except Exception as exc:
-        if NEEDS_CONNECTION not in str(exc):
-            raise
-    _NEEDS_SCRATCH.add((script.dir, revision))
-    return scratch_upgrade_sql(project, config, script, start, end)
+
+    def steps_from(heads: tuple[str, ...]) -> list[Any]:
+        return upgrade_steps(script, target, heads or None)
+
+    return _run_sql(
+        project, config, script, ("upgrade", revision, target), starting_rev, steps_from, tag
+    )
 
 
-_NEEDS_SCRATCH: set[tuple[str, str]] = set()
-"""Ranges offline mode could not render in this process: the next time goes to scratch at once."""
+@reports_failures
+def downgrade_sql(
+    project: LoadedProject,
+    revision: str = "-1",
+    tag: str | None = None,
+    x_arg: XArg = None,
+) -> MigrationSql:
+    """The SQL a downgrade runs (``<from>:<to>``; ``-1`` is ``head:-1``), as ``upgrade_sql``.
+
+    A batch on SQLite runs on scratch databases standing at ``<from>``.
+    """
+    if revision == "-1":
+        revision = "head:-1"
+    config = project.alembic_config(x_arg)
+    start = _range(revision)[0]
+    if not start:
+        raise WorkbenchError("downgrade with --sql requires <fromrev>:<torev>")
+    script = script_directory(config, start)
+    starting_rev, target = _split_range(revision, True)
+    _check_target(script, target)
+
+    def steps_from(heads: tuple[str, ...]) -> list[Any]:
+        return list(script._downgrade_revs(target, heads))
+
+    return _run_sql(
+        project, config, script, ("downgrade", revision, target), starting_rev, steps_from, tag
+    )
+
+
+def _run_sql(
+    project: LoadedProject,
+    config: Any,
+    script: ScriptDirectory,
+    run: tuple[str, str, str],
+    starting_rev: str | tuple[str, ...] | None,
+    steps_from: StepsFrom,
+    tag: str | None,
+) -> MigrationSql:
+    """A run's SQL through env.py's offline mode, else (a batch on SQLite) on scratch databases.
+
+    ``run`` is the action, the revision range as given, and its target.
+    """
+    action, revision, target = run
+    key = (script.dir, action, revision)
+    if key not in _NEEDS_SCRATCH:
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                steps = run_migration(
+                    project,
+                    config,
+                    script,
+                    lambda rev: steps_from(_state(rev)),
+                    sql=True,
+                    starting_rev=starting_rev,
+                    destination=target,
+                    tag=tag,
+                )
+            return MigrationSql(buffer.getvalue(), tuple(steps))
+        except Exception as exc:
+            if NEEDS_CONNECTION not in str(exc):
+                raise
+        _NEEDS_SCRATCH.add(key)
+    start = _resolved(script, _range(revision)[0])
+    return scratch_run_sql(project, config, script, start, target, steps_from)
+
+
+def _resolved(script: ScriptDirectory, heads: Sequence[str]) -> tuple[str, ...]:
+    """Revision ids for names such as ``head`` (a scratch state is keyed by ids)."""
+    if not heads:
+        return ()
+    return tuple(each.revision for each in script.revision_map.get_revisions(tuple(heads)) if each)
+
+
+_NEEDS_SCRATCH: set[tuple[str, str, str]] = set()
+"""Runs offline mode could not render in this process: the next time goes to scratch at once."""
 
 
 class _LoadedScripts:

@@ -6,6 +6,7 @@ No Textual here: which request renders a revision's SQL or a plan's, running one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,21 +78,27 @@ def plan_preview(
 ) -> PlanPreview:
     """Render a plan's SQL on the target database (blocking: workers only).
 
+    Offline where Alembic can; a batch on SQLite is run on a scratch copy, and the title says so.
+
     ``warm`` is the workbench's long-lived child, when it has one: no child to start then.
     """
-    title = f"SQL on {target.name} ({_backend(target.url)}), rendered offline"
+    shown_on = f"SQL on {target.name} ({_backend(target.url)})"
+    title = f"{shown_on}, rendered offline"
     request = plan_sql_request(plan, target, launcher.directory or "")
     if request is None:
         return PlanPreview(
             title,
             None,
-            "no offline SQL for this plan: the database stands on "
-            "several heads or has no revision to start from",
+            "no SQL for this plan: the database has no revision to downgrade from",
         )
     outcome = run_to_end(launcher, request, warm)
     if outcome.kind != "finished":
         return PlanPreview(title, None, f"the SQL could not be rendered: {outcome.message}")
+    if outcome.result.get("ran_on_scratch"):
+        title = f"{shown_on}, run on a scratch copy (offline mode cannot render a batch on SQLite)"
     sql = database_section("\n".join(outcome.lines), target.name)
+    if target.version_table_exists:
+        sql = without_version_table_creation(sql, version_table)
     if plan.purge:
         sql = purge_statement(target.url, version_table) + sql
     return PlanPreview(title, sql)
@@ -110,6 +117,18 @@ def purge_statement(url: str, version_table: VersionTable) -> str:
     table = sa.table(version_table.name, schema=version_table.schema)
     delete = sa.delete(table).compile(dialect=dialect)
     return f"-- the purge empties the version table first\n{delete};\n\n"
+
+
+def without_version_table_creation(sql: str, version_table: VersionTable) -> str:
+    """The offline SQL without its ``CREATE TABLE`` of the version table.
+
+    Offline mode creates the table whenever a run starts from no revision; on a database that
+    has the table, the real run does not, so the preview must not show it.
+    """
+    name = re.escape(version_table.name)
+    creation = re.compile(rf"^CREATE TABLE (?:\S+\.)?[\"`\[]?{name}[\"`\]]? \(")
+    blocks = sql.split("\n\n")
+    return "\n\n".join(block for block in blocks if not creation.match(block.lstrip("\n")))
 
 
 def run_to_end(launcher: Launch, request: Request, warm: WarmChild | None = None) -> Outcome:
@@ -149,22 +168,20 @@ def revision_sql_request(graph: RevisionGraph, revision: str, directory: str) ->
 def plan_sql_request(plan: Plan, target: DatabaseStatus, directory: str) -> Request | None:
     """The offline run of a plan on the target database, or None when it has no SQL form.
 
-    Offline mode starts from one revision; a database on several heads and a downgrade from
-    nothing have no offline equivalent. A purge stamps from an empty version table.
+    The run starts from every revision the database stands on (``a,b:target``); a stamp
+    of an empty version table (a purge's too) starts from nothing, and a downgrade from
+    nothing has no SQL.
     """
-    if plan.purge:
+    start = ",".join(target.current)
+    span = f"{start}:{plan.target}" if start else plan.target
+    if plan.purge or (plan.action == "stamp" and not start):
         return StampRequest(directory=directory, revision=plan.target, sql=True)
-    current = target.current
-    if len(current) > 1:
-        return None
-    first = current[0] if current else None
     if plan.action == "upgrade":
-        span = f"{first}:{plan.target}" if first else plan.target
         return SqlRequest(directory=directory, revision=span)
-    if first is None:
+    if not start:
         return None
     kind = StampRequest if plan.action == "stamp" else DowngradeRequest
-    return kind(directory=directory, revision=f"{first}:{plan.target}", sql=True)
+    return kind(directory=directory, revision=span, sql=True)
 
 
 def _backend(url: str) -> str:
