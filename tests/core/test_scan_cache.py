@@ -6,6 +6,7 @@ import os
 import pickle
 from pathlib import Path
 
+from workbench.core.files import revision_file_identities
 from workbench.core.scan import scan_revisions
 from workbench.core.scan_cache import RACY_WINDOW_NS, ScanCache
 from workbench.core.scanned import ScannedRevision
@@ -68,6 +69,22 @@ def test_an_edited_file_is_read_again(tmp_path: Path) -> None:
     rescanned = cached_scan(versions, cache_file)
     assert [r.message for r in rescanned.revisions] == ["renamed message"]
     assert path.read_text().startswith('"""renamed message')
+
+
+def test_identities_from_a_walk_of_the_folder_serve_for_the_stat(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    path = write_revision(versions, "aaa1", None, "first", age_s=60)
+    cache_file = tmp_path / "cache.marshal"
+
+    def walked_scan():
+        identities = revision_file_identities([str(versions)], recursive=False)
+        return scan_revisions([versions], cache=ScanCache.load(str(cache_file), identities))
+
+    assert [r.message for r in walked_scan().revisions] == ["first"]
+    assert ScanCache.load(str(cache_file)).get(str(path)) is not None  # kept as a stat sees it
+    write_revision(versions, "aaa1", None, "edited", age_s=30)
+    assert [r.message for r in walked_scan().revisions] == ["edited"]
 
 
 def test_a_same_size_edit_within_the_clock_tick_is_never_served_stale(tmp_path: Path) -> None:

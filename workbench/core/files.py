@@ -85,13 +85,17 @@ def create_file(path: str, text: str) -> OpenedFile:
     return open_file(path)
 
 
-def revision_file_identities(folders: Iterable[str], recursive: bool) -> dict[str, tuple[int, int]]:
-    """(mtime in ns, size) of every ``.py`` file in the version folders, by path.
+FileIdentity = tuple[int, int, int]
+"""A file's (modification time in ns, size, inode): another identity means another content."""
+
+
+def revision_file_identities(folders: Iterable[str], recursive: bool) -> dict[str, FileIdentity]:
+    """The identity of every ``.py`` file in the version folders, by path.
 
     One ``scandir`` per folder: a few milliseconds for thousands of files, cheap enough to poll
     for what was added, removed or changed.
     """
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, FileIdentity] = {}
     pending = list(folders)
     while pending:
         folder = pending.pop()
@@ -106,7 +110,7 @@ def revision_file_identities(folders: Iterable[str], recursive: bool) -> dict[st
                         pending.append(entry.path)
                 elif entry.name.endswith(".py"):
                     info = entry.stat()
-                    found[entry.path] = (info.st_mtime_ns, info.st_size)
+                    found[entry.path] = (info.st_mtime_ns, info.st_size, info.st_ino)
             except OSError:
                 continue
     return found

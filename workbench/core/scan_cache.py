@@ -13,9 +13,10 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from workbench.core.collector import collector_paused
+from workbench.core.files import FileIdentity
 from workbench.core.scanned import Diagnostic, ScannedRevision
 
 FORMAT_VERSION = 2
@@ -40,17 +41,27 @@ def default_cache_path(version_locations: Iterable[str]) -> str | None:
 
 
 class ScanCache:
-    """Headers by file path, each valid only for the file identity it was read from."""
+    """Headers by file path, each valid only for the file identity it was read from.
 
-    def __init__(self, path: str, entries: dict[str, tuple[FileKey, bool, tuple]]) -> None:
+    ``identities`` are files' identities read just before (a stat walk of the folders): a
+    file found there is not looked at again.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        entries: dict[str, tuple[FileKey, bool, tuple]],
+        identities: Mapping[str, FileIdentity] | None = None,
+    ) -> None:
         self.path = path
         self._stored = entries
+        self._identities = identities or {}
         self._kept: dict[str, tuple[FileKey, bool, tuple]] = {}
         self._waiting: dict[str, FileKey] = {}
         self._changed = False
 
     @classmethod
-    def load(cls, path: str) -> ScanCache:
+    def load(cls, path: str, identities: Mapping[str, FileIdentity] | None = None) -> ScanCache:
         """The cache saved at path, or an empty one if it is missing, unreadable or outdated."""
         try:
             with open(path, "rb") as file, collector_paused():
@@ -59,7 +70,7 @@ class ScanCache:
                 entries = {}
         except (OSError, EOFError, ValueError, TypeError):
             entries = {}
-        return cls(path, entries)
+        return cls(path, entries, identities)
 
     def get(self, path: str) -> ScannedRevision | Diagnostic | None:
         """The cached header of an unchanged file; None means: scan it, then ``put`` it."""
@@ -67,22 +78,26 @@ class ScanCache:
 
     def get_many(self, paths: Iterable[str]) -> list[ScannedRevision | Diagnostic | None]:
         """``get`` for each file, in one loop: a warm scan of thousands of files is mostly this."""
-        stored, kept, waiting, stat = self._stored, self._kept, self._waiting, os.stat
+        stored, kept, waiting, known = self._stored, self._kept, self._waiting, self._identities
         settled_before = time.time_ns() - RACY_WINDOW_NS
         found: list[ScannedRevision | Diagnostic | None] = []
         for path in paths:
-            try:
-                status = stat(path)
-            except OSError:
-                found.append(None)
-                continue
-            key = (status.st_size, status.st_mtime_ns, status.st_ino)
+            identity = known.get(path)
+            if identity is None:
+                try:
+                    status = os.stat(path)
+                except OSError:
+                    found.append(None)
+                    continue
+                identity = (status.st_mtime_ns, status.st_size, status.st_ino)
+            mtime, size, inode = identity
+            key = (size, mtime, inode)
             entry = stored.get(path)
             if entry is not None and entry[0] == key:
                 kept[path] = entry
                 found.append(ScannedRevision(*entry[2]) if entry[1] else Diagnostic(*entry[2]))
                 continue
-            if status.st_mtime_ns < settled_before:
+            if mtime < settled_before:
                 waiting[path] = key
             found.append(None)
         return found

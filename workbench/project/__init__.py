@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.databases import DatabaseTarget
+from workbench.core.files import FileIdentity
 from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import (
     Beside,
@@ -80,19 +81,24 @@ class MigrationProject:
         """The databases the project migrates (not those it only watches)."""
         return tuple(target for target in self.targets if not target.read_only)
 
-    def load_graph(self, early: PendingScan | None = None) -> RevisionGraph:
+    def load_graph(
+        self,
+        early: PendingScan | None = None,
+        identities: Mapping[str, FileIdentity] | None = None,
+    ) -> RevisionGraph:
         """Scan the version folders and build the graph; unreadable files become diagnostics.
 
         ``early`` is a scan started before the project was loaded (``start_folder_scan``): its
         result is taken when it scanned exactly these folders, else it is stopped and the
-        folders are scanned again.
+        folders are scanned again. ``identities`` are files' identities just read (a stat
+        walk of the folders): the scan's cache takes them as they are.
         """
         folders = (self.version_locations, self.recursive_version_locations, self.sourceless)
         wanted = scan_settings(*folders, default_cache_path(self.version_locations))
         if early is not None and early.settings != wanted:
             early.close()
             early = None
-        scanned = (early or _start_scan(*folders)).result()
+        scanned = (early or _start_scan(*folders, identities)).result()
         return build_graph(scanned.revisions, scanned.diagnostics)
 
 
@@ -109,7 +115,10 @@ def start_folder_scan(script_location: str) -> PendingScan | None:
 
 
 def _start_scan(
-    version_locations: tuple[str, ...], recursive: bool, sourceless: bool
+    version_locations: tuple[str, ...],
+    recursive: bool,
+    sourceless: bool,
+    identities: Mapping[str, FileIdentity] | None = None,
 ) -> PendingScan:
     """The product's scan: cached under the user's cache folder, shared with a forked copy."""
     cache_path = default_cache_path(version_locations)
@@ -117,7 +126,7 @@ def _start_scan(
         version_locations,
         recursive,
         sourceless,
-        cache=ScanCache.load(cache_path) if cache_path else None,
+        cache=ScanCache.load(cache_path, identities) if cache_path else None,
         beside=scan_beside,
     )
 

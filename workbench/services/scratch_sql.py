@@ -28,7 +28,7 @@ from typing import Any
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
-from workbench.core.files import revision_file_identities
+from workbench.core.files import FileIdentity, revision_file_identities
 from workbench.errors import WorkbenchError
 from workbench.project import LoadedProject, is_multidb
 from workbench.services.commands import (
@@ -591,7 +591,7 @@ class _LoadedScripts:
     def __init__(
         self,
         script: ScriptDirectory,
-        stamp: dict[str, tuple[int, int]],
+        stamp: dict[str, FileIdentity],
         folder_times: tuple[tuple[str, int], ...],
     ) -> None:
         self.script = script
@@ -651,7 +651,7 @@ def _file_changed(loaded: _LoadedScripts, revision: str) -> bool:
         info = os.stat(found.path)
     except OSError:
         return True
-    return loaded.stamp.get(found.path) != (info.st_mtime_ns, info.st_size)
+    return loaded.stamp.get(found.path) != (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 def _folder_times(folders: Sequence[str], recursive: bool) -> tuple[tuple[str, int], ...]:

@@ -200,6 +200,7 @@ class WorkbenchApp(App[None]):
     def on_mount(self) -> None:
         """Show the history and statuses given, or an empty frame now and read them in workers."""
         self.viewer.show_frame()
+        self.watch(self.graph_view, "cursor", self.viewer.show_cached_sql, init=False)
         history, statuses = self._preloaded
         self._preloaded = (None, None)
         if history is None:
@@ -211,7 +212,7 @@ class WorkbenchApp(App[None]):
             else:
                 self._show_statuses(statuses)
                 self.viewer.show_selected_revision_soon()
-        self.set_interval(self._poll_seconds, self.viewer.check_files)
+        self.set_interval(self._poll_seconds, self.viewer.poll_files)
         self.call_after_refresh(lambda: self.log_pane)
 
     def on_unmount(self) -> None:
@@ -273,10 +274,10 @@ class WorkbenchApp(App[None]):
         """Show the selected revision in the detail pane once the cursor rests.
 
         Laying out and highlighting a script costs tens of milliseconds; a held ``j`` must not
-        pay it on every row it passes, only where it stops. SQL rendered already shows at once.
+        pay it on every row it passes, only where it stops. SQL rendered already shows at once,
+        in the frame that moves the cursor (``on_mount`` watches the cursor for it).
         """
         self.viewer.show_selected_revision_soon()
-        self.viewer.show_cached_sql()
 
     def on_progress_screen_log_line(self, message: ProgressScreen.LogLine) -> None:
         """Every line an operation prints goes to the log pane too."""

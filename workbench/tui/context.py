@@ -121,7 +121,9 @@ def thread_work(
 ]:
     """Textual's ``@work(thread=True, exclusive=True, exit_on_error=False)`` for a controller.
 
-    The worker belongs to the app and is named after the method, as ``@work`` names it.
+    The worker belongs to the app and is named after the method, as ``@work`` names it; it is
+    described by the method's name too, where Textual would ``repr`` the call and its arguments
+    (a history of 50,000 revisions: a 40 MB string and 0.3 s, on every move of the SQL view).
     """
 
     def decorator(
@@ -133,6 +135,7 @@ def thread_work(
                 partial(method, self, *args, **kwargs),
                 name=method.__name__,
                 group=group,
+                description=method.__qualname__,
                 exclusive=True,
                 exit_on_error=False,
                 thread=True,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from workbench.core.databases import DatabaseStatus
-from workbench.core.files import revision_file_identities
+from workbench.core.files import FileIdentity, revision_file_identities
 from workbench.core.graph import RevisionGraph
 from workbench.core.layout import LayoutRow, layout_graph
 from workbench.project import MigrationProject
@@ -21,8 +21,8 @@ from workbench.project import MigrationProject
 if TYPE_CHECKING:
     from workbench.tui.widgets.revision_detail import RevisionFacts
 
-FolderStamp = frozenset[tuple[str, int, int]]
-"""Every ``.py`` file of the version folders as (path, modification time, size)."""
+FolderStamp = dict[str, FileIdentity]
+"""Every ``.py`` file of the version folders: its identity by path."""
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,20 @@ class Preloaded:
 
 
 def load_history(project: MigrationProject) -> History:
-    """Scan the version folders, build the graph and lay out its rows."""
+    """Scan the version folders, build the graph and lay out its rows.
+
+    The scan's cache takes the files' identities from the stamp instead of from a second
+    stat of every file (50,000 files: 0.1 s).
+    """
     stamp = folder_stamp(project.version_locations, project.recursive_version_locations)
-    graph = project.load_graph()
+    graph = project.load_graph(identities=stamp)
     return History(graph=graph, rows=layout_graph(graph), stamp=stamp)
 
 
 def folder_stamp(folders: Iterable[str], recursive: bool) -> FolderStamp:
     """Every revision file with its identity; a different stamp means files were added, removed
     or changed."""
-    identities = revision_file_identities(folders, recursive)
-    return frozenset((path, mtime, size) for path, (mtime, size) in identities.items())
+    return revision_file_identities(folders, recursive)
 
 
 def revision_facts(

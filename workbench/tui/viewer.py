@@ -40,6 +40,9 @@ from workbench.tui.messages import (
 from workbench.tui.widgets.code_view import code_lines
 
 POLL_SECONDS = 2.0
+POLL_SHARE = 0.05
+"""At most this share of the time goes to checking the files: a history so large that a check
+takes longer than ``POLL_SHARE * POLL_SECONDS`` (50,000 files: 0.2 s) is checked less often."""
 DETAIL_DELAY = 0.06
 """Seconds the cursor must rest on a revision before the detail pane shows it."""
 SQL_AHEAD = 2
@@ -69,6 +72,7 @@ class Viewer(Controller):
         self._sql_cache: OrderedDict[SqlKey, SqlRendered] = OrderedDict()
         self._detail_timer: Timer | None = None
         self._refresh_started: float | None = None
+        self._check_after = 0.0
 
     @property
     def status_generation(self) -> int:
@@ -116,6 +120,15 @@ class Viewer(Controller):
         statuses = database_status(self.app.project.targets, history.graph)
         self.app.post_message(StatusesRead(statuses, generation))
 
+    def poll_files(self) -> None:
+        """Check the files for changes, unless the last check's cost asks for a longer pause.
+
+        Each check stats every revision file, in a thread that holds the interpreter from the
+        UI's keys for most of its time: at most ``POLL_SHARE`` of the time goes to it.
+        """
+        if time.monotonic() >= self._check_after:
+            self.check_files()
+
     @thread_work("poll")
     def check_files(self) -> None:
         """Stat the version folders; post ``FilesChanged`` when they differ from the last scan."""
@@ -123,7 +136,10 @@ class Viewer(Controller):
         history = app.history
         if history is None or app.operation_running:
             return
+        started = time.monotonic()
         stamp = folder_stamp(app.project.version_locations, app.project.recursive_version_locations)
+        ended = time.monotonic()
+        self._check_after = started + (ended - started) / POLL_SHARE
         if stamp != history.stamp:
             app.post_message(FilesChanged(stamp))
 
