@@ -32,16 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench_tui import HEIGHT, WIDTH, Terminal
+from revision_generator import GENERATOR
 
-GENERATOR = next(
-    (
-        folder / "shared" / "tools" / "gen_revisions.py"
-        for folder in Path(__file__).resolve().parents
-        if (folder / "shared" / "tools" / "gen_revisions.py").exists()
-    ),
-    Path("shared/tools/gen_revisions.py"),
-)
-"""The generator, in the ``shared`` folder beside the checkout (or a worktree's parents)."""
 TARGETS = {"graph": 0.1, "status": 0.05, "tui": 0.25}
 
 

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from revision_generator import GENERATOR
+
 from workbench.core.branches import analyze_branches, plan_merge
 from workbench.core.databases import DatabaseStatus, DatabaseTarget, VersionReading, classify
 from workbench.core.doctor import examine
@@ -26,7 +28,6 @@ from workbench.core.graph import RevisionGraph, build_graph
 from workbench.core.scan import scan_revisions
 from workbench.core.touches import BodyCache
 
-GENERATOR = Path("/work/shared/tools/gen_revisions.py")
 REVISIONS = 5_000
 # with this rate and seed the generator writes exactly 100 merge points
 BRANCH_RATE, SEED = "0.0215", "2"

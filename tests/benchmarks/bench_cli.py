@@ -30,12 +30,11 @@ import uuid
 from pathlib import Path
 
 from flask_migrate_env import make_flask_migrate_python
+from revision_generator import GENERATOR
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from workbench.core.databases import DatabaseTarget, read_versions
-
-GENERATOR = Path(__file__).resolve().parents[3] / "shared" / "tools" / "gen_revisions.py"
 
 APP = """
 from flask import Flask

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from revision_generator import GENERATOR
 
 from workbench.core.graph import build_graph
 from workbench.core.layout import layout_graph
@@ -30,7 +31,6 @@ from workbench.core.scan import scan_revisions
 from workbench.core.scan_cache import ScanCache
 from workbench.project import scan_beside
 
-GENERATOR = Path("/work/shared/tools/gen_revisions.py")
 TARGETS = {5_000: 0.15, 50_000: 2.0}
 
 

@@ -29,13 +29,13 @@ from pathlib import Path
 
 from bench_cli import make_project
 from bench_tui import Terminal, tui_command
+from revision_generator import GENERATOR
 
 from workbench.runtime.client import Launch, start
 from workbench.runtime.events import Finished
 from workbench.runtime.requests import ReviewScriptRequest, SqlRequest
 from workbench.runtime.warm import WarmChild
 
-GENERATOR = Path("/work/shared/tools/gen_revisions.py")
 SQL_TARGET_MS = 100.0
 REVIEW_RATIO = 0.5
 SQL_TITLE = re.compile(r"SQL of (\w+) on ")
