@@ -19,7 +19,8 @@ class KeyBar(Footer):
     refresh: three times as the workbench starts, the first only after the first frame, so the
     keys came last and each rebuild cost tens of milliseconds of styling for the same keys.
     Each key is also made in the bar's compactness from the start, rather than restyled twice
-    as it mounts (compact by default, then not).
+    as it mounts (compact by default, then not). It uses two names private to Textual's footer
+    (``_bindings_ready``, ``FooterKey``): pyproject.toml admits only the Textual majors tested.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
