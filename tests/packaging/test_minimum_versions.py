@@ -18,15 +18,18 @@ def normalized(name: str) -> str:
 
 
 def declared_floors() -> dict[str, str]:
-    """``Name>=X`` of every run-time dependency in pyproject.toml (no tomllib on Python 3.10)."""
+    """``Name>=X`` of every run-time dependency in pyproject.toml (no tomllib on Python 3.10).
+
+    A dependency may also have a ceiling (``Name>=X,<Y``); its floor is what CI pins.
+    """
     text = (ROOT / "pyproject.toml").read_text()
     block = re.search(r"^dependencies = \[(.*?)^\]", text, re.M | re.S)
     assert block, "pyproject.toml has no dependencies list"
     requirements = re.findall(r'"([^"]+)"', block.group(1))
     floors = {}
     for requirement in requirements:
-        match = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9][0-9.]*)", requirement)
-        assert match, f"{requirement!r} declares no plain floor (Name>=X)"
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9][0-9.]*)(?:,<[0-9][0-9.]*)?", requirement)
+        assert match, f"{requirement!r} declares no plain floor (Name>=X, or Name>=X,<Y)"
         floors[normalized(match[1])] = match[2]
     return floors
 
