@@ -136,7 +136,13 @@ class ConfirmScreen(ModalScreen[Plan | None]):
             self.query_one("#run" if self.plan.runnable else "#cancel", Button).focus()
         self.load_preview(self.plan)
 
-    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="preview",
+        exit_on_error=False,
+        description="load_preview",
+    )
     def load_preview(self, plan: Plan) -> None:
         """Render the plan's SQL off the UI thread (a child process runs env.py offline)."""
         preview = self._load_preview(plan)
@@ -227,7 +233,9 @@ class ConfirmScreen(ModalScreen[Plan | None]):
         )
         self._measure_plan(self.plan)
 
-    @work(thread=True, exclusive=True, group="locks", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="locks", exit_on_error=False, description="_measure_plan"
+    )
     def _measure_plan(self, plan: Plan) -> None:
         """Run the measurement off the UI thread; show the report, or why there is none."""
         assert self._measure is not None

@@ -88,7 +88,13 @@ class ProgressScreen(ModalScreen[Outcome]):
         """Start the child and read its events."""
         self.read_events()
 
-    @work(thread=True, exclusive=True, group="operation", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="operation",
+        exit_on_error=False,
+        description="read_events",
+    )
     def read_events(self) -> None:
         """Start the operation and post every event it sends, until the last one."""
         try:

@@ -109,7 +109,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         """The findings listed, in script order."""
         return self._findings
 
-    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="review", exit_on_error=False, description="_load")
     def _load(self, make: Callable[[], Preview]) -> None:
         """Run a preview off the UI thread and show it (or why it failed) when it ends."""
         try:
@@ -242,7 +242,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         self.query_one("#sql-text", Static).update("measuring each statement on scratch databases…")
         self._measure(self.text)
 
-    @work(thread=True, exclusive=True, group="locks", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="locks", exit_on_error=False, description="_measure")
     def _measure(self, text: str) -> None:
         """Measure off the UI thread; show the report (or why there is none) when it ends."""
         assert self.source.measure is not None

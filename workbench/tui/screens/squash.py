@@ -119,7 +119,7 @@ class SquashScreen(ModalScreen[bool]):
             self.running.cancel(CANCEL_GRACE_SECONDS)
         self.dismiss(False)
 
-    @work(thread=True, exclusive=True, group="squash", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="squash", exit_on_error=False, description="_run")
     def _run(self, write: bool) -> None:
         """Run the squash in the child; post its report, or why it could not run."""
         worker = get_current_worker()

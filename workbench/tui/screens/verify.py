@@ -146,7 +146,7 @@ class VerifyScreen(ModalScreen[None]):
             self.running.cancel(CANCEL_GRACE_SECONDS)
         self.dismiss(None)
 
-    @work(thread=True, exclusive=True, group="verify", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="verify", exit_on_error=False, description="_verify")
     def _verify(self) -> None:
         """Run the checks in the child; post each one, then the report (or why it could not run)."""
         worker = get_current_worker()
