@@ -7,7 +7,6 @@ may rewrite it in that time, and saving must never throw their work away silentl
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,6 +48,8 @@ def save_if_unchanged(opened: OpenedFile, text: str) -> OpenedFile:
         raise FileChangedError(
             f"{opened.path} changed on disk since it was opened; your text was not written"
         )
+    import tempfile  # here, not at the top: `graph` and `status` read files and never write
+
     folder = os.path.dirname(os.path.abspath(opened.path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".workbench-", suffix=".tmp")
     try:

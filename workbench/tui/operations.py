@@ -33,7 +33,6 @@ from workbench.core.linearize import (
     apply_linearize,
     plan_linearize,
 )
-from workbench.core.lock_report import LockReport
 from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
 from workbench.core.touches import BodyCache
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
@@ -45,6 +44,7 @@ BUILT_IN_EDITOR_BYTES = 256_000
 """The largest file the built-in editor opens (some 5,000 lines of code)."""
 
 if TYPE_CHECKING:  # the screens and the child processes' machinery come with first use
+    from workbench.core.lock_report import LockReport
     from workbench.core.preview import FixRequest, Preview
     from workbench.runtime.client import RunningOperation
     from workbench.runtime.requests import Request
