@@ -11,9 +11,9 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.secrets import mask_passwords, mask_url
@@ -51,8 +51,7 @@ class DatabaseTarget:
         return mask_url(self.url)
 
 
-@dataclass(frozen=True)
-class VersionReading:
+class VersionReading(NamedTuple):
     """What one database's version table held, or why it could not be read."""
 
     target: DatabaseTarget
@@ -61,7 +60,7 @@ class VersionReading:
     other_tables: int = 0
     error: str | None = None
     seconds: float = 0.0
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
 
 def read_versions(
@@ -367,8 +366,7 @@ class DatabaseState(str, Enum):
     UNDETERMINED = "undetermined"
 
 
-@dataclass(frozen=True)
-class DatabaseStatus:
+class DatabaseStatus(NamedTuple):
     """One database's state, its current revisions, what an upgrade to the heads would run, why."""
 
     name: str

@@ -9,15 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class FileChangedError(Exception):
     """The file on disk is no longer the one that was opened; nothing was written."""
 
 
-@dataclass(frozen=True)
-class OpenedFile:
+class OpenedFile(NamedTuple):
     """A file's text as it was read, with what identifies that version on disk."""
 
     path: str

@@ -12,7 +12,6 @@ import heapq
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from workbench.core.collector import collector_paused
 from workbench.core.scan import Diagnostic, ScannedRevision
@@ -25,7 +24,6 @@ class GraphError(ValueError):
     """A revision identifier that names nothing, or more than the question allows."""
 
 
-@dataclass(frozen=True)
 class RevisionGraph:
     """The revisions and their relations, with Alembic's meaning for each word.
 
@@ -35,23 +33,42 @@ class RevisionGraph:
     for upgrades and ancestry, never for ``parents``/``children``; ``upgrade_parents`` are the
     edges an upgrade follows (parents, then dependencies no ancestor already declares).
     ``order`` puts parents first. Maps follow load order. ``branch_labels`` is worked out
-    on first use: drawing or classifying the graph never needs it.
+    on first use: drawing or classifying the graph never needs it. Built once per command, as
+    a plain class: a frozen dataclass would cost a millisecond to define at every start.
     """
 
-    revisions: Mapping[str, ScannedRevision]
-    parents: Mapping[str, tuple[str, ...]]
-    children: Mapping[str, tuple[str, ...]]
-    dependencies: Mapping[str, tuple[str, ...]]
-    dependents: Mapping[str, tuple[str, ...]]
-    heads: tuple[str, ...]
-    resolved_heads: tuple[str, ...]
-    bases: tuple[str, ...]
-    branch_points: tuple[str, ...]
-    merge_points: tuple[str, ...]
-    label_owners: Mapping[str, str]
-    order: tuple[str, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    upgrade_parents: Mapping[str, tuple[str, ...]]
+    def __init__(
+        self,
+        *,
+        revisions: Mapping[str, ScannedRevision],
+        parents: Mapping[str, tuple[str, ...]],
+        children: Mapping[str, tuple[str, ...]],
+        dependencies: Mapping[str, tuple[str, ...]],
+        dependents: Mapping[str, tuple[str, ...]],
+        heads: tuple[str, ...],
+        resolved_heads: tuple[str, ...],
+        bases: tuple[str, ...],
+        branch_points: tuple[str, ...],
+        merge_points: tuple[str, ...],
+        label_owners: Mapping[str, str],
+        order: tuple[str, ...],
+        diagnostics: tuple[Diagnostic, ...],
+        upgrade_parents: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self.revisions = revisions
+        self.parents = parents
+        self.children = children
+        self.dependencies = dependencies
+        self.dependents = dependents
+        self.heads = heads
+        self.resolved_heads = resolved_heads
+        self.bases = bases
+        self.branch_points = branch_points
+        self.merge_points = merge_points
+        self.label_owners = label_owners
+        self.order = order
+        self.diagnostics = diagnostics
+        self.upgrade_parents = upgrade_parents
 
     @functools.cached_property
     def branch_labels(self) -> Mapping[str, frozenset[str]]:
@@ -254,13 +271,15 @@ class _UpgradeWalk:
         return found
 
 
-@dataclass(slots=True)
 class _Blocked:
     """What the walk remembers about a blocked revision between two visits."""
 
-    above: set[str]
-    candidates: list[int]
-    examined: int
+    __slots__ = ("above", "candidates", "examined")
+
+    def __init__(self, above: set[str], candidates: list[int], examined: int) -> None:
+        self.above = above
+        self.candidates = candidates
+        self.examined = examined
 
 
 class _Slots:

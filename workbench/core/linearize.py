@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from workbench.core.branches import split_branches
 from workbench.core.databases import DatabaseState, DatabaseStatus
@@ -161,7 +161,7 @@ def plan_linearize(
         or rescanned.down_revision != (check.onto,)
     ):
         raise LinearizeRefused(f"{scanned.path} could not be rewritten safely; edit it by hand")
-    moved = replace(scanned, down_revision=(check.onto,), revises=rescanned.revises)
+    moved = scanned._replace(down_revision=(check.onto,), revises=rescanned.revises)
     revisions = [moved if r == check.first else s for r, s in graph.revisions.items()]
     return LinearizePlan(check, opened, new_text, build_graph(revisions))
 

@@ -21,8 +21,7 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from workbench.core.collector import collector_paused
 from workbench.core.scanned import Diagnostic, ScannedRevision
@@ -180,16 +179,17 @@ PARALLEL_THRESHOLD = 200
 LARGE_FILE_BYTES = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
 class ScanResult:
     """The revisions found, in Alembic's load order, and the files that could not be read."""
 
-    revisions: list[ScannedRevision] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    __slots__ = ("diagnostics", "revisions")
+
+    def __init__(self) -> None:
+        self.revisions: list[ScannedRevision] = []
+        self.diagnostics: list[Diagnostic] = []
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptConfig:
+class ScriptConfig(NamedTuple):
     """Where a script location keeps its revision files, read from its ``alembic.ini``."""
 
     script_location: str
@@ -489,17 +489,14 @@ def _scan_claimed(paths: list[str], claims: mmap.mmap, compile_check: bool) -> b
             if claim == _FREE:
                 claims[index] = _THERE
             header = scan_file(path, compile_check)
-            scanned[index] = (
-                isinstance(header, ScannedRevision),
-                tuple(getattr(header, name) for name in header.__slots__),
-            )
+            scanned[index] = (isinstance(header, ScannedRevision), tuple(header))
     return marshal.dumps(scanned)
 
 
 def _unpacked(data: bytes) -> dict[int, ScannedRevision | Diagnostic]:
     """The headers ``_scan_claimed`` sent, by index."""
     return {
-        index: ScannedRevision(*values) if is_revision else Diagnostic(*values)
+        index: (ScannedRevision if is_revision else Diagnostic)._make(values)
         for index, (is_revision, values) in marshal.loads(data).items()
     }
 
@@ -613,7 +610,7 @@ def scan_file(path: str, compile_check: bool = True) -> ScannedRevision | Diagno
     if compile_check and isinstance(scanned, ScannedRevision):
         error = _source_error(data, text, path)
         if error is not None:
-            scanned = replace(scanned, syntax_error=error)
+            scanned = scanned._replace(syntax_error=error)
     elif compile_check and scanned.kind == "unknown_id":
         error = compile_error(data, path)
         if error is not None:

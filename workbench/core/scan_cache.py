@@ -22,9 +22,6 @@ from workbench.core.scanned import Diagnostic, ScannedRevision
 FORMAT_VERSION = 2
 RACY_WINDOW_NS = 2_000_000_000
 
-_REVISION_FIELDS = ScannedRevision.__slots__
-_DIAGNOSTIC_FIELDS = Diagnostic.__slots__
-
 FileKey = tuple[int, int, int]
 
 
@@ -95,7 +92,7 @@ class ScanCache:
             entry = stored.get(path)
             if entry is not None and entry[0] == key:
                 kept[path] = entry
-                found.append(ScannedRevision(*entry[2]) if entry[1] else Diagnostic(*entry[2]))
+                found.append((ScannedRevision if entry[1] else Diagnostic)._make(entry[2]))
                 continue
             if mtime < settled_before:
                 waiting[path] = key
@@ -108,8 +105,7 @@ class ScanCache:
         if key is None:
             return
         is_revision = isinstance(scanned, ScannedRevision)
-        names = _REVISION_FIELDS if is_revision else _DIAGNOSTIC_FIELDS
-        self._kept[path] = (key, is_revision, tuple(getattr(scanned, name) for name in names))
+        self._kept[path] = (key, is_revision, tuple(scanned))
         self._changed = True
 
     def save(self) -> None:

@@ -1,15 +1,16 @@
 """What a scan of revision files finds: each file's header, or a problem with the file.
 
-Plain records with no behaviour, shared by the scanner, its on-disk cache and the graph.
+Plain records with no behaviour, shared by the scanner, its on-disk cache and the graph. They
+are named tuples: a warm scan makes thousands of them, three times quicker than frozen
+dataclasses, and the class costs a tenth as much to define when a command starts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """A problem found in the revision files, kept as data so that it is shown, not raised."""
 
     kind: str
@@ -18,8 +19,7 @@ class Diagnostic:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class ScannedRevision:
+class ScannedRevision(NamedTuple):
     """The header of one revision file, as Alembic would read it from the imported module.
 
     Values that are expressions (``branch_labels = (cli.EXPAND_BRANCH,)``) cannot be known
@@ -39,10 +39,3 @@ class ScannedRevision:
     create_date: str | None = None
     expressions: tuple[tuple[str, str], ...] = ()
     syntax_error: str | None = None
-
-    def __reduce__(self) -> tuple[type[ScannedRevision], tuple[object, ...]]:
-        """Pickled as its fields in order: a third quicker to pickle and unpickle by thousands.
-
-        ``workbench tui``'s forked child sends the whole history to the workbench this way.
-        """
-        return ScannedRevision, tuple(getattr(self, name) for name in self.__slots__)

@@ -15,8 +15,7 @@ import abc
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workbench.core.databases import DatabaseTarget
 from workbench.core.files import FileIdentity
@@ -55,8 +54,7 @@ VersionApplied = Callable[..., None]
 """An ``on_version_apply`` callback: ``(ctx, step, heads, run_args)`` as Alembic calls it."""
 
 
-@dataclass(frozen=True)
-class MigrationProject:
+class MigrationProject(NamedTuple):
     """Where a project's revision files live and which databases follow them."""
 
     directory: str

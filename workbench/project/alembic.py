@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workbench.core.databases import DatabaseTarget
 from workbench.core.secrets import mask_passwords, mask_url
@@ -148,8 +148,7 @@ def config_files(
     )
 
 
-@dataclass(frozen=True)
-class ProbedProject:
+class ProbedProject(NamedTuple):
     """What running env.py in the probe said: the folders, the databases, the files it read."""
 
     script_location: str

@@ -154,7 +154,7 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
     )
     for target in targets:
         _ = target.masked_url
-    project = dataclasses.replace(project, targets=targets)
+    project = project._replace(targets=targets)
     send(project)
     if with_history:
         history = None
