@@ -11,11 +11,15 @@ import pytest
 
 
 def files_and_contents(folder: Path) -> dict[str, bytes]:
-    """Every file under a folder (relative name) with its bytes."""
+    """Every file under a folder (relative name) with its bytes, but Python's bytecode caches.
+
+    Running the demo's migrations writes ``__pycache__`` beside them unless
+    ``PYTHONDONTWRITEBYTECODE`` is set, each file stamped with its source's time.
+    """
     return {
         path.relative_to(folder).as_posix(): path.read_bytes()
         for path in folder.rglob("*")
-        if path.is_file()
+        if path.is_file() and "__pycache__" not in path.parts
     }
 
 
