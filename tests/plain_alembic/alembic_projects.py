@@ -143,9 +143,15 @@ class AlembicProject:
             timeout=timeout,
         )
 
-    def alembic(self, *args: str, env: Mapping[str, str] | None = None):
-        """Run the real ``alembic`` command line."""
-        if self._runs_in_process(env):
+    def alembic(
+        self, *args: str, env: Mapping[str, str] | None = None, in_process: bool | None = None
+    ):
+        """Run the real ``alembic`` command line.
+
+        ``in_process`` overrides the project's ``in_process`` for this run (setup steps that
+        are not what a test is about can always run in process).
+        """
+        if self._runs_in_process(env, in_process):
             return run_alembic_in_process(self.path, args, self.environment(env))
         return self.run("-m", "alembic", *args, env=env)
 
@@ -155,9 +161,12 @@ class AlembicProject:
             return run_workbench_in_process(self.path, args, self.environment(env))
         return self.run("-m", "workbench", *args, env=env)
 
-    def _runs_in_process(self, env: Mapping[str, str] | None) -> bool:
+    def _runs_in_process(
+        self, env: Mapping[str, str] | None, in_process: bool | None = None
+    ) -> bool:
         """In process when asked, unless a ``PYTHON*`` variable or the environment wants a child."""
-        if not self.in_process or os.environ.get("WORKBENCH_TEST_FLASK_SUBPROCESS") == "1":
+        asked = self.in_process if in_process is None else in_process
+        if not asked or os.environ.get("WORKBENCH_TEST_FLASK_SUBPROCESS") == "1":
             return False
         return not any(name.startswith("PYTHON") for name in env or {})
 

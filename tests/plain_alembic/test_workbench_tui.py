@@ -52,10 +52,17 @@ def ok(result):
 
 @pytest.fixture
 def two_revisions(make_alembic, monkeypatch):
-    """A settings-object project with two revisions, its database at the first."""
+    """A settings-object project with two revisions, its database at the first.
+
+    Alembic makes them in the test process: no test here is about these commands.
+    """
     project = make_alembic(settings_app=True)
-    ok(project.alembic("revision", "--autogenerate", "-m", "users", "--rev-id", "a1"))
-    ok(project.alembic("upgrade", "a1"))
+    ok(
+        project.alembic(
+            "revision", "--autogenerate", "-m", "users", "--rev-id", "a1", in_process=True
+        )
+    )
+    ok(project.alembic("upgrade", "a1", in_process=True))
     project.add_model(
         """
         class Order(Base):
@@ -63,7 +70,11 @@ def two_revisions(make_alembic, monkeypatch):
             id: Mapped[int] = mapped_column(primary_key=True)
         """
     )
-    ok(project.alembic("revision", "--autogenerate", "-m", "orders", "--rev-id", "b2"))
+    ok(
+        project.alembic(
+            "revision", "--autogenerate", "-m", "orders", "--rev-id", "b2", in_process=True
+        )
+    )
     for name, value in project.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("WORKBENCH_PROJECT_CACHE", "0")

@@ -128,13 +128,13 @@ async def test_a_postgresql_default_and_a_mariadb_bind_are_confirmed_by_their_re
     app_py = project.path / "app.py"
     app_py.write_text(app_py.read_text().replace(project.binds["audit"], audit_url))
     project.binds["audit"] = audit_url
-    project.db("init", "--multidb")
+    project.db("init", "--multidb", in_process=True)
     versions = project.migrations / "versions"
     (versions / "a1000000_create_users.py").write_text(multidb_revision("a1000000", None, "users"))
     (versions / "b2000000_create_posts.py").write_text(
         multidb_revision("b2000000", "a1000000", "posts")
     )
-    project.db("upgrade")
+    project.db("upgrade", in_process=True)
     assert project.state().versions == project.state("audit").versions == {"b2000000"}
     postgres_name, mariadb_name = real_name(project.database_url), real_name(audit_url)
     assert make_url(audit_url).get_backend_name() == "mysql"

@@ -49,7 +49,7 @@ async def test_a_5_mb_revision_leaves_every_key_answered_at_once(
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.delenv("VISUAL", raising=False)
     project = make_project()
-    project.db("init")
+    project.db("init", in_process=True)
     path = write_large_history(project.migrations / "versions")
     assert path.stat().st_size > 4_500_000
     app = TuiProject(project, {}).app()

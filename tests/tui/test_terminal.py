@@ -124,7 +124,7 @@ def test_flask_db_tui_in_a_real_terminal(make_tui_project, terminal, fork):
 def test_the_workbench_shows_the_migrations_folder_the_app_names(make_project, terminal):
     """The forked start-up scans ``migrations`` while the app loads; this app migrates another."""
     project = make_project(migrate_kwargs={"directory": "schema"})
-    project.db("init")
+    project.db("init", in_process=True)
     write_revisions(project.migrations / "versions", list(TWO_HEADS))
     decoy = project.path / "migrations"
     (decoy / "versions").mkdir(parents=True)
