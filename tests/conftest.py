@@ -25,9 +25,17 @@ from flask_projects import (
     ProjectFactory,
     ScratchDatabases,
     assert_one_line_error,
+    close_server_databases,
     run_flask,
     write_app,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def server_databases_dropped() -> Iterator[None]:
+    """At the end of the session, drop the server databases still made or not yet dropped."""
+    yield
+    close_server_databases()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -38,7 +46,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def scratch_databases(backend: str, tmp_path: Path) -> Iterator[ScratchDatabases]:
-    """A source of fresh databases on the test's backend, dropped after the test."""
+    """A source of fresh databases on the test's backend, dropped once the test ends."""
     databases = ScratchDatabases(backend, tmp_path)
     try:
         yield databases

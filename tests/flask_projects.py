@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,8 +66,141 @@ def _admin_engine(url: URL) -> sa.Engine:
     return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
+READY_DATABASES = 2
+"""How many new, empty databases each server keeps made ahead for this process's next tests."""
+
+
+class ServerDatabases:
+    """New databases on one server for this test process: made ahead and dropped behind.
+
+    Making a PostgreSQL database takes a tenth of a second or more and dropping one forces a
+    checkpoint; a thread of its own does both while the tests run, so a test neither waits
+    for its databases nor for their removal. Each database is made from the server's template
+    for one test alone and dropped after it; the ones made ahead and never used are dropped at
+    ``close``. PostgreSQL 15+ copies the template's files (``STRATEGY FILE_COPY``): its default,
+    WAL_LOG, dirties every page of the copy in shared buffers for the next checkpoint to write.
+    """
+
+    def __init__(self, backend: str, server: URL) -> None:
+        self.backend = backend
+        self.server = server
+        self._engine = _admin_engine(server)
+        self._create_options = self._create_options_of_the_server()
+        self._ready: list[str] = []
+        self._to_drop: list[str] = []
+        self._failures: list[str] = []
+        self._making_ahead = True
+        self._closing = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(
+            target=self._work, name=f"{backend} scratch databases", daemon=True
+        )
+        self._thread.start()
+
+    def take(self) -> str:
+        """The name of a new, empty database for the caller alone."""
+        with self._changed:
+            name = self._ready.pop(0) if self._ready else None
+            self._changed.notify()
+        return name or self._create()
+
+    def drop_later(self, names: Sequence[str]) -> None:
+        """Drop these databases (ending their connections first) on the thread."""
+        with self._changed:
+            self._to_drop.extend(names)
+            self._changed.notify()
+
+    def close(self) -> list[str]:
+        """Drop every database left, wait for the thread; the drops and makes that failed."""
+        with self._changed:
+            self._closing = True
+            self._to_drop.extend(self._ready)
+            self._ready.clear()
+            self._changed.notify()
+        self._thread.join()
+        self._engine.dispose()
+        return self._failures
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                while not self._to_drop and not self._wants_one_more():
+                    if self._closing:
+                        return
+                    self._changed.wait()
+                dropping = self._to_drop.pop(0) if self._to_drop else None
+            if dropping is not None:
+                self._attempt(f"drop {dropping}", self._drop, dropping)
+                continue
+            made = self._attempt("make a database ahead", self._create)
+            with self._changed:
+                if made is None:
+                    self._making_ahead = False
+                elif self._closing:
+                    self._to_drop.append(made)
+                else:
+                    self._ready.append(made)
+
+    def _wants_one_more(self) -> bool:
+        return self._making_ahead and not self._closing and len(self._ready) < READY_DATABASES
+
+    def _attempt(self, what: str, action: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return action(*args)
+        except Exception as exc:
+            self._failures.append(f"{self.backend}: cannot {what}: {exc}")
+            return None
+
+    def _create_options_of_the_server(self) -> str:
+        if self.backend != "postgresql":
+            return ""
+        with self._engine.connect() as connection:
+            version = int(connection.exec_driver_sql("SHOW server_version_num").scalar_one())
+        return " STRATEGY FILE_COPY" if version >= 150000 else ""
+
+    def _create(self) -> str:
+        name = f"wb_{secrets.token_hex(6)}"
+        with self._engine.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}{self._create_options}")
+        return name
+
+    def _drop(self, name: str) -> None:
+        with self._engine.connect() as connection:
+            if self.backend == "postgresql":
+                connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+
+
+_SERVERS: dict[str, ServerDatabases] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def server_databases(backend: str, server: URL) -> ServerDatabases:
+    """This process's ``ServerDatabases`` of a server, started at the first call."""
+    key = url_string(server)
+    with _SERVERS_LOCK:
+        if key not in _SERVERS:
+            _SERVERS[key] = ServerDatabases(backend, server)
+        return _SERVERS[key]
+
+
+def close_server_databases() -> None:
+    """Drop every database the servers still hold for this process; fail if a drop failed."""
+    with _SERVERS_LOCK:
+        servers = list(_SERVERS.values())
+        _SERVERS.clear()
+    failures = [failure for server in servers for failure in server.close()]
+    assert not failures, "\n".join(failures)
+
+
 class ScratchDatabases:
-    """Fresh, empty databases for one test on one backend; all dropped when the test ends."""
+    """Fresh, empty databases for one test on one backend; all dropped once the test ends."""
 
     def __init__(self, backend: str, folder: Path) -> None:
         self.backend = backend
@@ -76,38 +210,18 @@ class ScratchDatabases:
 
     def new(self) -> str:
         """The URL of a new empty database."""
-        name = f"wb_{secrets.token_hex(6)}"
         if self.server is None:
-            return f"sqlite:///{self.folder / f'{name}.sqlite'}"
-        engine = _admin_engine(self.server)
-        try:
-            with engine.connect() as connection:
-                connection.exec_driver_sql(f"CREATE DATABASE {name}")
-        finally:
-            engine.dispose()
+            return f"sqlite:///{self.folder / f'wb_{secrets.token_hex(6)}.sqlite'}"
+        name = server_databases(self.backend, self.server).take()
         self.created.append(name)
         return url_string(self.server.set(database=name))
 
     def drop_all(self) -> None:
-        """Drop every database this object created, ending stray connections first."""
+        """Drop every database this object created (behind the tests, on the server's thread)."""
         if self.server is None or not self.created:
             return
-        engine = _admin_engine(self.server)
-        try:
-            with engine.connect() as connection:
-                for name in self.created:
-                    if self.backend == "postgresql":
-                        connection.execute(
-                            sa.text(
-                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                                " WHERE datname = :name AND pid <> pg_backend_pid()"
-                            ),
-                            {"name": name},
-                        )
-                    connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
-        finally:
-            engine.dispose()
-        self.created.clear()
+        server_databases(self.backend, self.server).drop_later(self.created)
+        self.created = []
 
 
 @dataclass(frozen=True)
