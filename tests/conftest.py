@@ -31,6 +31,15 @@ from flask_projects import (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests marked ``long`` first, the rest in their order.
+
+    Workers take the tests in order (and steal from each other's queues): a long test left
+    for the end of a queue would run alone while the other workers wait for it.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def server_databases_dropped() -> Iterator[None]:
     """At the end of the session, drop the server databases still made or not yet dropped."""

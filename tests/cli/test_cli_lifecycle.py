@@ -9,7 +9,7 @@ pytestmark = pytest.mark.flask_in_process
 REAL_CHILD_ON_SQLITE = pytest.mark.parametrize(
     "backend",
     [
-        pytest.param("sqlite", marks=pytest.mark.flask_subprocess),
+        pytest.param("sqlite", marks=[pytest.mark.flask_subprocess, pytest.mark.long]),
         pytest.param("postgresql", marks=pytest.mark.servers),
         pytest.param("mysql", marks=pytest.mark.servers),
     ],

@@ -32,7 +32,10 @@ from workbench.demo.browser import (
 )
 from workbench.demo.build import create_demo
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc for the processes")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="reads /proc for the processes"),
+    pytest.mark.long,
+]
 
 GONE_SECONDS = 5.0
 

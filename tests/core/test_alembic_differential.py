@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 from alembic.util import to_tuple
 from hypothesis import HealthCheck, event, given, settings
@@ -464,6 +465,7 @@ def test_the_harness_sees_what_alembic_refuses(tmp_path: Path) -> None:
     compare(tmp_path, versions, [good, replace(child, body="def broken(:\n        pass")])
 
 
+@pytest.mark.long
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -19,7 +19,7 @@ from tui_support import SIZE, SQLITE_ONLY, TuiProject, screen_text, wait_for
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.editor import EditorScreen
 
-pytestmark = SQLITE_ONLY
+pytestmark = [SQLITE_ONLY, pytest.mark.long]
 
 KEY_SECONDS = 2.5
 """The longest a key press (or any moment of the event loop) may take: far above the usual
