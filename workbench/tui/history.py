@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from workbench.core.databases import DatabaseStatus
 from workbench.core.files import FileIdentity, revision_file_identities
@@ -25,8 +24,7 @@ FolderStamp = dict[str, FileIdentity]
 """Every ``.py`` file of the version folders: its identity by path."""
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     """The revision graph, its rows as drawn, and the stamp of the files it was read from."""
 
     graph: RevisionGraph
@@ -43,8 +41,7 @@ class History:
         )
 
 
-@dataclass(frozen=True)
-class Preloaded:
+class Preloaded(NamedTuple):
     """What the workbench shows first: the project, its history and where the databases stand.
 
     Loaded at start-up beside a forked child (``workbench.tui.prefork``). ``history`` is None

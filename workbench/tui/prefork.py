@@ -19,8 +19,7 @@ import mmap
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workbench.core.databases import classify, read_versions
 from workbench.core.scan import ScriptConfig
@@ -40,14 +39,12 @@ _scanned_here = mmap.mmap(-1, 1)
 scans the likely folder itself, which spares the child scanning it too."""
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(NamedTuple):
     """The app or its project could not be loaded: the one-line reason."""
 
     error: str
 
 
-@dataclass(frozen=True)
 class StepAside:
     """The app has a ``db`` command of its own, which ``flask db`` must run instead."""
 
