@@ -3,10 +3,11 @@
 Importing the Flask app (SQLAlchemy with it) takes as long as importing Textual, and scanning
 the history nearly as long again. A child forked before either loads the app, describes its
 project and reads the databases' version tables, while the parent imports Textual and scans the
-migrations folder the app most likely uses; the child sends back a few small objects (pickled),
-and the workbench's first frame shows the graph and the databases. The parent never imports the
-app, nor SQLAlchemy, to draw it. Only on Linux, where forking while no thread runs is safe; with
-``WORKBENCH_TUI_FORK=0``, or elsewhere, everything happens in one process as before.
+migrations folder the app most likely uses; the child sends back a few small objects (pickled;
+a history it scanned itself as ``marshal`` data), and the workbench's first frame shows the
+graph and the databases. The parent never imports the app, nor SQLAlchemy, to draw it. Only
+on Linux, where forking while no thread runs is safe; with ``WORKBENCH_TUI_FORK=0``, or
+elsewhere, everything happens in one process as before.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ def _load_beside(
     history = guess[1] if guess is not None and guess[0] == project.folders else None
     if history_in_child:
         sent = forked.receive()  # taken in any case: the version rows come after it
-        if history is None:
-            history = sent
+        if history is None and isinstance(sent, bytes):
+            history = History.from_wire(sent)
     if history is None:
         with contextlib.suppress(Exception):
             history = load_history(project)
@@ -157,7 +158,7 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
         history = None
         if not _scanned_here[0]:
             with contextlib.suppress(Exception):
-                history = load_history(project)
+                history = load_history(project).to_wire()
         send(history)
     send(read_versions(project.targets))
 
