@@ -42,7 +42,7 @@ class History(NamedTuple):
         return marshal.dumps((self.graph.to_plain(), rows, dict(self.stamp)))
 
     @classmethod
-    def from_wire(cls, data: bytes) -> History:
+    def from_wire(cls, data: bytes | memoryview) -> History:
         """The history ``to_wire`` sent."""
         graph, rows, stamp = marshal.loads(data)
         make_row = LayoutRow._make

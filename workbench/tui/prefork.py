@@ -38,6 +38,11 @@ STATUS_WAIT = 0.25
 _scanned_here = mmap.mmap(-1, 1)
 """One byte shared with the forked child (a fork keeps the mapping): set once this process
 scans the likely folder itself, which spares the child scanning it too."""
+HISTORY_ROOM_BYTES = 64 << 20
+"""Shared memory the child leaves its history in (some 140,000 revisions); a larger history
+crosses the pipe. Only the pages written are ever allocated."""
+_history_room: list[mmap.mmap | None] = [None]
+"""The shared memory of the child being waited for, made before it is forked."""
 
 
 class Failed(NamedTuple):
@@ -78,11 +83,15 @@ def load_in_child(
     """
     gc.disable()
     _scanned_here[0] = 0
+    _history_room[0] = _shared_memory() if history_in_child else None
     forked = ForkedJob(job)
     try:
         loaded = _load_beside(forked, likely_directory, history_in_child)
     finally:
         forked.close()
+        room, _history_room[0] = _history_room[0], None
+        if room is not None:
+            room.close()
     if not isinstance(loaded, Preloaded) or loaded.history is None:
         gc.enable()
     return loaded
@@ -104,8 +113,8 @@ def _load_beside(
     history = guess[1] if guess is not None and guess[0] == project.folders else None
     if history_in_child:
         sent = forked.receive()  # taken in any case: the version rows come after it
-        if history is None and isinstance(sent, bytes):
-            history = History.from_wire(sent)
+        if history is None:
+            history = _history_sent(sent)
     if history is None:
         with contextlib.suppress(Exception):
             history = load_history(project)
@@ -158,7 +167,7 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
         history = None
         if not _scanned_here[0]:
             with contextlib.suppress(Exception):
-                history = load_history(project).to_wire()
+                history = _leave_in_room(load_history(project).to_wire())
         send(history)
     send(read_versions(project.targets))
 
@@ -166,3 +175,36 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
 def _url_text(url: Any) -> str:
     """A URL as a string that parses back to it, its password included."""
     return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+
+
+def _shared_memory() -> mmap.mmap | None:
+    """Memory shared with the child about to be forked; None where it cannot be had."""
+    try:
+        return mmap.mmap(-1, HISTORY_ROOM_BYTES)
+    except (OSError, ValueError):
+        return None
+
+
+def _leave_in_room(data: bytes) -> bytes | int:
+    """In the child: the history's data left in the shared memory, and its length to send;
+    the data itself when it does not fit.
+
+    Sent through the pipe, megabytes cross in turns between the two processes while the
+    workbench waits; left in shared memory, they are read where they lie.
+    """
+    room = _history_room[0]
+    if room is None or len(data) > len(room):
+        return data
+    room[: len(data)] = data
+    return len(data)
+
+
+def _history_sent(sent: object) -> History | None:
+    """The history the child sent (its data, or their length in the shared memory), if any."""
+    if isinstance(sent, bytes):
+        return History.from_wire(sent)
+    room = _history_room[0]
+    if not isinstance(sent, int) or room is None:
+        return None
+    with memoryview(room) as whole, whole[:sent] as data:
+        return History.from_wire(data)
