@@ -4,10 +4,10 @@ Importing the Flask app (SQLAlchemy with it) takes as long as importing Textual,
 the history nearly as long again. A child forked before either loads the app, describes its
 project and reads the databases' version tables, while the parent imports Textual and scans the
 migrations folder the app most likely uses; the child sends back a few small objects (pickled;
-a history it scanned itself as ``marshal`` data), and the workbench's first frame shows the
-graph and the databases. The parent never imports the app, nor SQLAlchemy, to draw it. Only
-on Linux, where forking while no thread runs is safe; with ``WORKBENCH_TUI_FORK=0``, or
-elsewhere, everything happens in one process as before.
+a history it scanned itself is ``marshal`` data left in shared memory), and the workbench's
+first frame shows the graph and the databases. The parent never imports the app, nor
+SQLAlchemy, to draw it. Only on Linux, where forking while no thread runs is safe; with
+``WORKBENCH_TUI_FORK=0``, or elsewhere, everything happens in one process as before.
 """
 
 from __future__ import annotations
