@@ -146,8 +146,13 @@ FIRST_SCREEN_SPARES = (
     "workbench.runtime.events",
     "workbench.runtime.warm",
     "workbench.services.running",
+    "workbench.core.branches",
+    "workbench.core.doctor",
+    "workbench.core.linearize",
+    "workbench.core.plan",
 )
-"""What the workbench's first screen never uses: highlighting, the log pane, the child processes."""
+"""What the workbench's first screen never uses: highlighting, the log pane, the child processes,
+the planners and the doctor (it speaks once the screen is drawn)."""
 
 
 def test_the_workbench_app_imports_nothing_its_first_screen_does_not_use(tmp_path):

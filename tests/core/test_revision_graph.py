@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import marshal
+
 import pytest
 from alembic.script.revision import RevisionError
 from hypothesis import HealthCheck, given, settings
@@ -259,3 +261,24 @@ def test_a_down_revision_kept_as_text_is_neither_a_base_nor_a_mismatch() -> None
     assert graph.bases == ("a",)
     assert graph.heads == ("a", "b")
     assert graph.diagnostics == ()
+
+
+def test_a_graph_sent_as_plain_data_comes_back_the_same() -> None:
+    graph = build_graph(
+        [
+            rev("a"),
+            rev("b", "a", labels=("feature",)),
+            rev("c", "a", depends_on=("b",)),
+            rev("d", "b", "c"),
+            rev("e", "missing"),
+        ],
+        [Diagnostic("syntax_error", None, "/versions/x.py", "line 3: invalid syntax")],
+    )
+
+    copy = RevisionGraph.from_plain(marshal.loads(marshal.dumps(graph.to_plain())))
+
+    for name in (*vars(graph), "branch_labels"):
+        assert getattr(copy, name) == getattr(graph, name), name
+    assert type(copy.revisions["b"]) is ScannedRevision
+    assert {type(diagnostic) for diagnostic in copy.diagnostics} == {Diagnostic}
+    assert len(copy.diagnostics) == 2  # the file's and the missing parent's

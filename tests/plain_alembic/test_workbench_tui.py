@@ -19,6 +19,8 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from workbench.core.databases import database_status
 from workbench.project.alembic import OPTIONS_VARIABLE, AlembicOptions, AlembicProject
+from workbench.runtime.forking import ForkedJob
+from workbench.tui import prefork
 from workbench.tui.app import make_app
 from workbench.tui.history import load_history
 from workbench.tui.screens.confirm import ConfirmScreen
@@ -103,6 +105,28 @@ def test_the_workbench_shows_the_graph_and_upgrades_through_the_child(two_revisi
     asyncio.run(upgrade_in_the_workbench(app))
 
     assert ok(project.alembic("current")).stdout == "b2 (head)\n"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("room", [prefork.HISTORY_ROOM_BYTES, 16], ids=["shared", "piped"])
+def test_a_history_crosses_from_the_forked_child_whole(two_revisions, monkeypatch, room):
+    described = AlembicProject(AlembicOptions(cwd=str(two_revisions.path))).describe()
+    history = load_history(described)
+    monkeypatch.setattr(prefork, "HISTORY_ROOM_BYTES", room)
+    monkeypatch.setattr(prefork, "_history_room", [prefork._shared_memory()])
+
+    forked = ForkedJob(lambda send: send(prefork._leave_in_room(history.to_wire())))
+    try:
+        sent = forked.receive()
+    finally:
+        forked.close()
+    crossed = prefork._history_sent(sent)
+
+    assert isinstance(sent, int if room > 16 else bytes)
+    assert crossed.rows == history.rows
+    assert crossed.stamp == history.stamp
+    assert crossed.graph.revisions == history.graph.revisions
+    assert crossed.graph.order == history.graph.order
 
 
 async def upgrade_in_the_workbench(app) -> None:

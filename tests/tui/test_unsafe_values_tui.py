@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+
 from textual.widgets import Checkbox, Input, Static
 from tui_revisions import TWO_HEADS, Rev
 from tui_support import SIZE, SQLITE_ONLY, graph_line, screen_text, settle, wait_for
@@ -89,3 +92,18 @@ async def test_control_characters_in_a_message_stay_on_its_row(make_tui_project)
         await wait_for(pilot, lambda: "first␤second" in screen_text(app))
         (row,) = [line for line in screen_text(app).splitlines() if "first␤second" in line]
         assert "e5000000" in row and "first␤second \\x1b[31mred" in row
+
+
+@SQLITE_ONLY
+async def test_brackets_in_a_file_name_and_a_message_are_shown_as_written(make_tui_project):
+    tui = make_tui_project(upgrade_to="b2000000", replica_at="a1000000")
+    bracketed = tui.project.path / "replica[old].sqlite"
+    os.replace(tui.project.path / "replica.sqlite", bracketed)
+    tui = dataclasses.replace(tui, replica_url=f"sqlite:///{bracketed}")
+    app = tui.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert "[old].sqlite" in screen_text(app)  # the location column keeps its end
+        app.notify("cannot open [old]x.py: [parameters: (1, 2)]")
+        await wait_for(pilot, lambda: "[parameters: (1, 2)]" in screen_text(app), 10)
+        assert "cannot open [old]x.py" in screen_text(app)

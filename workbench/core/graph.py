@@ -24,6 +24,17 @@ class GraphError(ValueError):
     """A revision identifier that names nothing, or more than the question allows."""
 
 
+_MAPS = (
+    "parents",
+    "children",
+    "dependencies",
+    "dependents",
+    "label_owners",
+    "upgrade_parents",
+)
+_SEQUENCES = ("heads", "resolved_heads", "bases", "branch_points", "merge_points", "order")
+
+
 class RevisionGraph:
     """The revisions and their relations, with Alembic's meaning for each word.
 
@@ -81,6 +92,34 @@ class RevisionGraph:
             set(self.merge_points),
             self.order,
         )
+
+    def to_plain(self) -> tuple[object, ...]:
+        """The graph as plain tuples, dicts and strings, which ``marshal`` writes.
+
+        Marshal writes them in half the time pickle takes to write the graph's objects:
+        ``workbench tui``'s forked child sends the graph this way.
+        """
+        return (
+            {revision: tuple(scanned) for revision, scanned in self.revisions.items()},
+            *(dict(getattr(self, name)) for name in _MAPS),
+            *(tuple(getattr(self, name)) for name in _SEQUENCES),
+            tuple(tuple(diagnostic) for diagnostic in self.diagnostics),
+        )
+
+    @classmethod
+    def from_plain(cls, plain: Sequence[object]) -> RevisionGraph:
+        """The graph ``to_plain`` gave."""
+        revisions, *rest = plain
+        maps = rest[: len(_MAPS)]
+        sequences = rest[len(_MAPS) : len(_MAPS) + len(_SEQUENCES)]
+        make_revision, make_diagnostic = ScannedRevision._make, Diagnostic._make
+        with collector_paused():
+            return cls(
+                revisions={key: make_revision(values) for key, values in revisions.items()},
+                **dict(zip(_MAPS, maps, strict=True)),
+                **dict(zip(_SEQUENCES, sequences, strict=True)),
+                diagnostics=tuple(make_diagnostic(values) for values in rest[-1]),
+            )
 
     def ancestors(self, revisions: Iterable[str], dependencies: bool = True) -> set[str]:
         """The given revisions and everything below them (through ``depends_on`` too, if asked)."""

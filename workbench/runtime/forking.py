@@ -127,7 +127,7 @@ class ForkedJob:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not select.select([self._pipe], [], [], remaining)[0]:
                     return None
-            chunk = os.read(self._pipe, 1 << 16)
+            chunk = os.read(self._pipe, _PIPE_BYTES)
             self._ended = not chunk
             self._buffer += chunk
 
@@ -139,7 +139,7 @@ class ForkedJob:
         end = _LENGTH.size + length
         if len(self._buffer) < end:
             return None
-        data = bytes(self._buffer[_LENGTH.size : end])
+        data = self._buffer[_LENGTH.size : end]
         del self._buffer[:end]
         return pickle.loads(data)
 

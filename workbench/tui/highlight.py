@@ -6,8 +6,7 @@ Pygments is imported with the first code highlighted: the workbench's first scre
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.text import Text
 from textual.widget import Widget
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
     from rich.syntax import Syntax
 
 
-@dataclass(frozen=True)
-class Palette:
+class Palette(NamedTuple):
     """The colours code is highlighted in: the theme's darkness and the widget's background."""
 
     dark: bool

@@ -6,8 +6,8 @@ the read-only switch, so a key is declared once and shown everywhere the same wa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from textual.binding import Binding
 from textual.keys import format_key
@@ -31,8 +31,7 @@ class Scope(str, Enum):
     PROBLEMS = "Problem list"
 
 
-@dataclass(frozen=True)
-class WorkbenchAction:
+class WorkbenchAction(NamedTuple):
     """One action: its Textual action name, its keys, its footer label and its help line.
 
     ``writes`` marks actions that change a file or a database: read-only mode disables them.

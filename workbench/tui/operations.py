@@ -19,22 +19,12 @@ from textual import events
 from textual.app import SuspendNotSupported
 from textual.widgets.data_table import RowDoesNotExist
 
-from workbench.core.branches import NEW_MERGE, MergePlan, analyze_branches, plan_merge
 from workbench.core.databases import DatabaseStatus
-from workbench.core.doctor import Problem, diagnose, examine
 from workbench.core.editor import EditorError, configured_editor, open_in_editor
 from workbench.core.files import FileChangedError, create_file, open_file
 from workbench.core.graph import GraphError
 from workbench.core.identifiers import SHORT_ID
 from workbench.core.layout import layout_graph
-from workbench.core.linearize import (
-    LinearizePlan,
-    LinearizeRefused,
-    apply_linearize,
-    plan_linearize,
-)
-from workbench.core.plan import Plan, names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
-from workbench.core.touches import BodyCache
 from workbench.tui.context import STICKY, Controller, Workbench, thread_work
 from workbench.tui.history import History, shown_path
 from workbench.tui.keys import WRITING_ACTIONS, WRITING_KEYS
@@ -43,9 +33,15 @@ from workbench.tui.viewer import Viewer
 BUILT_IN_EDITOR_BYTES = 256_000
 """The largest file the built-in editor opens (some 5,000 lines of code)."""
 
-if TYPE_CHECKING:  # the screens and the child processes' machinery come with first use
+if TYPE_CHECKING:  # the screens, the planners, the doctor and the child processes' machinery
+    # come with first use: the first screen needs none of them
+    from workbench.core.branches import MergePlan
+    from workbench.core.doctor import Problem
+    from workbench.core.linearize import LinearizePlan
     from workbench.core.lock_report import LockReport
+    from workbench.core.plan import Plan
     from workbench.core.preview import FixRequest, Preview
+    from workbench.core.touches import BodyCache
     from workbench.runtime.client import RunningOperation
     from workbench.runtime.requests import Request
     from workbench.tui.runs import Outcome, PlanPreview
@@ -55,7 +51,6 @@ if TYPE_CHECKING:  # the screens and the child processes' machinery come with fi
 DATABASE_ACTIONS = frozenset(
     {"upgrade_selected", "upgrade_heads", "downgrade_selected", "stamp_selected"}
 )
-PLANNERS = {"upgrade": plan_upgrade, "downgrade": plan_downgrade, "stamp": plan_stamp}
 FIXABLE_KINDS = frozenset(
     {
         "multiple_heads",
@@ -149,8 +144,11 @@ class Operations(Controller):
         history, status = self.app.history, self.app.target_status
         if history is None or status is None or target is None:
             return
+        from workbench.core.plan import names_to_confirm, plan_downgrade, plan_stamp, plan_upgrade
+
         graph, statuses = history.graph, self.app.database_panel.statuses
-        plan = PLANNERS[action](graph, statuses, target)
+        planners = {"upgrade": plan_upgrade, "downgrade": plan_downgrade, "stamp": plan_stamp}
+        plan = planners[action](graph, statuses, target)
         replan: Callable[[bool], Plan] | None = None
         if action == "stamp":
 
@@ -375,6 +373,7 @@ class Operations(Controller):
             self.revision_bodies,
         )
         names = " and ".join(head[:SHORT_ID] for head in heads)
+        from workbench.core.branches import plan_merge
 
         def replan(message: str, rev_id: str | None, branch_label: str | None) -> MergePlan:
             return plan_merge(graph, heads, statuses, message, rev_id, branch_label, bodies)
@@ -393,6 +392,7 @@ class Operations(Controller):
         """Write an accepted merge plan's revision in a child process, then re-scan."""
         if plan is None:
             return
+        from workbench.core.branches import NEW_MERGE
         from workbench.runtime.requests import MergeRequest
 
         request = MergeRequest(
@@ -562,6 +562,8 @@ class Operations(Controller):
     @cached_property
     def revision_bodies(self) -> BodyCache:
         """Revision files' bodies read for branch analyses and the doctor, kept between them."""
+        from workbench.core.touches import BodyCache
+
         return BodyCache()
 
     def linearize_heads(self) -> None:
@@ -587,6 +589,9 @@ class Operations(Controller):
             self.app.notify("the databases are still being read: try again", severity="warning")
             return
         onto = pair[1] if head == pair[0] else pair[0]
+        from workbench.core.branches import analyze_branches
+        from workbench.core.linearize import LinearizeRefused, plan_linearize
+
         try:
             plan = plan_linearize(graph, head, onto, statuses)
         except LinearizeRefused as exc:
@@ -614,6 +619,8 @@ class Operations(Controller):
         """Rewrite the file of an accepted linearize (only if unchanged), then scan again."""
         if plan is None:
             return
+        from workbench.core.linearize import apply_linearize
+
         path = shown_path(plan.path, self.app.project_folder)
         try:
             apply_linearize(plan)
@@ -640,6 +647,8 @@ class Operations(Controller):
         history = self.app.history
         if history is None:
             return
+        from workbench.core.doctor import diagnose
+
         problems = diagnose(history.graph, statuses)
         self._doctor_problems = tuple(problem for problem in problems if _beyond_the_scan(problem))
         self.app.problem_banner.show_doctor_problems(self._doctor_problems, not self.app.read_only)
@@ -691,6 +700,8 @@ class Operations(Controller):
         self, history: History, statuses: Sequence[DatabaseStatus], database: str
     ) -> None:
         """Ask git where a database's unknown revision lives (slow: git runs); offer a stamp."""
+        from workbench.core.doctor import examine
+
         problems = examine(
             history.graph, statuses, self.app.project.directory, self.revision_bodies
         )

@@ -3,9 +3,10 @@
 Importing the Flask app (SQLAlchemy with it) takes as long as importing Textual, and scanning
 the history nearly as long again. A child forked before either loads the app, describes its
 project and reads the databases' version tables, while the parent imports Textual and scans the
-migrations folder the app most likely uses; the child sends back a few small objects (pickled),
-and the workbench's first frame shows the graph and the databases. The parent never imports the
-app, nor SQLAlchemy, to draw it. Only on Linux, where forking while no thread runs is safe; with
+migrations folder the app most likely uses; the child sends back a few small objects (pickled;
+a history it scanned itself is ``marshal`` data left in shared memory), and the workbench's
+first frame shows the graph and the databases. The parent never imports the app, nor
+SQLAlchemy, to draw it. Only on Linux, where forking while no thread runs is safe; with
 ``WORKBENCH_TUI_FORK=0``, or elsewhere, everything happens in one process as before.
 """
 
@@ -19,8 +20,7 @@ import mmap
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workbench.core.databases import classify, read_versions
 from workbench.core.scan import ScriptConfig
@@ -38,16 +38,19 @@ STATUS_WAIT = 0.25
 _scanned_here = mmap.mmap(-1, 1)
 """One byte shared with the forked child (a fork keeps the mapping): set once this process
 scans the likely folder itself, which spares the child scanning it too."""
+HISTORY_ROOM_BYTES = 64 << 20
+"""Shared memory the child leaves its history in (some 140,000 revisions); a larger history
+crosses the pipe. Only the pages written are ever allocated."""
+_history_room: list[mmap.mmap | None] = [None]
+"""The shared memory of the child being waited for, made before it is forked."""
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(NamedTuple):
     """The app or its project could not be loaded: the one-line reason."""
 
     error: str
 
 
-@dataclass(frozen=True)
 class StepAside:
     """The app has a ``db`` command of its own, which ``flask db`` must run instead."""
 
@@ -80,11 +83,15 @@ def load_in_child(
     """
     gc.disable()
     _scanned_here[0] = 0
+    _history_room[0] = _shared_memory() if history_in_child else None
     forked = ForkedJob(job)
     try:
         loaded = _load_beside(forked, likely_directory, history_in_child)
     finally:
         forked.close()
+        room, _history_room[0] = _history_room[0], None
+        if room is not None:
+            room.close()
     if not isinstance(loaded, Preloaded) or loaded.history is None:
         gc.enable()
     return loaded
@@ -107,7 +114,7 @@ def _load_beside(
     if history_in_child:
         sent = forked.receive()  # taken in any case: the version rows come after it
         if history is None:
-            history = sent
+            history = _history_sent(sent)
     if history is None:
         with contextlib.suppress(Exception):
             history = load_history(project)
@@ -160,7 +167,7 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
         history = None
         if not _scanned_here[0]:
             with contextlib.suppress(Exception):
-                history = load_history(project)
+                history = _leave_in_room(load_history(project).to_wire())
         send(history)
     send(read_versions(project.targets))
 
@@ -168,3 +175,36 @@ def describe_project(loaded: LoadedProject, send: Send, with_history: bool = Fal
 def _url_text(url: Any) -> str:
     """A URL as a string that parses back to it, its password included."""
     return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+
+
+def _shared_memory() -> mmap.mmap | None:
+    """Memory shared with the child about to be forked; None where it cannot be had."""
+    try:
+        return mmap.mmap(-1, HISTORY_ROOM_BYTES)
+    except (OSError, ValueError):
+        return None
+
+
+def _leave_in_room(data: bytes) -> bytes | int:
+    """In the child: the history's data left in the shared memory, and its length to send;
+    the data itself when it does not fit.
+
+    Sent through the pipe, megabytes cross in turns between the two processes while the
+    workbench waits; left in shared memory, they are read where they lie.
+    """
+    room = _history_room[0]
+    if room is None or len(data) > len(room):
+        return data
+    room[: len(data)] = data
+    return len(data)
+
+
+def _history_sent(sent: object) -> History | None:
+    """The history the child sent (its data, or their length in the shared memory), if any."""
+    if isinstance(sent, bytes):
+        return History.from_wire(sent)
+    room = _history_room[0]
+    if not isinstance(sent, int) or room is None:
+        return None
+    with memoryview(room) as whole, whole[:sent] as data:
+        return History.from_wire(data)

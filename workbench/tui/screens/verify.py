@@ -69,12 +69,14 @@ def checks_table(checks: Sequence[CheckResult], running: bool) -> Table:
             table.add_row(name, waiting, "")
             continue
         mark, style = STATUS_MARKS[check.status]
-        table.add_row(name, Text(mark, style=style), check.message)
+        table.add_row(name, Text(mark, style=style), Text(check.message))
         for revision in check.revisions:
             if not revision.passed:
                 step = f" ({revision.step})" if revision.step else ""
                 table.add_row(
-                    "", Text(f"✗ {revision.revision}{step}", style="red"), revision.message or ""
+                    "",
+                    Text(f"✗ {revision.revision}{step}", style="red"),
+                    Text(revision.message or ""),
                 )
     return table
 

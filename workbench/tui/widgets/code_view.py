@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -52,8 +52,7 @@ def code_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-@dataclass(frozen=True)
-class _Source:
+class _Source(NamedTuple):
     """What is shown: the lines, how they are coloured, and the palette they are coloured in."""
 
     lines: tuple[str, ...]

@@ -64,6 +64,12 @@ def location(url: str, width: int) -> str:
     return place if len(place) <= width else "…" + place[len(place) - width + 1 :]
 
 
+def plain(cell: str | Text) -> Text:
+    """A cell shown as it is: a table reads a string as markup (``data[old].db`` loses
+    ``[old]``), and parsing markup imports Rich's emoji table on the first screen."""
+    return Text(cell) if isinstance(cell, str) else cell
+
+
 def current_text(status: DatabaseStatus) -> str:
     """The current revisions, shortened; a dash when none is recorded."""
     return ", ".join(revision[:SHORT_ID] for revision in status.current) or "—"
@@ -159,7 +165,8 @@ class DatabasePanel(Vertical):
         for header, width in zip(COLUMNS, [*widths, location_width], strict=True):
             table.add_column(header, width=width, key=header)
         for row in rows:
-            table.add_row(*row[:-1], location(row[-1], location_width), key=row[0])
+            cells = [*row[:-1], location(row[-1], location_width)]
+            table.add_row(*(plain(cell) for cell in cells), key=row[0])
         if rows:
             table.move_cursor(row=min(previous, len(rows) - 1))
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
 from workbench.core.databases import DatabaseState
-from workbench.core.doctor import ERROR, Problem
 from workbench.core.scan import Diagnostic
 from workbench.core.verdict import refusals, summary, worth_a_line
+
+if TYPE_CHECKING:  # the doctor comes with its first problems, after the first screen
+    from workbench.core.doctor import Problem
 
 
 def problem_summary(diagnostics: Sequence[Diagnostic]) -> str:
@@ -89,10 +92,17 @@ class ProblemBanner(Static):
     def _show(self) -> None:
         """The banner for both kinds of problems, or no banner when there are none."""
         shown = bool(self._diagnostics or self._problems)
-        severe = bool(refusals(self._diagnostics)) or any(
-            p.severity == ERROR for p in self._problems
-        )
+        severe = bool(refusals(self._diagnostics)) or _any_error(self._problems)
         self.set_class(shown, "-shown")
         self.set_class(severe, "-error")
         text = banner_text(self._diagnostics, self._problems, self._with_keys)
         self.update(text if shown else "")
+
+
+def _any_error(problems: Sequence[Problem]) -> bool:
+    """True when one of the doctor's problems is an error, not a warning."""
+    if not problems:
+        return False
+    from workbench.core.doctor import ERROR
+
+    return any(problem.severity == ERROR for problem in problems)

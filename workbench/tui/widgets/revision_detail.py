@@ -7,8 +7,7 @@ script or SQL is drawn by a ``CodeView``, which costs the same for a 5 MB file a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rich.table import Table
 from rich.text import Text
@@ -23,8 +22,7 @@ from workbench.tui.widgets.code_view import CodeView, code_lines
 DetailMode = Literal["script", "sql"]
 
 
-@dataclass(frozen=True)
-class RevisionFacts:
+class RevisionFacts(NamedTuple):
     """What the header of the detail pane lists about a revision."""
 
     revision: str
@@ -144,8 +142,7 @@ class RevisionDetail(VerticalScroll, can_focus=True):
         self.body.show(code.lines, code.language, code.style)
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
     """Lines to show in the body: code in a Pygments language, or plain text in a style."""
 
     lines: tuple[str, ...]
