@@ -240,9 +240,9 @@ def test_unreachable_and_refusing_databases_are_states_with_reasons(make_project
     project = make_project(
         models=EMPTY_MODELS, app_code=f"app.config['WORKBENCH_DATABASES'] = {extra!r}\n"
     )
-    project.db("init")
-    project.db("revision", "-m", "first", "--rev-id", "aaaa0001")
-    project.db("upgrade")
+    project.db("init", in_process=True)
+    project.db("revision", "-m", "first", "--rev-id", "aaaa0001", in_process=True)
+    project.db("upgrade", in_process=True)
 
     started = time.monotonic()
     result = project.db("status", "--json", "--timeout", "1", expect=1)

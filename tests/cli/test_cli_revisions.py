@@ -194,9 +194,9 @@ def test_edit_opens_the_revision_in_the_editor(make_project, tmp_path):
     editor.write_text(EDITOR_SCRIPT.format(python=sys.executable))
     editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
     project = make_project()
-    project.db("init")
-    project.db("revision", "-m", "first", "--rev-id", "aaaa0001")
-    project.db("revision", "-m", "second", "--rev-id", "bbbb0002")
+    project.db("init", in_process=True)
+    project.db("revision", "-m", "first", "--rev-id", "aaaa0001", in_process=True)
+    project.db("revision", "-m", "second", "--rev-id", "bbbb0002", in_process=True)
     versions = project.migrations / "versions"
     first_before = (versions / "aaaa0001_first.py").read_text()
     second_before = (versions / "bbbb0002_second.py").read_text()

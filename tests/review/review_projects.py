@@ -59,10 +59,13 @@ def write_revision(
 
 
 def start_project(project, rev_id: str = "aaaa0001") -> None:
-    """Init the migrations folder, write the first revision from the models and upgrade to it."""
-    project.db("init")
-    project.db("migrate", "-m", "initial", "--rev-id", rev_id)
-    project.db("upgrade")
+    """Init the migrations folder, write the first revision from the models and upgrade to it.
+
+    In the test process, even for a test about the real child: no test is about these steps.
+    """
+    project.db("init", in_process=True)
+    project.db("migrate", "-m", "initial", "--rev-id", rev_id, in_process=True)
+    project.db("upgrade", in_process=True)
 
 
 def launch(project) -> Launch:
