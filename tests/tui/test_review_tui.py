@@ -184,3 +184,21 @@ async def test_the_script_under_review_is_measured_on_scratch_databases(make_tui
         assert "upgrade SQL on default" in screen_text(app)
     assert revision_files(tui) == files_before
     assert tui.project.states() == states_before
+
+
+@SQLITE_ONLY
+async def test_the_review_screen_is_still_while_nothing_happens(make_tui_project):
+    tui = users_at_head(make_tui_project)
+    app = tui.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        review = await open_review(app, pilot, "rename name")
+        assert any(finding.line for finding in review.findings)
+        drawn = []
+        show = review._show_findings
+        review._show_findings = lambda: (drawn.append(1), show())[1]
+
+        await pilot.pause(0.5)
+
+        assert len(drawn) <= 1  # was: the findings drawn again hundreds of times a second
+        assert "probable-column-rename" in screen_text(app)

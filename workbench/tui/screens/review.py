@@ -188,8 +188,16 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
             option_list.add_option(Option(Text("no findings: nothing risky was found", "green")))
         counts = _severity_counts(self._findings)
         option_list.border_title = f"findings: {counts}" if counts else "findings"
-        if self._findings:
-            option_list.highlighted = min(highlighted_index or 0, len(self._findings) - 1)
+        if not self._findings:
+            return
+        index = min(highlighted_index or 0, len(self._findings) - 1)
+        if index != highlighted_index:
+            option_list.highlighted = index  # a finding newly highlighted: show its line
+            return
+        # the same finding again: its line is shown already, and announcing it would draw the
+        # script again, which lists the findings again, without end
+        with option_list.prevent(OptionList.OptionHighlighted):
+            option_list.highlighted = index
 
     def _databases(self) -> tuple[DatabasePreview, ...]:
         return self.preview.databases if self.preview else ()
