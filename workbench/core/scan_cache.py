@@ -19,10 +19,8 @@ from workbench.core.collector import collector_paused
 from workbench.core.files import FileIdentity
 from workbench.core.scanned import Diagnostic, ScannedRevision
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 RACY_WINDOW_NS = 2_000_000_000
-
-FileKey = tuple[int, int, int]
 
 
 def default_cache_path(version_locations: Iterable[str]) -> str | None:
@@ -47,14 +45,14 @@ class ScanCache:
     def __init__(
         self,
         path: str,
-        entries: dict[str, tuple[FileKey, bool, tuple]],
+        entries: dict[str, tuple[FileIdentity, bool, tuple]],
         identities: Mapping[str, FileIdentity] | None = None,
     ) -> None:
         self.path = path
         self._stored = entries
         self._identities = identities or {}
-        self._kept: dict[str, tuple[FileKey, bool, tuple]] = {}
-        self._waiting: dict[str, FileKey] = {}
+        self._kept: dict[str, tuple[FileIdentity, bool, tuple]] = {}
+        self._waiting: dict[str, FileIdentity] = {}
         self._changed = False
 
     @classmethod
@@ -87,25 +85,23 @@ class ScanCache:
                     found.append(None)
                     continue
                 identity = (status.st_mtime_ns, status.st_size, status.st_ino)
-            mtime, size, inode = identity
-            key = (size, mtime, inode)
             entry = stored.get(path)
-            if entry is not None and entry[0] == key:
+            if entry is not None and entry[0] == identity:
                 kept[path] = entry
                 found.append((ScannedRevision if entry[1] else Diagnostic)._make(entry[2]))
                 continue
-            if mtime < settled_before:
-                waiting[path] = key
+            if identity[0] < settled_before:  # its modification time
+                waiting[path] = identity
             found.append(None)
         return found
 
     def put(self, path: str, scanned: ScannedRevision | Diagnostic) -> None:
         """Remember a freshly scanned header, unless its file was modified too recently."""
-        key = self._waiting.pop(path, None)
-        if key is None:
+        identity = self._waiting.pop(path, None)
+        if identity is None:
             return
         is_revision = isinstance(scanned, ScannedRevision)
-        self._kept[path] = (key, is_revision, tuple(scanned))
+        self._kept[path] = (identity, is_revision, tuple(scanned))
         self._changed = True
 
     def save(self) -> None:

@@ -347,8 +347,9 @@ class WorkbenchApp(App[None]):
         """The theme in use, found with one look-up.
 
         Textual asks for it for every line it draws, and its own property copies the table of
-        themes twice each time: a sixth of the time it takes to draw the first screen. A name
-        it does not hold as such (a comma-separated list) is left to Textual.
+        themes twice each time (in a profile, an eighth of the time from the history's arrival
+        to the first frame). A name it does not hold as such (a comma-separated list) is left
+        to Textual.
         """
         theme = self._registered_themes.get(self.theme)
         return theme if theme is not None else super().current_theme

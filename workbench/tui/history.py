@@ -39,7 +39,7 @@ class History(NamedTuple):
         read as fast: the child, which also reads the databases, is done sooner.
         """
         rows = [tuple(row) for row in self.rows]
-        return marshal.dumps((self.graph.to_plain(), rows, dict(self.stamp)))
+        return marshal.dumps((self.graph.to_plain(), rows, self.stamp))
 
     @classmethod
     def from_wire(cls, data: bytes | memoryview) -> History:
