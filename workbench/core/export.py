@@ -11,7 +11,7 @@ from typing import Any
 from workbench.core.databases import DatabaseStatus
 from workbench.core.graph import RevisionGraph
 from workbench.core.identifiers import SHORT_ID, one_line
-from workbench.core.layout import LayoutRow, layout_graph, row_order
+from workbench.core.layout import LayoutRow, drawn_rows
 from workbench.core.scan import Diagnostic, ScannedRevision
 
 
@@ -26,8 +26,7 @@ def database_markers(statuses: Sequence[DatabaseStatus]) -> dict[str, list[str]]
 
 def limited_rows(graph: RevisionGraph, limit: int | None = None) -> list[LayoutRow]:
     """The layout rows, newest first, cut to the first ``limit`` when given."""
-    order = row_order(graph)
-    rows = layout_graph(graph, order)
+    rows = drawn_rows(graph)
     return rows if limit is None else rows[: max(0, limit)]
 
 

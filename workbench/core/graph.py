@@ -12,9 +12,13 @@ import heapq
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from workbench.core.collector import collector_paused
 from workbench.core.scan import Diagnostic, ScannedRevision
+
+if TYPE_CHECKING:
+    from workbench.core.layout import LayoutRow
 
 _ILLEGAL_ID = re.compile(r"[@\-+:]")
 _EMPTY: frozenset[str] = frozenset()
@@ -80,6 +84,8 @@ class RevisionGraph:
         self.order = order
         self.diagnostics = diagnostics
         self.upgrade_parents = upgrade_parents
+        self.laid_out: list[LayoutRow] | None = None
+        """The layout rows once worked out (``layout.drawn_rows``); a kept graph brings them."""
 
     @functools.cached_property
     def branch_labels(self) -> Mapping[str, frozenset[str]]:

@@ -55,6 +55,31 @@ def row_order(graph: RevisionGraph) -> list[str]:
     return rows
 
 
+def drawn_rows(graph: RevisionGraph) -> list[LayoutRow]:
+    """The graph's rows in ``row_order``, laid out once per graph (a kept graph comes laid out).
+
+    The text render, the JSON and the workbench's pane all draw the same rows.
+    """
+    if graph.laid_out is None:
+        graph.laid_out = layout_graph(graph)
+    return graph.laid_out
+
+
+def kept_record(graph: RevisionGraph) -> tuple[object, ...]:
+    """The graph and its rows as plain data, for the scan cache to keep (``ScanCache.keep``)."""
+    return (graph.to_plain(), [tuple(row) for row in drawn_rows(graph)])
+
+
+def from_kept_record(record: object) -> RevisionGraph:
+    """The graph, laid out, that ``kept_record`` gave."""
+    plain, rows = record  # type: ignore[misc]
+    graph = RevisionGraph.from_plain(plain)
+    make_row = LayoutRow._make
+    with collector_paused():
+        graph.laid_out = [make_row(row) for row in rows]
+    return graph
+
+
 def layout_graph(graph: RevisionGraph, order: Sequence[str] | None = None) -> list[LayoutRow]:
     """Assign lanes and glyphs to every row of ``order`` (``row_order(graph)`` by default).
 

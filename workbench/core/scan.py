@@ -27,7 +27,8 @@ from workbench.core.collector import collector_paused
 from workbench.core.scanned import Diagnostic, ScannedRevision
 
 if TYPE_CHECKING:
-    from workbench.core.scan_cache import ScanCache
+    from workbench.core.files import FileIdentity
+    from workbench.core.scan_cache import Listing, ScanCache
 
 HEADER_FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 
@@ -289,6 +290,7 @@ def start_scan(
     seen: set[str] = set()
     pattern = _SOURCELESS_FILE if sourceless else _SOURCE_FILE
     folders = tuple(os.path.abspath(location) for location in version_locations)
+    settings = scan_settings(folders, recursive, sourceless, cache, compile_check)
     # each found file in load order: its header, or its index among the files still to read
     found: list[ScannedRevision | Diagnostic | int] = []
     listed: list[str] = []  # the revision files, asked of the cache all at once
@@ -318,7 +320,18 @@ def start_scan(
                 places.append(len(found))
                 found.append(-1)
                 listed.append(real_path)
-        cached = cache.get_many(listed) if cache is not None else [None] * len(listed)
+        if cache is None:
+            cached: list[ScannedRevision | Diagnostic | None] = [None] * len(listed)
+            listing: Listing = ()
+        else:
+            identities = cache.identities_of(listed)
+            listing = _listing(settings, found, listed, identities)
+            recalled = cache.recall(listing)
+            if recalled is not None:
+                return PendingScan(
+                    settings, [], _SharedFiles([], False, None), cache, listing, recalled
+                )
+            cached = cache.get_many(listed, identities)
         unread: list[str] = []
         for place, path, scanned in zip(places, listed, cached, strict=True):
             if scanned is None:
@@ -326,8 +339,24 @@ def start_scan(
                 unread.append(path)
             else:
                 found[place] = scanned
-    settings = scan_settings(folders, recursive, sourceless, cache, compile_check)
-    return PendingScan(settings, found, _SharedFiles(unread, compile_check, beside), cache)
+    return PendingScan(settings, found, _SharedFiles(unread, compile_check, beside), cache, listing)
+
+
+def _listing(
+    settings: tuple[object, ...],
+    found: list[ScannedRevision | Diagnostic | int],
+    listed: list[str],
+    identities: list[FileIdentity | None],
+) -> Listing:
+    """What a scan read, for the cache's whole-listing record: the settings, then each item.
+
+    A file is (path, identity); a folder's own diagnostic (missing, reached twice) its fields.
+    """
+    files = iter(zip(listed, identities, strict=True))
+    return (
+        settings,
+        *(next(files) if isinstance(item, int) else tuple(item) for item in found),
+    )
 
 
 def scan_settings(
@@ -355,15 +384,24 @@ class PendingScan:
         found: list[ScannedRevision | Diagnostic | int],
         unread: _SharedFiles,
         cache: ScanCache | None,
+        listing: Listing = (),
+        recalled: object = None,
     ) -> None:
         self.settings = settings
         """What was scanned, as ``scan_settings`` says it."""
+        self.listing = listing
+        """The files listed and their identities (empty without a cache)."""
+        self.recalled = recalled
+        """What the cache kept for exactly this listing (``ScanCache.keep``); if set, no file
+        was read and there is no ``result``."""
         self._found = found
         self._unread = unread
         self._cache = cache
 
     def result(self) -> ScanResult:
         """The scan's result, exactly the one a scan done here alone gives."""
+        if self.recalled is not None:
+            raise RuntimeError("this scan was answered by the cache's record: use `recalled`")
         result = ScanResult()
         with collector_paused(), warnings.catch_warnings():
             # compiling repeats the source's own warnings (invalid escapes): not ours to print
@@ -378,6 +416,11 @@ class PendingScan:
         if self._cache is not None:
             self._cache.save()
         return result
+
+    def keep(self, record: object) -> None:
+        """Have the cache keep what was worked out from this scan's files (``recalled`` next)."""
+        if self._cache is not None and self.listing:
+            self._cache.keep(self.listing, record)
 
     def close(self) -> None:
         """Stop the scan beside, if it was not taken."""

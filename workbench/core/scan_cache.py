@@ -4,6 +4,10 @@ Reading 5,000 files is most of the graph's cost, compiling them (to know that Py
 each) several times more; a file whose size, modification time and inode are unchanged has the
 same header and the same verdict. Files modified in the last two seconds are not cached, so a
 coarse file-system clock cannot hide a same-size edit (git's "racily clean" rule).
+
+Beside the headers, the cache keeps what was worked out from one whole listing of the folders
+(the graph, laid out): served only for exactly the same files, with the same identities, by the
+same code. A warm ``graph`` then stats the files and reads one record.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from workbench.core.scanned import Diagnostic, ScannedRevision
 
 FORMAT_VERSION = 3
 RACY_WINDOW_NS = 2_000_000_000
+
+Listing = tuple[tuple[object, ...], ...]
+"""A scan's files in load order: (path, identity) for each, or a diagnostic's fields."""
 
 
 def default_cache_path(version_locations: Iterable[str]) -> str | None:
@@ -45,10 +52,13 @@ class ScanCache:
     def __init__(
         self,
         path: str,
-        entries: dict[str, tuple[FileIdentity, bool, tuple]],
+        entries: dict[str, tuple[FileIdentity, bool, tuple]] | None = None,
         identities: Mapping[str, FileIdentity] | None = None,
+        derived_by: object = None,
     ) -> None:
         self.path = path
+        self.derived_by = derived_by
+        """What works out the records ``keep`` stores (the code's own files): None keeps none."""
         self._stored = entries
         self._identities = identities or {}
         self._kept: dict[str, tuple[FileIdentity, bool, tuple]] = {}
@@ -56,26 +66,24 @@ class ScanCache:
         self._changed = False
 
     @classmethod
-    def load(cls, path: str, identities: Mapping[str, FileIdentity] | None = None) -> ScanCache:
-        """The cache saved at path, or an empty one if it is missing, unreadable or outdated."""
-        try:
-            with open(path, "rb") as file, collector_paused():
-                version, entries = marshal.loads(file.read())
-            if version != FORMAT_VERSION or not isinstance(entries, dict):
-                entries = {}
-        except (OSError, EOFError, ValueError, TypeError):
-            entries = {}
-        return cls(path, entries, identities)
+    def load(
+        cls,
+        path: str,
+        identities: Mapping[str, FileIdentity] | None = None,
+        derived_by: object = None,
+    ) -> ScanCache:
+        """The cache saved at path, read on first use; empty if missing, unreadable or outdated."""
+        return cls(path, None, identities, derived_by)
 
-    def get(self, path: str) -> ScannedRevision | Diagnostic | None:
-        """The cached header of an unchanged file; None means: scan it, then ``put`` it."""
-        return self.get_many([path])[0]
+    @property
+    def whole_path(self) -> str:
+        """The file of the record kept for a whole listing, beside the headers' file."""
+        return f"{os.path.splitext(self.path)[0]}-whole.marshal"
 
-    def get_many(self, paths: Iterable[str]) -> list[ScannedRevision | Diagnostic | None]:
-        """``get`` for each file, in one loop: a warm scan of thousands of files is mostly this."""
-        stored, kept, waiting, known = self._stored, self._kept, self._waiting, self._identities
-        settled_before = time.time_ns() - RACY_WINDOW_NS
-        found: list[ScannedRevision | Diagnostic | None] = []
+    def identities_of(self, paths: Iterable[str]) -> list[FileIdentity | None]:
+        """Each file's identity: as given at load, else as a stat sees it now (None: gone)."""
+        known = self._identities
+        found: list[FileIdentity | None] = []
         for path in paths:
             identity = known.get(path)
             if identity is None:
@@ -85,6 +93,73 @@ class ScanCache:
                     found.append(None)
                     continue
                 identity = (status.st_mtime_ns, status.st_size, status.st_ino)
+            found.append(identity)
+        return found
+
+    def recall(self, listing: Listing) -> object:
+        """What ``keep`` stored for exactly this listing by the same code; None otherwise."""
+        if self.derived_by is None:
+            return None
+        try:
+            with open(self.whole_path, "rb") as file, collector_paused():
+                version, derived_by, kept_listing, record = marshal.loads(file.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        if version != FORMAT_VERSION or derived_by != self.derived_by or kept_listing != listing:
+            return None
+        return record
+
+    def keep(self, listing: Listing, record: object) -> None:
+        """Store what was worked out from this listing, unless a file in it may still change.
+
+        A listing with a file gone, or modified within the racy window, is never stored.
+        """
+        if self.derived_by is None:
+            return
+        settled_before = time.time_ns() - RACY_WINDOW_NS
+        for item in listing:
+            if len(item) == 2:  # a file: (path, identity)
+                identity = item[1]
+                if identity is None or identity[0] >= settled_before:  # type: ignore[index]
+                    return
+        self._write(self.whole_path, (FORMAT_VERSION, self.derived_by, listing, record))
+
+    def _entries(self) -> dict[str, tuple[FileIdentity, bool, tuple]]:
+        """The stored headers, read from the file on first use."""
+        if self._stored is None:
+            try:
+                with open(self.path, "rb") as file, collector_paused():
+                    version, entries = marshal.loads(file.read())
+                if version != FORMAT_VERSION or not isinstance(entries, dict):
+                    entries = {}
+            except (OSError, EOFError, ValueError, TypeError):
+                entries = {}
+            self._stored = entries
+        return self._stored
+
+    def get(self, path: str) -> ScannedRevision | Diagnostic | None:
+        """The cached header of an unchanged file; None means: scan it, then ``put`` it."""
+        return self.get_many([path])[0]
+
+    def get_many(
+        self,
+        paths: Iterable[str],
+        identities: Iterable[FileIdentity | None] | None = None,
+    ) -> list[ScannedRevision | Diagnostic | None]:
+        """``get`` for each file, in one loop: a warm scan of thousands of files is mostly this.
+
+        ``identities`` are the files' identities from ``identities_of``, when already read.
+        """
+        paths = list(paths)
+        if identities is None:
+            identities = self.identities_of(paths)
+        stored, kept, waiting = self._entries(), self._kept, self._waiting
+        settled_before = time.time_ns() - RACY_WINDOW_NS
+        found: list[ScannedRevision | Diagnostic | None] = []
+        for path, identity in zip(paths, identities, strict=True):
+            if identity is None:
+                found.append(None)
+                continue
             entry = stored.get(path)
             if entry is not None and entry[0] == identity:
                 kept[path] = entry
@@ -106,11 +181,15 @@ class ScanCache:
 
     def save(self) -> None:
         """Write the entries used or added in this scan, atomically; a failure is ignored."""
-        if not self._changed and len(self._kept) == len(self._stored):
+        if self._stored is None or (not self._changed and len(self._kept) == len(self._stored)):
             return
+        self._write(self.path, (FORMAT_VERSION, self._kept))
+
+    def _write(self, path: str, content: object) -> None:
+        """Write marshal data to a cache file atomically; a failure is ignored (it is a cache)."""
         import tempfile
 
-        folder = os.path.dirname(self.path)
+        folder = os.path.dirname(path)
         try:
             os.makedirs(folder, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".scan-", suffix=".tmp")
@@ -118,8 +197,8 @@ class ScanCache:
             return
         try:
             with os.fdopen(handle, "wb") as file:
-                marshal.dump((FORMAT_VERSION, self._kept), file)
-            os.replace(temporary, self.path)
+                marshal.dump(content, file)
+            os.replace(temporary, path)
         except (OSError, ValueError):
             with contextlib.suppress(OSError):
                 os.unlink(temporary)

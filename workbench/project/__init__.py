@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from workbench.core.databases import DatabaseTarget
 from workbench.core.files import FileIdentity
 from workbench.core.graph import RevisionGraph, build_graph
+from workbench.core.layout import from_kept_record, kept_record
 from workbench.core.scan import (
     Beside,
     PendingScan,
@@ -96,8 +97,13 @@ class MigrationProject(NamedTuple):
         if early is not None and early.settings != wanted:
             early.close()
             early = None
-        scanned = (early or _start_scan(*folders, identities)).result()
-        return build_graph(scanned.revisions, scanned.diagnostics)
+        pending = early or _start_scan(*folders, identities)
+        if pending.recalled is not None:
+            return from_kept_record(pending.recalled)
+        scanned = pending.result()
+        graph = build_graph(scanned.revisions, scanned.diagnostics)
+        pending.keep(kept_record(graph))
+        return graph
 
 
 def start_folder_scan(script_location: str) -> PendingScan | None:
@@ -118,15 +124,44 @@ def _start_scan(
     sourceless: bool,
     identities: Mapping[str, FileIdentity] | None = None,
 ) -> PendingScan:
-    """The product's scan: cached under the user's cache folder, shared with a forked copy."""
+    """The product's scan: cached under the user's cache folder, shared with a forked copy.
+
+    The cache also keeps the graph built from the scan, laid out (``load_graph``).
+    """
     cache_path = default_cache_path(version_locations)
     return start_scan(
         version_locations,
         recursive,
         sourceless,
-        cache=ScanCache.load(cache_path, identities) if cache_path else None,
+        cache=ScanCache.load(cache_path, identities, _graph_code()) if cache_path else None,
         beside=scan_beside,
     )
+
+
+def _graph_code() -> tuple[object, ...] | None:
+    """What builds and lays out a kept graph: the identity of each module's file (None: unknown).
+
+    A kept graph is worked out by this code from the files; other code (an upgrade, an edit of
+    a checkout) may work out another, so it is never served to it.
+    """
+    import workbench.core.graph
+    import workbench.core.layout
+    import workbench.core.scan
+    import workbench.core.scanned
+
+    stamps: list[object] = []
+    for module in (
+        workbench.core.scan,
+        workbench.core.scanned,
+        workbench.core.graph,
+        workbench.core.layout,
+    ):
+        try:
+            status = os.stat(module.__file__ or "")
+        except OSError:
+            return None
+        stamps.append((module.__file__, status.st_mtime_ns, status.st_size))
+    return tuple(stamps)
 
 
 class LoadedProject(abc.ABC):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from workbench.core.databases import DatabaseStatus
 from workbench.core.files import FileIdentity, revision_file_identities
 from workbench.core.graph import RevisionGraph
-from workbench.core.layout import LayoutRow, layout_graph
+from workbench.core.layout import LayoutRow, drawn_rows
 from workbench.project import MigrationProject
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def load_history(project: MigrationProject) -> History:
     """
     stamp = folder_stamp(project.version_locations, project.recursive_version_locations)
     graph = project.load_graph(identities=stamp)
-    return History(graph=graph, rows=layout_graph(graph), stamp=stamp)
+    return History(graph=graph, rows=drawn_rows(graph), stamp=stamp)
 
 
 def folder_stamp(folders: Iterable[str], recursive: bool) -> FolderStamp:
