@@ -55,6 +55,23 @@ def test_sqlite3_reads_what_sqlalchemy_reads(tmp_path, state):
     assert path.exists() == (statements is not None)
 
 
+@pytest.mark.parametrize("name", ["a b.db", "no#1.db", "café 日本.db", "a&b=c;d+e.db"])
+def test_a_file_name_with_uri_characters_is_read_as_written(tmp_path, name):
+    folder = tmp_path / "data #1"
+    folder.mkdir()
+    path = folder / name
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        connection.execute("INSERT INTO alembic_version VALUES ('c3')")
+
+    reading = read_version(DatabaseTarget("default", f"sqlite:///{path}"))
+
+    assert plain_sqlite_file(DatabaseTarget("default", f"sqlite:///{path}")) == str(path)
+    assert reading.error is None
+    assert reading.revisions == ("c3",)
+    assert sorted(p.name for p in folder.iterdir()) == [name]  # nothing else created
+
+
 @pytest.mark.parametrize(
     "url",
     [

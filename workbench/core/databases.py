@@ -187,19 +187,32 @@ def plain_sqlite_file(target: DatabaseTarget) -> str | None:
     return None
 
 
+_URI_PATH_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")
+
+
+def _read_only_uri(path: str) -> str:
+    """A read-only SQLite URI of a file: every other byte of its path is a ``%XX`` escape.
+
+    What ``urllib.parse.quote`` gives, without its import (4 ms, a tenth of ``graph``'s own
+    work); the bytes are the file system's own, so any file name that opens opens here.
+    """
+    escaped = "".join(
+        chr(byte) if byte in _URI_PATH_BYTES else f"%{byte:02X}"
+        for byte in os.fsencode(os.path.abspath(path))
+    )
+    return f"file:{escaped}?mode=ro"
+
+
 def _read_sqlite_file(
     target: DatabaseTarget, path: str, timeout: float, started: float
 ) -> VersionReading:
     """Read a SQLite file's version table and count its other tables, opened read-only."""
     import sqlite3
-    from urllib.parse import quote
 
     if not os.path.exists(path):
         return VersionReading(target, notes=(f"the database file {path} does not exist yet",))
     try:
-        connection = sqlite3.connect(
-            f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True, timeout=timeout
-        )
+        connection = sqlite3.connect(_read_only_uri(path), uri=True, timeout=timeout)
     except Exception as exc:
         return VersionReading(target, error=_one_line(exc), seconds=time.monotonic() - started)
     try:

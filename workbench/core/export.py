@@ -41,14 +41,19 @@ def graph_text(
     width = max((len(row.glyphs) for row in rows), default=0)
     padded = {glyphs: f"{glyphs:<{width}}  " for glyphs in {row.glyphs for row in rows}}
     lines = []
-    for row in rows:
-        revision = row.revision
+    append = lines.append
+    for revision, _, glyphs in rows:  # one pass over thousands of rows: locals, no attributes
         scanned = revisions[revision]
-        message = one_line(scanned.message)
-        start = f"{padded[row.glyphs]}{one_line(revision[:SHORT_ID]):<{SHORT_ID}}  "
+        message = scanned.message
+        if not message.isprintable():
+            message = one_line(message)
+        short = revision[:SHORT_ID]
+        if not short.isprintable():
+            short = one_line(short)
+        start = f"{padded[glyphs]}{short:<{SHORT_ID}}  "
         if revision in heads or revision in markers or scanned.branch_labels or scanned.expressions:
             start += _tags(scanned, revision in heads, markers.get(revision, ())) + " "
-        lines.append(f"{start}{message}".rstrip())
+        append(f"{start}{message}".rstrip())
     return "\n".join(lines) + "\n" if lines else ""
 
 
