@@ -12,13 +12,9 @@ import heapq
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from workbench.core.collector import collector_paused
 from workbench.core.scan import Diagnostic, ScannedRevision
-
-if TYPE_CHECKING:
-    from workbench.core.layout import LayoutRow
 
 _ILLEGAL_ID = re.compile(r"[@\-+:]")
 _EMPTY: frozenset[str] = frozenset()
@@ -84,8 +80,9 @@ class RevisionGraph:
         self.order = order
         self.diagnostics = diagnostics
         self.upgrade_parents = upgrade_parents
-        self.laid_out: list[LayoutRow] | None = None
-        """The layout rows once worked out (``layout.drawn_rows``); a kept graph brings them."""
+        self.laid_out: list | None = None
+        """The layout rows (``layout.LayoutRow``) once worked out by ``layout.drawn_rows``; a
+        kept graph brings them. Held here, typed loosely: the layout module builds on this one."""
 
     @functools.cached_property
     def branch_labels(self) -> Mapping[str, frozenset[str]]:
