@@ -114,7 +114,7 @@ def test_an_unchanged_folder_is_answered_by_the_record_without_reading_a_file(
     first = scan()
     assert first.recalled is None
     scanned = first.result()
-    first.keep(kept_record(build_graph(scanned.revisions, scanned.diagnostics)))
+    first.keep(lambda: kept_record(build_graph(scanned.revisions, scanned.diagnostics)))
 
     assert scan().recalled is not None
     assert scan(derived_by=("graph code", 2)).recalled is None  # other code: never served

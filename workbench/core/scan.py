@@ -417,8 +417,9 @@ class PendingScan:
             self._cache.save()
         return result
 
-    def keep(self, record: object) -> None:
-        """Have the cache keep what was worked out from this scan's files (``recalled`` next)."""
+    def keep(self, record: Callable[[], object]) -> None:
+        """Have the cache keep what ``record()`` works out from this scan's files (``recalled``
+        next time); it is called only if the files are settled enough to be kept."""
         if self._cache is not None and self.listing:
             self._cache.keep(self.listing, record)
 

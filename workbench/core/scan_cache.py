@@ -17,7 +17,7 @@ import hashlib
 import marshal
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from workbench.core.collector import collector_paused
 from workbench.core.files import FileIdentity
@@ -109,10 +109,11 @@ class ScanCache:
             return None
         return record
 
-    def keep(self, listing: Listing, record: object) -> None:
-        """Store what was worked out from this listing, unless a file in it may still change.
+    def keep(self, listing: Listing, record: Callable[[], object]) -> None:
+        """Store what ``record()`` works out from this listing, unless a file in it may change.
 
-        A listing with a file gone, or modified within the racy window, is never stored.
+        A listing with a file gone, or modified within the racy window, is never stored, and
+        its record never worked out.
         """
         if self.derived_by is None:
             return
@@ -122,7 +123,7 @@ class ScanCache:
                 identity = item[1]
                 if identity is None or identity[0] >= settled_before:  # type: ignore[index]
                     return
-        self._write(self.whole_path, (FORMAT_VERSION, self.derived_by, listing, record))
+        self._write(self.whole_path, (FORMAT_VERSION, self.derived_by, listing, record()))
 
     def _entries(self) -> dict[str, tuple[FileIdentity, bool, tuple]]:
         """The stored headers, read from the file on first use."""

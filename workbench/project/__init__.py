@@ -102,7 +102,7 @@ class MigrationProject(NamedTuple):
             return from_kept_record(pending.recalled)
         scanned = pending.result()
         graph = build_graph(scanned.revisions, scanned.diagnostics)
-        pending.keep(kept_record(graph))
+        pending.keep(lambda: kept_record(graph))
         return graph
 
 
