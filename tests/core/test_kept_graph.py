@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from revision_files import revision_source
 
 from workbench.core.graph import build_graph
 from workbench.core.layout import kept_record, layout_graph
@@ -13,28 +14,13 @@ from workbench.core.scan import scan_revisions, start_scan
 from workbench.core.scan_cache import ScanCache
 from workbench.project import MigrationProject
 
-REVISION = '''"""{message}
-
-Revision ID: {rev}
-Revises: {down}
-"""
-revision = {rev!r}
-down_revision = {down_value!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    pass
-'''
-
 
 def write_revision(
     folder: Path, rev: str, down: str | tuple[str, ...] | None, message: str, age_s: int = 60
 ) -> Path:
     """A revision file whose modification time lies age_s seconds in the past."""
     path = folder / f"{rev}_.py"
-    path.write_text(REVISION.format(message=message, rev=rev, down=down or "", down_value=down))
+    path.write_text(revision_source(rev, down, message=message))
     past = path.stat().st_mtime_ns - age_s * 1_000_000_000
     os.utime(path, ns=(past, past))
     return path

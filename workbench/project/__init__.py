@@ -12,11 +12,16 @@ app with ``Migrate``; services take a ``LoadedProject`` and never see what hosts
 from __future__ import annotations
 
 import abc
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from workbench.core import graph as graph_module
+from workbench.core import layout as layout_module
+from workbench.core import scan as scan_module
+from workbench.core import scanned as scanned_module
 from workbench.core.databases import DatabaseTarget
 from workbench.core.files import FileIdentity
 from workbench.core.graph import RevisionGraph, build_graph
@@ -138,29 +143,26 @@ def _start_scan(
     )
 
 
+@functools.cache
 def _graph_code() -> tuple[object, ...] | None:
-    """What builds and lays out a kept graph: the identity of each module's file (None: unknown).
+    """What builds and lays out a kept graph: each module's file and its identity (None: unknown).
 
     A kept graph is worked out by this code from the files; other code (an upgrade, an edit of
-    a checkout) may work out another, so it is never served to it.
+    a checkout) may work out another, so it is never served to it. Read once per process, as
+    the modules were imported: a file edited while a workbench runs is not the code it runs.
     """
-    import workbench.core.graph
-    import workbench.core.layout
-    import workbench.core.scan
-    import workbench.core.scanned
-
     stamps: list[object] = []
-    for module in (
-        workbench.core.scan,
-        workbench.core.scanned,
-        workbench.core.graph,
-        workbench.core.layout,
+    for path in (
+        scan_module.__file__,
+        scanned_module.__file__,
+        graph_module.__file__,
+        layout_module.__file__,
     ):
         try:
-            status = os.stat(module.__file__ or "")
+            status = os.stat(path or "")
         except OSError:
             return None
-        stamps.append((module.__file__, status.st_mtime_ns, status.st_size))
+        stamps.append((path, status.st_mtime_ns, status.st_size))
     return tuple(stamps)
 
 

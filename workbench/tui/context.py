@@ -80,7 +80,7 @@ class Workbench(Protocol):
         title: str = "",
         severity: SeverityLevel = "information",
         timeout: float | None = None,
-        markup: bool = True,
+        markup: bool = False,
     ) -> None: ...
 
     def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
