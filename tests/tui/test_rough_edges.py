@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from textual.containers import Vertical
 from textual.geometry import Region
-from textual.widgets import Button, Checkbox, Footer, Static
-from textual.widgets._footer import FooterKey
+from textual.widgets import Button, Checkbox, Static
 from textual.widgets._toast import Toast
 from tui_revisions import TWO_HEADS, Rev
 from tui_support import SIZE, SQLITE_ONLY, screen_text, settle, wait_for
@@ -131,7 +130,7 @@ async def test_a_finished_operation_toast_leaves_the_next_dialog_free(make_tui_p
         frame = app.screen.query_one(Vertical).region
         hint_row = Region(frame.x, frame.bottom - 1, frame.width, 1)  # "ctrl+s run · esc cancel"
         keep_free = [button.region for button in app.screen.query(Button)]
-        keep_free += [app.screen.query_one(Footer).region, hint_row]
+        keep_free += [app.screen.query_one(KeyBar).region, hint_row]
         for toast in toasts:
             for region in keep_free:
                 assert not toast.region.overlaps(region), (toast.region, region)
@@ -210,20 +209,39 @@ async def test_refresh_says_what_it_read(make_tui_project):
         assert re.search(r"refreshed in [\d.]+ s: 4 revisions, 2 heads, 1 database read", said)
 
 
-async def test_the_key_bar_is_rebuilt_only_when_its_keys_change(make_tui_project):
+def key_place(bar: KeyBar, label: str) -> int:
+    """The column where a label is drawn in the key bar."""
+    column = str(bar.render()).index(label)
+    assert column >= 0
+    return column
+
+
+async def test_the_key_bar_greys_out_keys_and_presses_the_one_clicked(make_tui_project):
     app = make_tui_project().app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         bar = app.query_one(KeyBar)
-        keys = list(bar.query(FooterKey))
         assert "Quit" in screen_text(app).splitlines()[-1]
-
-        app.screen.refresh_bindings()
-        await settle(app, pilot)
-        assert list(bar.query(FooterKey)) == keys  # the same keys: nothing built again
+        assert "^p palette" in screen_text(app).splitlines()[-1]
+        (upgrade,) = [key for key in bar.keys if key.key == "U"]
+        assert upgrade.enabled
 
         app.operation_running = True
         await settle(app, pilot)
-        (upgrade,) = [key for key in bar.query(FooterKey) if key.key == "U"]
-        assert upgrade not in keys
-        assert upgrade.has_class("-disabled")  # greyed out while an operation runs
+        (upgrade,) = [key for key in bar.keys if key.key == "U"]
+        assert not upgrade.enabled
+        column = key_place(bar, "Upgrade heads")
+        assert bar.render().get_style_at_offset(column).dim  # greyed out while it runs
+        await pilot.click(KeyBar, offset=(column, 0))
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmScreen)  # a greyed-out key does nothing
+
+        app.operation_running = False
+        await settle(app, pilot)
+        column = key_place(bar, "Help")
+        assert not bar.render().get_style_at_offset(column).dim
+        await pilot.hover(KeyBar, offset=(column, 0))
+        await settle(app, pilot)
+        assert bar.tooltip == "Show every key and action"
+        await pilot.click(KeyBar, offset=(column, 0))
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))

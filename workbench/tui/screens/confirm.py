@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.identifiers import SHORT_ID, one_line
@@ -24,6 +24,7 @@ from workbench.errors import describe_failure
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import PlanPreview
 from workbench.tui.widgets.code_view import CodeView, code_lines
+from workbench.tui.widgets.key_bar import KeyBar
 
 SHOWN_STEPS = 200
 
@@ -125,7 +126,7 @@ class ConfirmScreen(ModalScreen[Plan | None]):
                 yield Button(
                     "Run", id="run", variant="error" if self.plan.destructive else "primary"
                 )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Focus where the next keystroke belongs; start rendering the SQL."""

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from workbench.core.files import FileChangedError, OpenedFile, save_if_unchanged
 from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.widgets.key_bar import KeyBar
 
 
 class EditorScreen(ModalScreen[bool]):
@@ -33,7 +34,7 @@ class EditorScreen(ModalScreen[bool]):
         """The file's path, the text area, the keys."""
         yield Static(f"editing {self.opened.path}", id="editor-title")
         yield TextArea.code_editor(self.opened.text, language=None, id="editor")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Start typing at once."""

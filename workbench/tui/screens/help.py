@@ -12,9 +12,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from workbench.tui.keys import Scope, actions_in, bindings_for, key_label
+from workbench.tui.widgets.key_bar import KeyBar
 
 
 def keys_table(scope: Scope, disabled: frozenset[str]) -> Table:
@@ -65,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
                     style="italic",
                 )
             )
-        yield Footer()
+        yield KeyBar()
 
     def action_close(self) -> None:
         """Close the help screen."""

@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from workbench.core.branches import Conflict, count
 from workbench.core.identifiers import SHORT_ID
@@ -26,6 +26,7 @@ from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.screens.merge_plan import conflicts_text
 from workbench.tui.widgets.graph_view import GraphView
+from workbench.tui.widgets.key_bar import KeyBar
 
 
 def file_change(plan: LinearizePlan, shown_path: str) -> str:
@@ -79,7 +80,7 @@ class LinearizeScreen(ModalScreen[LinearizePlan | None]):
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Rewrite", id="write", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Describe the change and draw the new graph, its moved revisions tinted."""

@@ -17,13 +17,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from workbench.core.branches import BranchAnalysis, Conflict, MergePlan, revision_title
 from workbench.core.graph import GraphError, RevisionGraph
 from workbench.core.identifiers import SHORT_ID
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.screens.confirm import plan_renderable
+from workbench.tui.widgets.key_bar import KeyBar
 
 Replan = Callable[[str, str | None, str | None], MergePlan]
 """Plans the merge again with a message, a revision id and a branch label (GraphError if not)."""
@@ -120,7 +121,7 @@ class MergePlanScreen(ModalScreen[MergePlan | None]):
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Write", id="write", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Name each input in its border; type the message at once."""

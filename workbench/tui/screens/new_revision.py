@@ -9,10 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Footer, Input, Static
+from textual.widgets import Checkbox, Input, Static
 
 from workbench.core.identifiers import UnsafeValue, check_new_revision
 from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.widgets.key_bar import KeyBar
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class NewRevisionScreen(ModalScreen[NewRevisionAnswer | None]):
                 "splice: allow a new branch from a revision that is not a head", id="splice"
             )
             yield Static(id="problem")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Type the message at once."""

@@ -15,13 +15,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from workbench.core.doctor import ERROR, Problem
 from workbench.core.scan import Diagnostic
 from workbench.core.verdict import kind_name
 from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.widgets.key_bar import KeyBar
 
 
 def problem_text(problem: Problem, openable: bool) -> Text:
@@ -82,7 +83,7 @@ class ProblemsScreen(ModalScreen[Problem | None]):
                 ),
                 *(Option(diagnostic_text(diagnostic)) for diagnostic in self._diagnostics),
             )
-        yield Footer()
+        yield KeyBar()
 
     def action_open_fix(self) -> None:
         """Close the list with the highlighted problem, when the workbench can fix it."""

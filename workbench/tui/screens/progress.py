@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, ProgressBar, RichLog, Static
+from textual.widgets import ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.identifiers import SHORT_ID
@@ -23,6 +23,7 @@ from workbench.runtime.client import RunningOperation
 from workbench.runtime.events import Cancelled, Ending, Event, Failed, Finished, Log, Output, Step
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.runs import Outcome
+from workbench.tui.widgets.key_bar import KeyBar
 
 LOG_STYLES = {"ERROR": "bold red", "WARNING": "yellow", "CRITICAL": "bold red"}
 
@@ -82,7 +83,7 @@ class ProgressScreen(ModalScreen[Outcome]):
             yield Static("starting…", id="step")
             yield ProgressBar(total=self._total or None, show_eta=False)
             yield RichLog(max_lines=2000, wrap=False, markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Start the child and read its events."""

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -25,6 +25,7 @@ from workbench.errors import describe_failure
 from workbench.tui.highlight import highlighted
 from workbench.tui.keys import Scope, bindings_for
 from workbench.tui.screens.script_editor import ScriptEditorScreen
+from workbench.tui.widgets.key_bar import KeyBar
 
 SEVERITY_STYLES = {"block": "bold red", "warn": "yellow", "info": "dim"}
 CONTEXT_LINES = 3
@@ -90,7 +91,7 @@ class ReviewScreen(ModalScreen[ReviewDecision | None]):
         findings = OptionList(id="review-findings")
         findings.border_title = "findings"
         yield findings
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Generate the preview at once."""

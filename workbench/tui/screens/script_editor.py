@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.widgets.key_bar import KeyBar
 
 
 class ScriptEditorScreen(ModalScreen[str | None]):
@@ -28,7 +29,7 @@ class ScriptEditorScreen(ModalScreen[str | None]):
         """The title, the text area, the keys."""
         yield Static(f"{self._title} (ctrl+s keeps the text, esc drops it)", id="editor-title")
         yield TextArea.code_editor(self.text, language=None, id="editor")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Start typing at once."""

@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from workbench.core.squash import SquashReport
@@ -23,6 +23,7 @@ from workbench.errors import describe_failure
 from workbench.runtime.client import RunningOperation
 from workbench.services.running import squash_result
 from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.widgets.key_bar import KeyBar
 
 CANCEL_GRACE_SECONDS = 15.0
 """How long a stopped proof gets to drop its scratch databases before being terminated."""
@@ -83,7 +84,7 @@ class SquashScreen(ModalScreen[bool]):
                     Text("… planning and proving on scratch databases", "yellow"), id="squash-body"
                 )
             yield Static("", id="squash-verdict")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.busy = True

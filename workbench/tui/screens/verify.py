@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from workbench.core.databases import DatabaseTarget
@@ -26,6 +26,7 @@ from workbench.errors import describe_failure
 from workbench.runtime.client import RunningOperation
 from workbench.services.running import verify_result
 from workbench.tui.keys import Scope, bindings_for
+from workbench.tui.widgets.key_bar import KeyBar
 
 CANCEL_GRACE_SECONDS = 15.0
 """How long stopped checks get to drop their scratch databases before being terminated."""
@@ -122,7 +123,7 @@ class VerifyScreen(ModalScreen[None]):
             with VerticalScroll(id="verify-checks-box"):
                 yield Static(checks_table((), running=False), id="verify-checks")
             yield Static("", id="verify-verdict")
-        yield Footer()
+        yield KeyBar()
 
     def _intro(self) -> Text:
         """The title, the scratch databases and the keys."""

@@ -1,62 +1,232 @@
-"""The footer's key bar, drawn again only when the keys it shows change."""
+"""The footer's key bar: the screen's keys in one line, drawn by one widget."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.binding import Binding
+from typing import ClassVar, NamedTuple
+
+from rich.cells import cell_len
+from textual import events
+from textual.content import Content, Span
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
-
-ShownKeys = tuple[tuple[str, Binding, bool, str], ...]
-"""What the bar shows: each active binding with whether it is enabled and its tooltip."""
+from textual.style import Style
+from textual.widget import Widget
 
 
-class KeyBar(Footer):
-    """Textual's footer, composed as soon as the bindings are known and again only on a change.
+class ShownKey(NamedTuple):
+    """One key as the bar shows it."""
 
-    Textual's footer builds one widget per key on every bindings refresh, after the next screen
-    refresh: three times as the workbench starts, the first only after the first frame, so the
-    keys came last and each rebuild cost tens of milliseconds of styling for the same keys.
-    Each key is also made in the bar's compactness from the start, rather than restyled twice
-    as it mounts (compact by default, then not). It uses two names private to Textual's footer
-    (``_bindings_ready``, ``FooterKey``): pyproject.toml admits only the Textual majors tested.
+    key: str
+    """The key pressed when the item is clicked."""
+    display: str
+    """The key as the footer writes it (``?``, ``^p``, ``space``)."""
+    description: str
+    enabled: bool
+    tooltip: str
+
+
+class KeyBar(Widget, can_focus=False):
+    """The active keys of the screen, as Textual's footer shows them, in one widget.
+
+    Textual's footer mounts one widget per key and builds them all again on every change of
+    the bindings: a sixth of the workbench's start-up went into styling and laying out the
+    bar's keys. This one draws them as one line of text and redraws it only when the keys it
+    shows change; pointing at a key highlights it and shows its tooltip, clicking presses it.
+    The command palette's key stays at the right end, as in Textual's footer.
+    """
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "key-bar--item",
+        "key-bar--hover",
+        "key-bar--key",
+        "key-bar--description",
+        "key-bar--disabled",
+        "key-bar--separator",
+    }
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        .key-bar--item { background: $footer-item-background; }
+        .key-bar--hover { color: $footer-key-foreground; background: $block-hover-background; }
+        .key-bar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .key-bar--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .key-bar--disabled { text-style: dim; }
+        .key-bar--separator { color: $foreground 20%; }
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._composed: ShownKeys | None = None
-        self._rebuild_pending = False
+        self._keys: tuple[ShownKey, ...] | None = None
+        self._palette_key: ShownKey | None = None
+        self._places: list[tuple[int, int, ShownKey]] = []
+        self._hovered: ShownKey | None = None
 
-    def compose(self) -> ComposeResult:
-        self._composed = _shown_keys(self.screen) if self._bindings_ready else None
-        for widget in super().compose():
-            if isinstance(widget, FooterKey):
-                # Textual binds each key's compactness to the bar's, but the palette's key's
-                compact = True if widget.has_class("-command-palette") else self.compact
-                widget.set_reactive(FooterKey.compact, compact)
-                widget.set_class(compact, "-compact", update=False)
-            yield widget
+    @property
+    def keys(self) -> tuple[ShownKey, ...]:
+        """The keys shown, from the left; the command palette's key last."""
+        if self._keys is None:
+            self._read_keys(self.screen)
+        assert self._keys is not None
+        palette = () if self._palette_key is None else (self._palette_key,)
+        return self._keys + palette
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Rebuild the bar right after this message when the keys it would show differ."""
-        self._bindings_ready = True
+        """Redraw the bar when the keys it shows differ from the ones drawn."""
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
-        if self._rebuild_pending or self._composed == _shown_keys(screen):
+        before = (self._keys, self._palette_key)
+        self._read_keys(screen)
+        if (self._keys, self._palette_key) != before:
+            self.refresh()
+
+    def _read_keys(self, screen: Screen) -> None:
+        """The screen's active keys shown, one per action, the palette's key apart."""
+        app = self.app
+        palette_binding = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
+        keys: list[ShownKey] = []
+        actions: set[str] = set()
+        palette_key = None
+        for key, (_, binding, enabled, tooltip) in screen.active_bindings.items():
+            if key == palette_binding:
+                tip = binding.tooltip or binding.description
+                display = app.get_key_display(binding)
+                palette_key = ShownKey(key, display, binding.description, enabled, tip)
+            elif binding.show and binding.action not in actions:
+                actions.add(binding.action)
+                display = app.get_key_display(binding)
+                keys.append(ShownKey(key, display, binding.description, enabled, tooltip))
+        self._keys, self._palette_key = tuple(keys), palette_key
+
+    def render(self) -> Content:
+        keys = self.keys
+        line = _Line()
+        for shown in self._keys or ():
+            if shown.description:
+                parts = [(f" {shown.display} ", "key"), (f"{shown.description} ", "description")]
+            else:
+                parts = [(shown.display, "key")]
+            self._add_item(line, shown, parts)
+        width = self.size.width
+        palette = self._palette_key
+        if palette is None or palette not in keys:
+            self._places = line.places
+            return line.content().truncate(width, pad=True)
+        # the palette's key, compact and framed on its left, at the right end
+        parts = [(palette.display, "key"), (f" {palette.description}", "description"), (" ", "")]
+        room = width - 1 - sum(cell_len(part) for part, _ in parts)
+        left = line.content().truncate(max(room, 0), pad=True)
+        line = _Line(left, [place for place in line.places if place[1] <= room])
+        line.add("▏", self._layer("key-bar--separator"))
+        self._add_item(line, palette, parts)
+        self._places = line.places
+        return line.content()
+
+    def _add_item(self, line: _Line, shown: ShownKey, parts: list[tuple[str, str]]) -> None:
+        """Add one key's parts to the line, each styled over the key's own layer."""
+        layer = self._layer("key-bar--hover" if shown == self._hovered else "key-bar--item")
+        if not shown.enabled:
+            layer += self._layer("key-bar--disabled")
+        start = line.cells
+        line.begin(layer)
+        for part, component in parts:
+            line.add(part, self._layer(f"key-bar--{component}") if component else None)
+        line.end()
+        line.places.append((start, line.cells, shown))
+
+    def _layer(self, component: str) -> Style:
+        """What one component class sets (colours it leaves unset stay as beneath)."""
+        styles = self.get_component_styles(component)
+        text_style = Style.from_rich_style(styles.text_style)
+        return (
+            Style(
+                background=styles.background if styles.has_rule("background") else None,
+                foreground=styles.color if styles.has_rule("color") else None,
+            )
+            + text_style
+        )
+
+    def _key_at(self, x: int) -> ShownKey | None:
+        """The key drawn at column x, if any."""
+        for start, end, shown in self._places:
+            if start <= x < end:
+                return shown
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._point_at(self._key_at(event.x))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._point_at(None)
+
+    def _point_at(self, shown: ShownKey | None) -> None:
+        """Highlight the key pointed at and show its tooltip."""
+        if shown == self._hovered:
             return
-        self._rebuild_pending = True
-        self.call_next(self._rebuild)
+        self._hovered = shown
+        self.tooltip = shown.tooltip if shown is not None and shown.tooltip else None
+        self.refresh()
 
-    async def _rebuild(self) -> None:
-        """Compose the keys as the bindings are now."""
-        self._rebuild_pending = False
-        await self.recompose()
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        shown = self._key_at(event.x)
+        if shown is None:
+            return
+        if shown.enabled:
+            self.app.simulate_key(shown.key)
+        else:
+            self.app.bell()
 
 
-def _shown_keys(screen: Screen) -> ShownKeys:
-    """The screen's active bindings as the bar shows them."""
-    return tuple(
-        (key, binding, enabled, tooltip)
-        for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
-    )
+class _Line:
+    """A line of text being built: its spans, and where each key lies in cells."""
+
+    def __init__(
+        self,
+        start: Content | None = None,
+        places: list[tuple[int, int, ShownKey]] | None = None,
+    ) -> None:
+        self._text: list[str] = [start.plain] if start is not None else []
+        self._spans: list[Span] = list(start.spans) if start is not None else []
+        self._length = len(start.plain) if start is not None else 0
+        self.cells = start.cell_length if start is not None else 0
+        self.places: list[tuple[int, int, ShownKey]] = places or []
+        self._opened: tuple[int, int, Style] | None = None
+
+    def begin(self, style: Style) -> None:
+        """Start a span that the parts added until ``end`` lie over."""
+        self._opened = (len(self._spans), self._length, style)
+
+    def end(self) -> None:
+        """Close the span begun, beneath the parts' own spans."""
+        assert self._opened is not None
+        index, start, style = self._opened
+        self._spans.insert(index, Span(start, self._length, style))
+        self._opened = None
+
+    def add(self, text: str, style: Style | None) -> None:
+        """Append text, styled when a style is given."""
+        if style is not None:
+            self._spans.append(Span(self._length, self._length + len(text), style))
+        self._text.append(text)
+        self._length += len(text)
+        self.cells += cell_len(text)
+
+    def content(self) -> Content:
+        """The line built so far."""
+        return Content("".join(self._text), self._spans)
