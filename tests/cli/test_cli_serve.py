@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import require_chromium
 
 from workbench.demo.browser import (
     Served,
     chromium,
-    chromium_paths,
     close_tab,
     press,
     processes_in,
@@ -69,10 +69,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        chromium_paths()
-    except RuntimeError as exc:
-        pytest.fail(f"the browser tests need Chromium: {exc}")
+    require_chromium()
     with chromium() as driver:
         yield driver
 

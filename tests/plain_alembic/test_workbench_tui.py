@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+from browser_support import require_chromium
 from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
@@ -194,6 +195,7 @@ def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
 def test_workbench_tui_serve_shows_the_project_read_only_and_leaves_no_process(make_alembic):
     from workbench.demo.browser import chromium, processes_in, served, wait_for_screen
 
+    require_chromium()
     project = make_alembic()
     created = project.workbench("revision", "-m", "served", "--rev-id", "a1")
     assert created.returncode == 0, created.stderr
