@@ -75,11 +75,15 @@ class KeyBar(Widget, can_focus=False):
     @property
     def keys(self) -> tuple[ShownKey, ...]:
         """The keys shown, from the left; the command palette's key last."""
+        keys = self._shown_keys()
+        return keys if self._palette_key is None else (*keys, self._palette_key)
+
+    def _shown_keys(self) -> tuple[ShownKey, ...]:
+        """The keys shown from the left, read from the screen on first use."""
         if self._keys is None:
             self._read_keys(self.screen)
         assert self._keys is not None
-        palette = () if self._palette_key is None else (self._palette_key,)
-        return self._keys + palette
+        return self._keys
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
@@ -115,9 +119,8 @@ class KeyBar(Widget, can_focus=False):
         self._keys, self._palette_key = tuple(keys), palette_key
 
     def render(self) -> Content:
-        keys = self.keys
         line = _Line()
-        for shown in self._keys or ():
+        for shown in self._shown_keys():
             if shown.description:
                 parts = [(f" {shown.display} ", "key"), (f"{shown.description} ", "description")]
             else:
@@ -125,7 +128,7 @@ class KeyBar(Widget, can_focus=False):
             self._add_item(line, shown, parts)
         width = self.size.width
         palette = self._palette_key
-        if palette is None or palette not in keys:
+        if palette is None:
             self._places = line.places
             return line.content().truncate(width, pad=True)
         # the palette's key, compact and framed on its left, at the right end
