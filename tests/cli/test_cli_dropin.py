@@ -6,6 +6,7 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
+from flask_projects import flask_migrate_init
 from sample_models import MULTIDB_MODELS, POST_MODEL
 
 pytestmark = pytest.mark.flask_in_process
@@ -20,14 +21,6 @@ REAL_CHILD_ON_SQLITE = pytest.mark.parametrize(
 """Real ``flask`` children on SQLite; in process on the servers."""
 
 FLASK_MIGRATE_TEMPLATES = Path(flask_migrate.__file__).parent / "templates"
-
-FLASK_MIGRATE_INIT = """\
-import flask_migrate
-from app import app
-
-with app.app_context():
-    flask_migrate.init(multidb={multidb})
-"""
 
 OWN_DB_GROUP = """\
 import click
@@ -53,9 +46,9 @@ def switch_to_workbench(project) -> None:
     )
 
 
-def flask_migrate_init(project, *, multidb: bool = False) -> None:
+def flask_migrate_folder(project, *, multidb: bool = False) -> None:
     """Create the migrations folder with Flask-Migrate's own ``init``."""
-    project.python(FLASK_MIGRATE_INIT.format(multidb=multidb))
+    flask_migrate_init(project, multidb)
     template = "flask-multidb" if multidb else "flask"
     assert (project.migrations / "env.py").read_text() == (
         FLASK_MIGRATE_TEMPLATES / template / "env.py"
@@ -68,7 +61,7 @@ def folder_contents(project) -> dict[str, bytes]:
 
 def test_flask_migrate_folder_driven_by_workbench(make_project):
     project = make_project(extension="flask_migrate")
-    flask_migrate_init(project)
+    flask_migrate_folder(project)
     switch_to_workbench(project)
     before = folder_contents(project)
 
@@ -99,7 +92,7 @@ def test_flask_migrate_folder_driven_by_workbench(make_project):
 
 def test_flask_migrate_multidb_folder_driven_by_workbench(make_project):
     project = make_project(extension="flask_migrate", binds=["users"], models=MULTIDB_MODELS)
-    flask_migrate_init(project, multidb=True)
+    flask_migrate_folder(project, multidb=True)
     switch_to_workbench(project)
     before = folder_contents(project)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from flask_projects import assert_one_line_error, describe
+from flask_projects import assert_one_line_error, describe, flask_migrate_init
 from sample_models import POST_MODEL
 
 pytestmark = pytest.mark.flask_in_process
@@ -64,14 +64,6 @@ MESSAGES = [
     "ünïcödé ✓ 日本語",
     "{curly} ${dollar} %(percent)s <b>",
 ]
-
-FLASK_MIGRATE_INIT = """\
-import flask_migrate
-from app import app
-
-with app.app_context():
-    flask_migrate.init(multidb={multidb})
-"""
 
 
 def project_files(project) -> dict[Path, bytes]:
@@ -218,7 +210,7 @@ def test_merge_refuses_unsafe_and_existing_ids_and_labels(make_project):
 def flask_migrate_folder(make_project, multidb: bool):
     """A project whose migrations folder Flask-Migrate made, driven by the workbench."""
     project = make_project(extension="flask_migrate", binds=["audit"] if multidb else ())
-    project.python(FLASK_MIGRATE_INIT.format(multidb=multidb))
+    flask_migrate_init(project, multidb)
     app_py = project.path / "app.py"
     app_py.write_text(
         app_py.read_text().replace(

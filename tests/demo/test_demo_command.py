@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask_in_process import run_workbench_in_process
 
 
 def files_and_contents(folder: Path) -> dict[str, bytes]:
@@ -24,14 +25,12 @@ def files_and_contents(folder: Path) -> dict[str, bytes]:
 
 
 def run_workbench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m workbench *args`` in a folder."""
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """Run ``python -m workbench *args`` in a folder, in process (see ``flask_in_process``).
+
+    None of these tests is about the process: ``test_making_the_demo_does_not_import_textual``
+    starts its own.
+    """
+    return run_workbench_in_process(cwd, args, dict(os.environ))
 
 
 def test_help_shows_a_usage_line_and_the_demo_command(tmp_path):

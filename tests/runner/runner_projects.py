@@ -80,6 +80,15 @@ def init_migrations(project: Any, multidb: bool = False) -> None:
         init(directory=str(project.migrations), multidb=multidb)
 
 
+def upgrade_for_setup(project: Any, revision: str) -> None:
+    """Upgrade the project to ``revision`` with ``flask db upgrade``, in process: a setup step.
+
+    The tests here are about the operations they run in children, not about the runs that set
+    their databases up.
+    """
+    project.db("upgrade", revision, in_process=True)
+
+
 def write_revision(
     project: Any,
     revision: str,

@@ -17,6 +17,7 @@ from runner_projects import (
     run,
     run_ok,
     table_revision,
+    upgrade_for_setup,
     write_revision,
 )
 from sqlalchemy.engine import make_url
@@ -103,7 +104,7 @@ def test_revision_and_merge_report_the_scripts_they_write(make_project):
     init_migrations(project)
     table_revision(project, "aaaa0001")
     table_revision(project, "bbbb0002", "aaaa0001")
-    run_ok(project, "upgrade", revision="heads")
+    upgrade_for_setup(project, "heads")
 
     detected = run_ok(project, "revision", message="add user", autogenerate=True, rev_id="dddd0004")
     empty = run_ok(

@@ -20,6 +20,7 @@ from runner_projects import (
     run_ok,
     start_operation,
     table_revision,
+    upgrade_for_setup,
     watchdog,
     write_revision,
 )
@@ -103,7 +104,7 @@ def test_downgrade_reverts_what_the_plan_says_in_its_order(make_project):
     graph = project_graph(project)
 
     for target in ("a1", "b1", "r1", "x1", "base"):
-        run_ok(project, "upgrade", revision="heads")
+        upgrade_for_setup(project, "heads")
         statuses = project_statuses(project, graph)
         assert statuses[0].current == ("t", "x2")
         plan = plan_downgrade(graph, statuses, target)
@@ -126,7 +127,7 @@ def test_downgrade_plan_refuses_what_alembic_refuses(make_project):
     init_migrations(project)
     write_branchy_history(project)
     graph = project_graph(project)
-    run_ok(project, "upgrade", revision="a2")
+    upgrade_for_setup(project, "a2")
     statuses = project_statuses(project, graph)
 
     (above,) = plan_downgrade(graph, statuses, "t").databases
@@ -148,7 +149,7 @@ def test_stamp_changes_the_version_table_as_planned(make_project):
     init_migrations(project)
     write_branchy_history(project)
     graph = project_graph(project)
-    run_ok(project, "upgrade", revision="heads")
+    upgrade_for_setup(project, "heads")
     tables = project.state().tables
 
     for target in ("a1", "b1", "x2", "t", "base", "heads"):
@@ -165,7 +166,7 @@ def test_stamp_with_purge_replaces_an_unknown_revision(make_project):
     init_migrations(project)
     table_revision(project, "aaaa0001")
     table_revision(project, "bbbb0002", "aaaa0001")
-    run_ok(project, "upgrade", revision="head")
+    upgrade_for_setup(project, "head")
     with project.connect() as connection:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'gone0009'")
     graph = project_graph(project)

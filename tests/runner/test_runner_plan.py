@@ -20,8 +20,8 @@ from runner_projects import (
     init_migrations,
     project_graph,
     project_statuses,
-    run_ok,
     table_revision,
+    upgrade_for_setup,
 )
 
 from workbench.core.databases import DatabaseState, DatabaseStatus
@@ -341,7 +341,7 @@ def test_plans_from_real_files_and_a_real_database(make_project) -> None:
     graph = project_graph(project)
     assert not plan_downgrade(graph, project_statuses(project, graph), "-1").runnable
 
-    run_ok(project, "upgrade", revision="bbbb0002")
+    upgrade_for_setup(project, "bbbb0002")
     statuses = project_statuses(project, graph)
 
     assert only_database(plan_upgrade(graph, statuses)).revisions == ("cccc0003",)
