@@ -11,11 +11,13 @@ with what its forked child loaded (``workbench.tui.prefork``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import events, on
@@ -465,7 +467,8 @@ def run_workbench(
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
     """
-    run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
+    with frames_written_promptly():
+        run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
 
 
 def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_only: bool) -> None:
@@ -473,12 +476,33 @@ def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_onl
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
     """
-    run_app(
-        lambda: make_app(
-            preloaded.project,
-            app_import_path=app_import_path,
-            read_only=read_only,
-            history=preloaded.history,
-            statuses=preloaded.statuses,
+    with frames_written_promptly():
+        run_app(
+            lambda: make_app(
+                preloaded.project,
+                app_import_path=app_import_path,
+                read_only=read_only,
+                history=preloaded.history,
+                statuses=preloaded.statuses,
+            )
         )
-    )
+
+
+FRAME_SWITCH_SECONDS = 0.0005
+"""How long a thread keeps the interpreter while another waits for it, as the workbench runs."""
+
+
+@contextlib.contextmanager
+def frames_written_promptly() -> Iterator[None]:
+    """While the workbench runs, let a waiting thread have the interpreter after 0.5 ms, not 5.
+
+    Textual writes each frame to the terminal from a thread of its own, which waited up to
+    Python's default switch interval (5 ms) for the UI thread, busy with the next messages,
+    to let it run: the first frame reached the terminal 7 ms later than it was ready.
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(FRAME_SWITCH_SECONDS)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
