@@ -194,6 +194,17 @@ def test_a_changed_environment_is_probed_again(make_alembic, monkeypatch, tmp_pa
 
 
 @SQLITE_ONLY
+def test_a_timing_tools_per_run_variable_keeps_the_learned_answer(make_alembic):
+    options = options_for(make_alembic())
+    shell = {"SHOP_DATABASE_URL": "sqlite:///shop.db", "SHLVL": "1"}
+    kept = probe_key(options, shell)
+
+    timed = {**shell, "SHLVL": "2", "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET": "417"}
+    assert probe_key(options, timed) == kept
+    assert probe_key(options, {**shell, "SHOP_DATABASE_URL": "sqlite:///other.db"}) != kept
+
+
+@SQLITE_ONLY
 def test_url_option_reaches_env_py_as_sqlalchemy_url(make_alembic, monkeypatch, tmp_path):
     monkeypatch.setenv("WORKBENCH_PROJECT_CACHE", "0")
     project = make_alembic()

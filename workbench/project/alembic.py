@@ -61,9 +61,13 @@ VOLATILE_VARIABLES = frozenset(
         "SSH_CLIENT",
         "SSH_CONNECTION",
         "SSH_AUTH_SOCK",
+        "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET",
     }
 )
-"""Variables that change between two commands in one shell and never name a database."""
+"""Variables that change between two commands in one shell and never name a database.
+
+hyperfine sets the last one to a new value for every run it times.
+"""
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 
 
