@@ -73,6 +73,12 @@ def test_upgrade_downgrade_and_stamp_move_the_database_as_alembic_sees_it(make_a
     assert ok(project.alembic("current")).stdout == "b2 (head)\n"
     ok(project.workbench("downgrade"))
     assert ok(project.alembic("current")).stdout == "a1\n"
+    ok(project.workbench("upgrade"))
+    ok(project.workbench("downgrade", "-1"))  # a relative step, as `alembic downgrade -1` reads it
+    assert ok(project.alembic("current")).stdout == "a1\n"
+    ok(project.workbench("upgrade"))
+    ok(project.workbench("downgrade", "--tag", "-1", "-1"))  # the first -1 is the tag's value
+    assert ok(project.alembic("current")).stdout == "a1\n"
     ok(project.workbench("stamp", "base"))
     assert ok(project.alembic("current")).stdout == ""
 

@@ -11,6 +11,7 @@ import functools
 import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
@@ -83,6 +84,37 @@ class MigrationCommand(click.Command):
                 raise
             click.echo(json_error(exc.format_message()))
             raise click.exceptions.Exit(exc.exit_code) from None
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, relative_steps_as_arguments(self, args))
+
+
+RELATIVE_STEP = re.compile(r"-\d+")
+"""A revision Alembic counts back from the current one: ``downgrade -1``."""
+
+
+def relative_steps_as_arguments(command: click.Command, args: list[str]) -> list[str]:
+    """``-1`` read as the command's revision, as ``alembic downgrade -1`` reads it.
+
+    Click takes any word starting with ``-`` for an option; a relative step given where the
+    command's one revision argument goes is moved after ``--``. A step that is an option's
+    value (``--tag -1``), or already follows ``--``, is left where it is.
+    """
+    arguments = [param for param in command.params if isinstance(param, click.Argument)]
+    if len(arguments) != 1 or arguments[0].nargs != 1 or "--" in args:
+        return args
+    taking_values = {
+        name
+        for param in command.params
+        if isinstance(param, click.Option) and not param.is_flag and not param.count
+        for name in param.opts
+    }
+    kept: list[str] = []
+    steps: list[str] = []
+    for index, word in enumerate(args):
+        is_value = index > 0 and args[index - 1] in taking_values
+        (steps if RELATIVE_STEP.fullmatch(word) and not is_value else kept).append(word)
+    return [*kept, "--", *steps] if steps else args
 
 
 command = functools.partial(click.command, cls=MigrationCommand)
