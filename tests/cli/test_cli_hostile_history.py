@@ -116,7 +116,9 @@ def test_what_alembic_refuses_is_a_broken_history_everywhere(make_project, mutat
     mutate(versions)
 
     alembic = project.db("heads", expect=None)
-    assert alembic.returncode != 0 or "Multiple head" in project.db("upgrade", expect=1).stderr
+    assert alembic.returncode != 0 or mutation.startswith("copied")  # Alembic only warns
+    upgrade = project.db("upgrade", expect=1)
+    assert words in upgrade.stderr  # the cause, not Alembic's KeyError or "Multiple heads"
 
     status = project.db("status", expect=1)
     assert "at head" not in status.stdout

@@ -186,6 +186,24 @@ def test_bad_input_is_one_error_line(make_alembic, assert_one_line_error, args):
     assert project.revision_files() == before
 
 
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    "command", [("heads",), ("history",), ("current",), ("upgrade", "head"), ("check",)]
+)
+def test_a_missing_parent_is_named_in_one_line(make_alembic, assert_one_line_error, command):
+    project = make_alembic()
+    ok(project.workbench("revision", "-m", "one", "--rev-id", "a1"))
+    ok(project.workbench("revision", "-m", "two", "--rev-id", "b2"))
+    (second,) = (project.migrations / "versions").glob("b2_*.py")
+    second.write_text(second.read_text().replace("'a1'", "'deadbeef0000'"))
+
+    result = project.workbench(*command)
+
+    line = assert_one_line_error(result)  # Alembic says: a warning, then KeyError: 'deadbeef0000'
+    assert "the revision history is broken" in line
+    assert f"{second.name}: down_revision names 'deadbeef0000'" in line
+
+
 def tree(folder: Path) -> dict[str, str]:
     """Every file under folder, by relative path, with its text."""
     return {

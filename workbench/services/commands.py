@@ -12,6 +12,7 @@ import contextlib
 import functools
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,17 +76,64 @@ def reports_failures(function: Callable[P, R]) -> Callable[P, R]:
         project = args[0] if args else kwargs.get("project")
         if not isinstance(project, LoadedProject):
             project = None
-        try:
-            return function(*args, **kwargs)
-        except WorkbenchError as exc:
-            passwords = project.passwords() if project is not None else []
-            raise WorkbenchError(mask_passwords(str(exc), passwords)) from exc
-        except BrokenPipeError:
-            raise
-        except Exception as exc:
-            raise WorkbenchError(failure_line(project, exc)) from exc
+        with warnings.catch_warnings(record=True) as warned:
+            try:
+                result = function(*args, **kwargs)
+            except WorkbenchError as exc:
+                _warn_again(warned)
+                passwords = project.passwords() if project is not None else []
+                raise WorkbenchError(mask_passwords(str(exc), passwords)) from exc
+            except BrokenPipeError:
+                raise
+            except Exception as exc:
+                broken = broken_history_line(project) if _raised_loading_revisions(exc) else None
+                if broken is None:  # else the line says what Alembic's warnings said
+                    _warn_again(warned)
+                raise WorkbenchError(broken or failure_line(project, exc)) from exc
+        _warn_again(warned)
+        return result
 
     return wrapper
+
+
+def _warn_again(warned: Sequence[warnings.WarningMessage]) -> None:
+    """Show the warnings a command gave, as they would have shown uncaught."""
+    for warning in warned:
+        warnings.showwarning(
+            warning.message, warning.category, warning.filename, warning.lineno, warning.file
+        )
+
+
+def _raised_loading_revisions(exc: BaseException) -> bool:
+    """True when Alembic failed while reading the revision files (its ``alembic.script``)."""
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_globals.get("__name__", "").startswith("alembic.script"):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def broken_history_line(project: LoadedProject | None) -> str | None:
+    """What in the files keeps Alembic from loading the history, when the scan finds it.
+
+    Alembic's own words for it are a bare ``KeyError: 'deadbeef'`` after a warning; the scan
+    names the file and what is wrong with it. None when the files look loadable.
+    """
+    from workbench.core.verdict import refusals, summary
+
+    if project is None:
+        return None
+    try:
+        broken = refusals(project.describe().load_graph().diagnostics)
+    except Exception:
+        return None
+    if not broken:
+        return None
+    first = broken[0]
+    line = f"the revision history is broken, Alembic cannot load it ({summary(broken)}): "
+    line += f"{first.path}: {first.message}" if first.path else first.message
+    return mask_passwords(line, project.passwords())
 
 
 def failure_line(project: LoadedProject | None, exc: BaseException) -> str:
