@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -202,6 +204,20 @@ def test_a_missing_parent_is_named_in_one_line(make_alembic, assert_one_line_err
     line = assert_one_line_error(result)  # Alembic says: a warning, then KeyError: 'deadbeef0000'
     assert "the revision history is broken" in line
     assert f"{second.name}: down_revision names 'deadbeef0000'" in line
+
+
+def test_version_is_printed_anywhere_as_alembic_prints_its_own(tmp_path):
+    from workbench.version import __version__
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "workbench", "--version"],
+        cwd=tmp_path,  # no alembic.ini here
+        capture_output=True,
+        text=True,
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == f"python -m workbench {__version__}\n"
 
 
 def tree(folder: Path) -> dict[str, str]:

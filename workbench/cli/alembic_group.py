@@ -28,6 +28,7 @@ from workbench.cli.options import (
     project_source,
 )
 from workbench.errors import WorkbenchError
+from workbench.version import __version__
 
 if TYPE_CHECKING:
     from workbench.project import LoadedProject
@@ -211,6 +212,7 @@ class WorkbenchGroup(click.Group):
 
 
 @click.group(cls=WorkbenchGroup)
+@click.version_option(__version__, "--version", message="%(prog)s %(version)s")
 @click.option(
     "-c",
     "--config",
