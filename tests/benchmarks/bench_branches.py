@@ -137,7 +137,7 @@ def main() -> int:
             f"merge (analysis + upgrade order from base): {plan_seconds:.3f}s"
         )
         statuses = at_base(graph)
-        doctor_seconds, problems = timed(lambda: examine(graph, statuses))
+        doctor_seconds, problems = timed(lambda: examine(graph, statuses, command="flask db"))
         print(
             f"doctor over the whole history ({len(graph.revisions)} files read): "
             f"{doctor_seconds:.3f}s, {len(problems)} problem(s)"

@@ -61,7 +61,12 @@ async def measure(project: Path, presses: int) -> dict[str, object]:
 
     with flask_app.app_context():
         migration_project = FlaskProject(flask_app, str(project / "migrations")).describe()
-    app = make_app(migration_project, app_import_path="wb_app", project_folder=str(project))
+    app = make_app(
+        migration_project,
+        command_group="flask db",
+        app_import_path="wb_app",
+        project_folder=str(project),
+    )
     app.animation_level = "none"
     loop = asyncio.get_running_loop()
     waiting: dict[str, Any] = {}

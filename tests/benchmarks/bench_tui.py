@@ -295,7 +295,12 @@ async def pilot_keys(project: Path, presses: int, warm: int) -> dict[str, Any]:
 
     with flask_app.app_context():
         migration_project = FlaskProject(flask_app, str(project / "migrations")).describe()
-    app = make_app(migration_project, app_import_path="wb_app", project_folder=str(project))
+    app = make_app(
+        migration_project,
+        command_group="flask db",
+        app_import_path="wb_app",
+        project_folder=str(project),
+    )
     loop = asyncio.get_running_loop()
     waiting: dict[str, Any] = {}
     original_display = app._display

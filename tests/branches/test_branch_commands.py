@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from branch_histories import load_graph, write_revision
+from flask_projects import flask_environment
 from git_repos import commit_all, git, git_init
 
 pytestmark = pytest.mark.flask_in_process
@@ -109,6 +110,27 @@ def test_merge_heads_of_two_git_branches_then_upgrade(make_project):
     assert project.state().versions == {"dddd0004"}
     assert {"email", "phone"} <= user_columns(project)
     assert project.db("doctor").stdout == "No problems found.\n"
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("group", ["db", "database"])
+def test_flask_doctor_names_the_fixes_with_the_flask_group_typed(make_project, group):
+    project = make_project(migrate_kwargs={"command": group})
+    two_feature_branches(project)
+    flask = Path(sys.executable).parent / "flask"
+
+    report = subprocess.run(
+        [str(flask), group, "doctor"],
+        cwd=project.path,
+        env=flask_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert report.returncode == 1, report.stderr
+    assert f'  fix: flask {group} merge heads -m "merge heads"\n' in report.stdout
+    assert f"  or:  flask {group} linearize bbbb0002 --onto cccc0003\n" in report.stdout
 
 
 @SQLITE_AND_POSTGRESQL
@@ -208,12 +230,15 @@ def test_doctor_names_the_git_branch_a_database_was_upgraded_from(make_project):
     assert "bbbb0002 is on branch feature-x (migrations/versions/bbbb0002_add_email.py)" in (
         report.stdout
     )
-    assert "  fix: flask db stamp --purge aaaa0001\n" in report.stdout
+    # named as the test runs the group: ``python -m flask db``
+    assert "  fix: python -m flask db stamp --purge aaaa0001\n" in report.stdout
     assert problem["kind"] == "unknown_revision" and problem["severity"] == "error"
     assert problem["database"] == "default" and problem["revisions"] == ["bbbb0002"]
-    assert problem["fix_command"] == "flask db stamp --purge aaaa0001"
+    assert problem["fix_command"] == "python -m flask db stamp --purge aaaa0001"
     assert problem["stamp_target"] == "aaaa0001"
-    assert problem["other_fixes"] == ["git checkout feature-x && flask db downgrade aaaa0001"]
+    assert problem["other_fixes"] == [
+        "git checkout feature-x && python -m flask db downgrade aaaa0001"
+    ]
 
     git(project.path, "checkout", "-q", "feature-x")
     project.db("downgrade", "aaaa0001")

@@ -22,7 +22,7 @@ def test_a_healthy_project_has_no_problems(tmp_path: Path) -> None:
     write_revision(tmp_path, "a1", None, "op.create_table('user', sa.Column('id', sa.Integer()))")
     graph = load_graph(tmp_path)
 
-    problems = examine(graph, [database(graph, "default", ["a1"])])
+    problems = examine(graph, [database(graph, "default", ["a1"])], command="flask db")
 
     assert problems == []
     assert describe_problems(problems) == "No problems found.\n"
@@ -89,12 +89,16 @@ def test_two_heads_offer_linearize_when_no_database_ran_a_branch(tmp_path: Path)
     write_revision(tmp_path, "c3", "c2", "op.drop_table('label')")
     graph = load_graph(tmp_path)
 
-    free = by_kind(diagnose(graph, [database(graph, "default", ["a1"])]))["multiple_heads"]
+    free = by_kind(diagnose(graph, [database(graph, "default", ["a1"])], command="flask db"))[
+        "multiple_heads"
+    ]
     assert free.other_fixes == (
         "flask db linearize b2 --onto c3",
         "flask db linearize c3 --onto b2",
     )
-    held = by_kind(diagnose(graph, [database(graph, "default", ["c2"])]))["multiple_heads"]
+    held = by_kind(diagnose(graph, [database(graph, "default", ["c2"])], command="flask db"))[
+        "multiple_heads"
+    ]
     assert held.other_fixes == ("flask db linearize b2 --onto c3",)
 
 
@@ -113,7 +117,7 @@ def test_an_unknown_revision_is_traced_to_its_branch_and_nearest_ancestor(tmp_pa
     )
     statuses = [database(graph, "default", ["f4"]), database(graph, "users", ["b2"])]
 
-    (problem,) = diagnose(graph, statuses, {}, {"f4": location})
+    (problem,) = diagnose(graph, statuses, {}, {"f4": location}, command="flask db")
 
     assert problem.kind == "unknown_revision" and problem.database == "default"
     assert "f4 is on branch feature-x (migrations/versions/f4_f.py)" in problem.message
@@ -123,9 +127,9 @@ def test_an_unknown_revision_is_traced_to_its_branch_and_nearest_ancestor(tmp_pa
     assert problem.stamp_target == "b2"
     assert problem.other_fixes == ("git checkout feature-x && flask db downgrade b2",)
 
-    (lost,) = diagnose(graph, statuses[:1], {}, {"f4": None})
+    (lost,) = diagnose(graph, statuses[:1], {}, {"f4": None}, command="flask db")
     assert "git has no file for f4" in lost.message and lost.fix_command is None
-    (unsearched,) = diagnose(graph, statuses[:1])
+    (unsearched,) = diagnose(graph, statuses[:1], command="flask db")
     assert unsearched.message.endswith("which no revision file here has")
 
 
@@ -170,7 +174,7 @@ def test_a_syntax_error_in_a_body_is_a_broken_history_and_nothing_is_advised(
     write_revision(tmp_path, "c2", "a1", "def broken(:\n    pass")
     graph = load_graph(tmp_path)
 
-    problems = examine(graph, [database(graph, "default", ["b2", "c2"])])
+    problems = examine(graph, [database(graph, "default", ["b2", "c2"])], command="flask db")
 
     assert [(problem.kind, problem.severity, problem.revisions) for problem in problems] == [
         ("syntax_error", "error", ("c2",))

@@ -21,7 +21,7 @@ def test_fix_commands_quote_ids_with_quotes_spaces_and_dollars(tmp_path: Path) -
     graph = load_graph(tmp_path)
     statuses = [database(graph, "default", ["a'1", "b $HOME"])]
 
-    problems = {problem.kind: problem for problem in examine(graph, statuses)}
+    problems = {problem.kind: problem for problem in examine(graph, statuses, command="flask db")}
 
     stale = problems["stale_rows"].fix_command
     assert stale == "flask db stamp --purge 'b $HOME'"
@@ -37,7 +37,11 @@ def test_linearize_alternatives_are_quoted(tmp_path: Path) -> None:
     write_revision(tmp_path, "c 3", "a1", "op.add_column('user', sa.Column('y', sa.Text()))")
     graph = load_graph(tmp_path)
 
-    (heads,) = [p for p in diagnose(graph, [database(graph, "default", ["a1"])]) if p.other_fixes]
+    (heads,) = [
+        p
+        for p in diagnose(graph, [database(graph, "default", ["a1"])], command="flask db")
+        if p.other_fixes
+    ]
 
     for fix in heads.other_fixes:
         words = shlex.split(fix)
@@ -66,7 +70,9 @@ def test_a_message_with_line_breaks_stays_on_its_line_in_the_doctor_report(tmp_p
     graph = load_graph(tmp_path)
     assert graph.revisions["b2"].message == "nothing\nyet \x1b[2J"
 
-    report = describe_problems(examine(graph, [database(graph, "default", ["a1"])]))
+    report = describe_problems(
+        examine(graph, [database(graph, "default", ["a1"])], command="flask db")
+    )
 
     assert "warning: b2 (nothing␤yet \\x1b[2J) changes nothing" in report
     assert "\x1b" not in report

@@ -428,7 +428,7 @@ def compare(root: Path, versions: Path, files: list[RevisionFile]) -> str:
     if alembic.refused is not None:
         assert broken or heads_unknown(graph.diagnostics) or unknowns(graph.diagnostics), context
         assert status_at(graph, tuple(graph.heads)) is not DatabaseState.AT_HEAD, context
-        severities = {problem.severity for problem in diagnose(graph, [])}
+        severities = {problem.severity for problem in diagnose(graph, [], command="flask db")}
         assert severities & {ERROR, WARNING}, context
         return outcome
     if has_cycle(alembic):

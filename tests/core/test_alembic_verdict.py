@@ -105,7 +105,7 @@ def test_alembic_refuses_every_refused_kind(tmp_path: Path, kind: str) -> None:
     assert not loads or any("present more than once" in text for text in found)
     scanned = scan_revisions([versions])
     graph = build_graph(scanned.revisions, scanned.diagnostics)
-    assert any(problem.severity == ERROR for problem in diagnose(graph, []))
+    assert any(problem.severity == ERROR for problem in diagnose(graph, [], command="flask db"))
 
 
 @pytest.mark.parametrize("kind", sorted(UNKNOWN))
@@ -177,7 +177,7 @@ def test_no_fix_is_advised_for_a_database_while_a_revision_id_is_unknown(tmp_pat
     # the database stands on a1: the file whose id is not a literal may well be it
     status = classify(VersionReading(target, ("a1",), version_table_exists=True), graph)
 
-    problems = diagnose(graph, [status])
+    problems = diagnose(graph, [status], command="flask db")
 
     assert status.state is DatabaseState.UNDETERMINED
     assert [problem.fix_command for problem in problems] == [None, None]

@@ -220,6 +220,33 @@ def test_version_is_printed_anywhere_as_alembic_prints_its_own(tmp_path):
     assert shown.stdout == f"python -m workbench {__version__}\n"
 
 
+@SQLITE_ONLY
+def test_doctor_names_the_fixes_with_the_workbench_command_never_flask(make_alembic):
+    project = make_alembic()
+    ok(project.alembic("revision", "-m", "first", "--rev-id", "a1"))
+    ok(project.alembic("revision", "-m", "left", "--rev-id", "b2", "--head", "a1"))
+    ok(project.alembic("revision", "-m", "right", "--rev-id", "c3", "--head", "a1", "--splice"))
+    script = Path(sys.executable).parent / "workbench"
+
+    as_module = project.workbench("doctor")
+    as_script = subprocess.run(
+        [str(script), "doctor"],
+        cwd=project.path,
+        env=project.environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    for result, program in ((as_module, "python -m workbench"), (as_script, "workbench")):
+        assert result.returncode == 1, result.stderr
+        assert f'  fix: {program} merge heads -m "merge heads"\n' in result.stdout
+        assert f"  or:  {program} linearize b2 --onto c3\n" in result.stdout
+        assert f"  fix: {program} edit a1\n" in result.stdout
+        assert f"  fix: {program} upgrade heads\n" in result.stdout
+        assert "flask" not in result.stdout + result.stderr
+
+
 def tree(folder: Path) -> dict[str, str]:
     """Every file under folder, by relative path, with its text."""
     return {

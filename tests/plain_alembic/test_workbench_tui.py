@@ -97,6 +97,7 @@ def test_the_workbench_shows_the_graph_and_upgrades_through_the_child(two_revisi
     statuses = database_status(described.targets, history.graph)
     app = make_app(
         described,
+        command_group="python -m workbench",
         project_folder=str(project.path),
         history=history,
         statuses=statuses,
@@ -148,6 +149,56 @@ async def upgrade_in_the_workbench(app) -> None:
         await wait_for(pilot, lambda: app.graph_view.markers == {"b2": ["default"]})
 
 
+@pytest.fixture
+def two_heads(make_alembic, monkeypatch):
+    """A project whose history forks into two heads, b2 and c3, on a1."""
+    project = make_alembic()
+    ok(project.alembic("revision", "-m", "first", "--rev-id", "a1", in_process=True))
+    for head in ("b2", "c3"):
+        ok(
+            project.alembic(
+                "revision",
+                "-m",
+                head,
+                "--rev-id",
+                head,
+                "--head",
+                "a1",
+                "--splice",
+                in_process=True,
+            )
+        )
+    monkeypatch.setenv("WORKBENCH_PROJECT_CACHE", "0")
+    monkeypatch.chdir(project.path)
+    return project
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_problems_screen_names_the_workbench_commands(two_heads, monkeypatch):
+    options = AlembicOptions(cwd=str(two_heads.path))
+    monkeypatch.setenv(OPTIONS_VARIABLE, options.to_environment())
+    app = make_app(
+        AlembicProject(options).describe(),
+        command_group="workbench",
+        project_folder=str(two_heads.path),
+        poll_seconds=60,
+    )
+
+    async def open_problems() -> str:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await wait_for(pilot, lambda: "2 heads" in screen_text(app))
+            await pilot.press("exclamation_mark")
+            await settle(app, pilot)
+            return screen_text(app)
+
+    text = asyncio.run(open_problems())
+
+    assert 'fix: workbench merge heads -m "merge heads"' in text
+    assert "or:  workbench linearize b2 --onto c3" in text
+    assert "flask" not in text
+
+
 DONE = "WORKBENCH-EXITED"
 
 
@@ -189,6 +240,26 @@ def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     assert f"{DONE} 0" in screen
     assert "Traceback" not in screen
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "one-process"])
+def test_workbench_tui_advises_the_command_it_was_started_with(two_heads, fork):
+    socket = f"workbench-alembic-{os.getpid()}-{time.monotonic_ns()}"
+    environment = {**two_heads.env, "WORKBENCH_TUI_FORK": fork, "TERM": "xterm-256color"}
+    exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items())
+    command = f"env -u COLUMNS -u LINES {exports} {shlex.quote(sys.executable)} -m workbench tui"
+    shell = f"cd {shlex.quote(str(two_heads.path))} && {command}; echo {DONE} $?; sleep 600"
+    tmux(socket, "new-session", "-d", "-s", "main", "-x", "160", "-y", "48", shell)
+    try:
+        wait_for_screen(socket, "2 heads")
+        tmux(socket, "send-keys", "-t", "main", "!")
+        screen = wait_for_screen(socket, "fix: ")
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+    assert 'fix: python -m workbench merge heads -m "merge heads"' in screen
+    assert "flask" not in screen
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

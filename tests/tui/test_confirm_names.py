@@ -101,7 +101,11 @@ def multidb_app(project, audit_url: str) -> WorkbenchApp:
         targets=targets,
     )
     return make_app(
-        migration_project, app_import_path="app", project_folder=str(project.path), poll_seconds=0.2
+        migration_project,
+        command_group="python -m flask db",
+        app_import_path="app",
+        project_folder=str(project.path),
+        poll_seconds=0.2,
     )
 
 

@@ -100,7 +100,13 @@ async def test_a_preloaded_workbench_shows_the_graph_and_databases_at_once(make_
     project = tui.migration_project
     history = load_history(project)
     statuses = database_status(project.targets, history.graph)
-    app = make_app(project, history=history, statuses=statuses, poll_seconds=60)
+    app = make_app(
+        project,
+        command_group="python -m flask db",
+        history=history,
+        statuses=statuses,
+        poll_seconds=60,
+    )
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -41,7 +41,13 @@ def snapshot_app(make_tui_project, monkeypatch) -> Callable[..., WorkbenchApp]:
     )
 
     def build(read_only: bool = False) -> WorkbenchApp:
-        return make_app(project, app_import_path="app", read_only=read_only, poll_seconds=60)
+        return make_app(
+            project,
+            command_group="flask db",
+            app_import_path="app",
+            read_only=read_only,
+            poll_seconds=60,
+        )
 
     return build
 

@@ -63,6 +63,7 @@ class TuiProject:
         """The workbench on this project (polling the files often, to keep tests short)."""
         return make_app(
             self.migration_project,
+            command_group=f"flask {self.project.command}",
             app_import_path="app",
             project_folder=str(self.project.path),
             read_only=read_only,

@@ -23,6 +23,7 @@ from workbench.cli.options import (
     X_ARG_HELP,
     X_ARG_KEY,
     MigrationCommand,
+    command_group_path,
     interactive_command,
     migration_command,
     project_source,
@@ -128,7 +129,7 @@ class AlembicProjectSource:
         Where it can, a forked child describes the project, scans its history and reads the
         databases while this process imports Textual, as ``flask db tui`` does with the app.
         """
-        _run_workbench(self, directory, read_only)
+        _run_workbench(self, directory, read_only, command_group_path())
 
     def workbench_command(
         self, ctx: click.Context, directory: str | None, read_only: bool
@@ -156,8 +157,13 @@ class AlembicProjectSource:
 
 
 @interactive_command
-def _run_workbench(source: AlembicProjectSource, directory: str | None, read_only: bool) -> None:
-    """The workbench on the source's project; a failure to open it is one ``Error:`` line."""
+def _run_workbench(
+    source: AlembicProjectSource, directory: str | None, read_only: bool, command_group: str
+) -> None:
+    """The workbench on the source's project; a failure to open it is one ``Error:`` line.
+
+    ``command_group`` is how the user called ``workbench``: the fixes it shows start with it.
+    """
     from workbench.project.alembic import OPTIONS_VARIABLE
     from workbench.tui import prefork
 
@@ -171,11 +177,15 @@ def _run_workbench(source: AlembicProjectSource, directory: str | None, read_onl
         if isinstance(loaded, prefork.Preloaded):
             from workbench.tui.app import run_preloaded
 
-            run_preloaded(loaded, app_import_path=None, read_only=read_only)
+            run_preloaded(
+                loaded, command_group=command_group, app_import_path=None, read_only=read_only
+            )
             return
     from workbench.tui.app import run_workbench
 
-    run_workbench(project.describe(), app_import_path=None, read_only=read_only)
+    run_workbench(
+        project.describe(), command_group=command_group, app_import_path=None, read_only=read_only
+    )
 
 
 def _describe_in_child(project: LoadedProject, send: Callable[[object], None]) -> None:

@@ -17,6 +17,7 @@ import click
 from workbench.cli.ci import format_option
 from workbench.cli.options import (
     command,
+    command_group_path,
     described_project,
     directory_option,
     migration_command,
@@ -183,8 +184,7 @@ def doctor(
     graph = project.load_graph()
     statuses = [] if no_databases else database_status(project.targets, graph, timeout)
     context = click.get_current_context()
-    group = context.parent.info_name if context.parent is not None else "db"
-    problems = examine(graph, statuses, project.directory, command=f"flask {group}")
+    problems = examine(graph, statuses, project.directory, command=command_group_path())
     if only_kinds:
         problems = [problem for problem in problems if problem.kind in only_kinds]
     if output_format == "github":

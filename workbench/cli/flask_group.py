@@ -32,6 +32,7 @@ from workbench.cli.options import (
     X_ARG_HELP,
     X_ARG_KEY,
     MigrationCommand,
+    command_group_path,
     interactive_command,
 )
 from workbench.cli.review import COMMANDS as REVIEW_COMMANDS
@@ -120,6 +121,7 @@ class FlaskProjectSource:
         """The workbench: loaded by a forked child when the group asked for it, else here."""
         info = ctx.find_object(ScriptInfo)
         app_import_path = info.app_import_path if info else None
+        command_group = command_group_path()
         if FORK_ARGS in ctx.meta:
             from workbench.project.flask import DEFAULT_DIRECTORY
             from workbench.tui import prefork
@@ -133,14 +135,19 @@ class FlaskProjectSource:
                 from workbench.tui.app import run_preloaded
 
                 try:
-                    run_preloaded(loaded, app_import_path=app_import_path, read_only=read_only)
+                    run_preloaded(
+                        loaded,
+                        command_group=command_group,
+                        app_import_path=app_import_path,
+                        read_only=read_only,
+                    )
                 except WorkbenchError as exc:
                     click.echo(f"Error: {exc}", err=True)
                     ctx.exit(1)
                 return
             if _run_own_db_command(ctx):
                 return
-        _workbench_in_process(app_import_path, directory, read_only)
+        _workbench_in_process(command_group, app_import_path, directory, read_only)
 
 
 def _start_early_scan(group: click.Group, args: list[str]) -> PendingScan | None:
@@ -298,14 +305,16 @@ def _run_own_db_command(ctx: click.Context) -> bool:
 
 @interactive_command
 def _workbench_in_process(
-    app_import_path: str | None, directory: str | None, read_only: bool
+    command_group: str, app_import_path: str | None, directory: str | None, read_only: bool
 ) -> None:
     """The workbench with the app loaded in this process (no fork, or the child said nothing)."""
     from workbench.project.flask import FlaskProject
     from workbench.tui.app import run_workbench
 
     project = FlaskProject.current(directory).describe()
-    run_workbench(project, app_import_path=app_import_path, read_only=read_only)
+    run_workbench(
+        project, command_group=command_group, app_import_path=app_import_path, read_only=read_only
+    )
 
 
 @click.group(cls=MigrationGroup)

@@ -231,9 +231,15 @@ def x_args(x_arg: tuple[str, ...] = ()) -> list[str]:
 
 
 def command_group_path() -> str:
-    """How the user called the running command's group: ``flask db``, ``flask database``."""
+    """How the user called the running command's group: ``flask db``, ``workbench``...
+
+    The group's name as typed (``flask database`` for an app's own name), and the program's
+    as ``python -m workbench`` or ``python -m flask`` names itself.
+    """
     group = click.get_current_context().parent
-    return group.command_path if group else "flask db"
+    if group is None:
+        raise WorkbenchError("this command runs only inside a migration command group")
+    return group.command_path
 
 
 directory_option = click.option("-d", "--directory", default=None, help=DIRECTORY_HELP)

@@ -75,12 +75,14 @@ def examine(
     statuses: Sequence[DatabaseStatus],
     repository_path: str | None = None,
     bodies: BodyCache | None = None,
-    command: str = "flask db",
+    *,
+    command: str,
 ) -> list[Problem]:
     """Read what ``diagnose`` needs (revision bodies, git for unknown revisions), then diagnose.
 
     Git runs only when a database stands on a revision no file has, in the repository
-    holding ``repository_path`` (if any).
+    holding ``repository_path`` (if any). ``command`` is how the user calls the migration
+    commands (``flask db``, ``workbench``): only the caller knows it.
     """
     cache = bodies if bodies is not None else BodyCache()
     read = {
@@ -100,7 +102,7 @@ def examine(
     root = repository_root(repository_path) if unknown and repository_path else None
     if root is not None:
         locations = {revision: locate_revision(root, revision) for revision in unknown}
-    return diagnose(graph, statuses, read, locations, command)
+    return diagnose(graph, statuses, read, locations, command=command)
 
 
 def diagnose(
@@ -108,13 +110,15 @@ def diagnose(
     statuses: Sequence[DatabaseStatus],
     bodies: Mapping[str, RevisionBody] | None = None,
     locations: Mapping[str, GitLocation | None] | None = None,
-    command: str = "flask db",
+    *,
+    command: str,
 ) -> list[Problem]:
     """Every problem of the history, its files and its databases, errors first.
 
     ``bodies`` are the revisions' read functions (for empty, duplicated and unparsable
     ones); ``locations`` says where git has each unknown revision (None: searched, not
-    found; absent: not searched). Pure: nothing is read or run.
+    found; absent: not searched); the fixes start with ``command``. Pure: nothing is read
+    or run.
     """
     problems = _history_problems(graph, statuses, command)
     problems.extend(_body_problems(graph, bodies or {}, command))

@@ -37,7 +37,9 @@ def open_workbench(folder: Path) -> None:
 
     with app.app_context():
         project = FlaskProject(app).describe()
-        run_workbench(project, app_import_path="app", read_only=False)
+        run_workbench(
+            project, command_group=f"{flask_command()} db", app_import_path="app", read_only=False
+        )
 
 
 def summary(demo: DemoProject) -> Sequence[str]:

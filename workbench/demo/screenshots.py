@@ -121,7 +121,9 @@ def load_demo(folder: Path) -> WorkbenchApp:
     flask_app = ScriptInfo(app_import_path="app").load_app()
     with flask_app.app_context():
         project = FlaskProject(flask_app).describe()
-    return make_app(project, app_import_path="app", project_folder=str(folder))
+    return make_app(
+        project, command_group="flask db", app_import_path="app", project_folder=str(folder)
+    )
 
 
 def take_browser_screenshot(folder: Path, output: Path) -> Path:

@@ -103,6 +103,7 @@ class WorkbenchApp(App[None]):
         self,
         project: MigrationProject,
         *,
+        command_group: str,
         app_import_path: str | None = None,
         project_folder: str | None = None,
         read_only: bool = False,
@@ -112,6 +113,7 @@ class WorkbenchApp(App[None]):
     ) -> None:
         super().__init__()
         self.project = project
+        self.command_group = command_group
         self._preloaded = (history, statuses)
         self.project_folder = project_folder or os.getcwd()
         self._app_import_path = app_import_path
@@ -436,6 +438,7 @@ class WorkbenchApp(App[None]):
 def make_app(
     project: MigrationProject,
     *,
+    command_group: str,
     app_import_path: str | None = None,
     project_folder: str | None = None,
     read_only: bool = False,
@@ -445,12 +448,15 @@ def make_app(
 ) -> WorkbenchApp:
     """Build the workbench for a project.
 
-    ``app_import_path`` and ``project_folder`` (default: the current folder) tell the runner's
-    child process how to load the Flask app, as ``flask`` did. A ``history`` (and the
+    ``command_group`` is the command the workbench was opened from (``flask db``,
+    ``workbench``): the commands it advises start with it. ``app_import_path`` and
+    ``project_folder`` (default: the current folder) tell the runner's child process how to
+    load the Flask app, as ``flask`` did. A ``history`` (and the
     ``statuses`` read on it) already loaded are shown at once, instead of read after mounting.
     """
     return WorkbenchApp(
         project,
+        command_group=command_group,
         app_import_path=app_import_path,
         project_folder=project_folder,
         read_only=read_only,
@@ -461,17 +467,30 @@ def make_app(
 
 
 def run_workbench(
-    project: MigrationProject, *, app_import_path: str | None, read_only: bool
+    project: MigrationProject,
+    *,
+    command_group: str,
+    app_import_path: str | None,
+    read_only: bool,
 ) -> None:
     """Run the workbench on a project described in this process.
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
     """
     with frames_written_promptly():
-        run_app(lambda: make_app(project, app_import_path=app_import_path, read_only=read_only))
+        run_app(
+            lambda: make_app(
+                project,
+                command_group=command_group,
+                app_import_path=app_import_path,
+                read_only=read_only,
+            )
+        )
 
 
-def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_only: bool) -> None:
+def run_preloaded(
+    preloaded: Preloaded, *, command_group: str, app_import_path: str | None, read_only: bool
+) -> None:
     """Run the workbench on the project, history and statuses a forked child loaded.
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
@@ -480,6 +499,7 @@ def run_preloaded(preloaded: Preloaded, *, app_import_path: str | None, read_onl
         run_app(
             lambda: make_app(
                 preloaded.project,
+                command_group=command_group,
                 app_import_path=app_import_path,
                 read_only=read_only,
                 history=preloaded.history,

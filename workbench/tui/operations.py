@@ -649,7 +649,7 @@ class Operations(Controller):
             return
         from workbench.core.doctor import diagnose
 
-        problems = diagnose(history.graph, statuses)
+        problems = diagnose(history.graph, statuses, command=self.app.command_group)
         self._doctor_problems = tuple(problem for problem in problems if _beyond_the_scan(problem))
         self.app.problem_banner.show_doctor_problems(self._doctor_problems, not self.app.read_only)
 
@@ -703,7 +703,11 @@ class Operations(Controller):
         from workbench.core.doctor import examine
 
         problems = examine(
-            history.graph, statuses, self.app.project.directory, self.revision_bodies
+            history.graph,
+            statuses,
+            self.app.project.directory,
+            self.revision_bodies,
+            command=self.app.command_group,
         )
         found = next(
             (p for p in problems if p.kind == "unknown_revision" and p.database == database),
