@@ -10,7 +10,7 @@ class WorkbenchError(Exception):
 ALEMBIC_HINTS = {
     "Target database is not up to date.": (
         "Target database is not up to date: autogenerate compares the models with a database "
-        "at the head, so upgrade it first (flask db upgrade, or U in the workbench)"
+        "at the head, so upgrade it first (the upgrade command, or U in the workbench)"
     ),
 }
 """Alembic messages that leave the user guessing, with what to do about them."""

@@ -101,7 +101,7 @@ STRONG_LOCK_RULES = frozenset(
 )
 """Rules whose statement holds a strong lock on PostgreSQL while it scans or rewrites a table."""
 LOCK_TIMEOUT_HINT = (
-    "Deploy it with a lock timeout (upgrade --lock-timeout 5s, under flask db or workbench, "
+    "Deploy it with a lock timeout (the upgrade command's --lock-timeout 5s, "
     "or WORKBENCH_LOCK_TIMEOUT=5s) so that, on a busy table, it fails fast instead of "
     "queueing every query behind it."
 )
@@ -627,7 +627,7 @@ def _raw_type_finding(
             f"cannot see: {consequence}."
         ),
         fix=(
-            f"Measure it (flask db review REVISION --locks); on a large table add a new "
+            f"Measure it (the review command's --locks); on a large table add a new "
             f"column, copy {op.column_name} into it in batches, then drop the old one."
         ),
         table=table,
