@@ -159,7 +159,7 @@ def test_doctor_github_puts_multiple_heads_on_their_files(project):
     ) or heads[0].startswith(
         "::error file=migrations/versions/r3b_rev.py,line=9,title=doctor%3A multiple_heads::"
     )
-    assert "Fix: flask db merge" in heads[0]
+    assert "Fix: python -m flask db merge heads" in heads[0]  # the command as the test typed it
 
 
 def test_verify_github_names_the_revision_that_fails(project):
