@@ -109,3 +109,46 @@ def test_a_failed_upgrade_logs_its_reason_without_a_traceback(multidb):
     assert "already exists" in logged
     assert "Traceback" not in logged
     assert "workbench/" not in logged
+
+
+@pytest.mark.parametrize(
+    ("key", "standing"),
+    [("s", None), ("D", "a2"), ("S", "a2")],
+    ids=["sql-view", "downgrade", "stamp"],
+)
+def test_every_offline_preview_shows_the_files_sql_and_leaves_no_file(multidb, key, standing):
+    project = multidb
+    ok(project.alembic("revision", "-m", "empty", "--rev-id", "a2"))
+    if standing is not None:
+        ok(project.alembic("upgrade", standing))
+    before = project_files(project)
+    app = workbench_app(project)
+
+    async def preview() -> str:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            app.graph_view.select_revision("a1")
+            await pilot.press(key)
+            await wait_for(pilot, lambda: "engine2.sql" in screen_text(app), 90)
+            return screen_text(app)
+
+    shown = asyncio.run(preview())
+
+    assert project_files(project) == before
+    assert "env.py writes this to engine1.sql" in shown
+
+
+def test_upgrade_sql_on_the_command_line_writes_the_files_as_alembic_does(multidb):
+    project = multidb
+    ok(project.alembic("upgrade", "heads", "--sql"))
+    by_alembic = {
+        name: (project.path / name).read_text() for name in ("engine1.sql", "engine2.sql")
+    }
+    for name in by_alembic:
+        (project.path / name).unlink()
+
+    ok(project.workbench("upgrade", "heads", "--sql"))
+
+    by_workbench = {name: (project.path / name).read_text() for name in by_alembic}
+    assert by_workbench == by_alembic
+    assert 'CREATE TABLE "order"' in by_workbench["engine2.sql"]
