@@ -16,8 +16,11 @@ from textual.widgets import Static
 
 from workbench.core.databases import database_status
 from workbench.project.alembic import OPTIONS_VARIABLE, AlembicOptions, AlembicProject
+from workbench.runtime.client import Launch
+from workbench.runtime.requests import SqlRequest
 from workbench.tui.app import make_app
 from workbench.tui.history import load_history
+from workbench.tui.runs import run_to_end
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.widgets.code_view import CodeView
 
@@ -152,3 +155,22 @@ def test_upgrade_sql_on_the_command_line_writes_the_files_as_alembic_does(multid
     by_workbench = {name: (project.path / name).read_text() for name in by_alembic}
     assert by_workbench == by_alembic
     assert 'CREATE TABLE "order"' in by_workbench["engine2.sql"]
+
+
+def test_a_fresh_child_renders_it_with_env_py_importing_the_projects_modules(multidb):
+    """The first request of a child imports env.py's ``models`` through a relative
+    ``prepend_sys_path`` while the working folder is the scratch one."""
+    project = multidb
+    (project.path / "src").mkdir()
+    (project.path / "models.py").rename(project.path / "src" / "models.py")
+    ini = project.path / "alembic.ini"
+    ini.write_text(ini.read_text().replace("prepend_sys_path = .", "prepend_sys_path = src"))
+    before = project_files(project)
+
+    outcome = run_to_end(Launch(project.path), SqlRequest(revision="a1"))
+
+    assert outcome.kind == "finished", outcome.message
+    sql = "\n".join(outcome.lines)
+    assert "env.py writes this to engine1.sql" in sql
+    assert 'CREATE TABLE "order"' in sql
+    assert project_files(project) == before
