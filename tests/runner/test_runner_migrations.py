@@ -214,7 +214,7 @@ def test_a_migration_failing_midway_reports_where_the_database_stands(make_proje
     assert failed.event == "failed", describe_events(events)
     assert failed.message.startswith("RuntimeError: boom in bbbb0002 (at ")
     assert "bbbb0002_revision.py:" in failed.message
-    assert 'raise RuntimeError("boom in bbbb0002")' in failed.traceback
+    assert failed.traceback == ""  # the line says where; no traceback of the workbench's code
     assert done_steps(events) == [("default", "aaaa0001")]
     state = project.state()
     if backend == "sqlite":  # DDL is not transactional: the first revision stays applied

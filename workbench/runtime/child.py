@@ -283,9 +283,17 @@ def run_request(
             directory = request.directory if request is not None else None
             return Failed(
                 _one_line(exc),
-                "".join(traceback.format_exception(exc)),
+                _traceback(exc),
                 tuple(host.standing(app, directory)),
             )
+
+
+def _traceback(exc: BaseException) -> str:
+    """A failure's traceback for the log: none for a ``WorkbenchError``, whose one line says it
+    all (a failing migration's file and line included); an unexpected error's in full."""
+    if isinstance(exc, WorkbenchError):
+        return ""
+    return "".join(traceback.format_exception(exc))
 
 
 def _one_line(exc: BaseException) -> str:

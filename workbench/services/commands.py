@@ -31,6 +31,7 @@ from workbench.core.secrets import mask_passwords
 from workbench.errors import WorkbenchError, describe_failure
 from workbench.project import LoadedProject, XArg
 from workbench.project.config import Config
+from workbench.services.offline_folder import env_py_working_folder
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -476,8 +477,9 @@ def run_migration(
             if safety.lock and not sql
             else contextlib.nullcontext()
         )
+        working_folder = env_py_working_folder(config, script) if sql else contextlib.nullcontext()
         try:
-            with locks, environment:
+            with locks, environment, working_folder:
                 script.run_env()
         except Exception as exc:
             if sql or counter.started is None:

@@ -43,6 +43,7 @@ from workbench.services import commands, measure, scratch_sql
 from workbench.services import review as reviewing
 from workbench.services import squash as squashing
 from workbench.services import verify as verifying
+from workbench.services.offline_folder import offline_preview, written_sql_text
 
 ProjectOf = Callable[[str | None], LoadedProject]
 """The project a request works on, from the migrations folder it names (None: the project's)."""
@@ -93,8 +94,9 @@ def _migration(
         if sql_service is not None and getattr(request, "sql", False):
             arguments = parameters(request)
             del arguments["sql"]
-            rendered = sql_service(**arguments)
-            emit(Output("sql", rendered.text))
+            with offline_preview() as written:
+                rendered = sql_service(**arguments)
+            emit(Output("sql", rendered.text + written_sql_text(written)))
             steps = [_step_fields(step) for step in rendered.steps]
             return {"steps": steps, "ran_on_scratch": rendered.ran_on_scratch}
 
@@ -108,7 +110,11 @@ def _migration(
                 )
             )
 
-        steps = service(**parameters(request), on_step=on_step)
+        sql = getattr(request, "sql", False)
+        with offline_preview() if sql else contextlib.nullcontext([]) as written:
+            steps = service(**parameters(request), on_step=on_step)
+        if written:
+            emit(Output("sql", written_sql_text(written)))
         return {"steps": [_step_fields(step) for step in steps]}
 
     return run
@@ -130,8 +136,9 @@ def _sql(request: SqlRequest, emit: Emit) -> dict[str, Any]:
 
     Offline where Alembic can render it; a batch on SQLite runs on a scratch database.
     """
-    rendered = scratch_sql.upgrade_sql(**parameters(request))
-    emit(Output("sql", rendered.text))
+    with offline_preview() as written:
+        rendered = scratch_sql.upgrade_sql(**parameters(request))
+    emit(Output("sql", rendered.text + written_sql_text(written)))
     steps = [_step_fields(step) for step in rendered.steps]
     return {"steps": steps, "ran_on_scratch": rendered.ran_on_scratch}
 

@@ -12,12 +12,12 @@ TITLE = "Log of operations"
 EMPTY = (
     "Nothing has run yet.",
     "Every upgrade, downgrade, stamp, merge and new revision writes here what it prints",
-    "(a failure's traceback included) and how it ended.",
+    "and how it ended (a failure with its reason).",
 )
 
 
 class LogPane(RichLog):
-    """A bounded, scrolling log; tracebacks of failed operations land here, never on screen.
+    """A bounded, scrolling log; a failure's reason (a bug's traceback) lands here, never on screen.
 
     Until the first line arrives it says what it will hold, rather than showing an empty box.
     """
