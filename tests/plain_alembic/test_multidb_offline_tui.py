@@ -48,6 +48,7 @@ def workbench_app(project):
     statuses = database_status(described.targets, history.graph)
     return make_app(
         described,
+        command_group="python -m workbench",
         project_folder=str(project.path),
         history=history,
         statuses=statuses,
