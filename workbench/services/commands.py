@@ -195,15 +195,20 @@ def scripts_list(result: Script | Sequence[Script | None] | None) -> list[Script
 
 def _current_revisions(config: AlembicConfig, script: ScriptDirectory) -> tuple[str, ...]:
     """The revisions the project's databases stand on, read through env.py, changing nothing."""
-    found: list[str] = []
+    return tuple(revision for run in _currents_by_run(config, script) for revision in run)
+
+
+def _currents_by_run(config: AlembicConfig, script: ScriptDirectory) -> list[tuple[str, ...]]:
+    """What each database env.py runs on stands on, in the order env.py runs them."""
+    runs: list[tuple[str, ...]] = []
 
     def collect(rev: Any, context: Any) -> list[Any]:
-        found.extend(rev or ())
+        runs.append(tuple(rev or ()))
         return []
 
     with EnvironmentContext(config, script, fn=collect, dont_mutate=True):
         script.run_env()
-    return tuple(found)
+    return runs
 
 
 def new_revision_values(
@@ -755,28 +760,29 @@ def history(
         base, head = rev_range.strip().split(":", 1)
     else:
         base = head = ""
-    current: tuple[str, ...] = ()
+    runs: list[tuple[str, ...]] = [()]
     needs_database = (
         indicate_current
         or "current" in (base, head)
         or alembic_util.asbool(config.get_alembic_option("revision_environment"))
     )
-    if needs_database:
+    if needs_database:  # as Alembic does: the history once for each database env.py runs on
         with fresh_configure_args(project):
-            current = _current_revisions(config, script)
-    lower: str | tuple[str, ...] = current if base == "current" else base
-    upper: str | tuple[str, ...] = current if head == "current" else head
-    scripts = []
-    for sc in script.walk_revisions(base=lower or "base", head=upper or "heads"):
-        if indicate_current:
-            sc._db_current_indicator = sc.revision in current
-        config.print_stdout(
-            sc.cmd_format(
-                verbose=verbose, include_branches=True, include_doc=True, include_parents=True
+            runs = _currents_by_run(config, script)
+    scripts: dict[str, Script] = {}
+    for current in runs:
+        lower: str | tuple[str, ...] = current if base == "current" else base
+        upper: str | tuple[str, ...] = current if head == "current" else head
+        for sc in script.walk_revisions(base=lower or "base", head=upper or "heads"):
+            if indicate_current:
+                sc._db_current_indicator = sc.revision in current
+            config.print_stdout(
+                sc.cmd_format(
+                    verbose=verbose, include_branches=True, include_doc=True, include_parents=True
+                )
             )
-        )
-        scripts.append(sc)
-    return scripts
+            scripts.setdefault(sc.revision, sc)
+    return list(scripts.values())
 
 
 @reports_failures
