@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, NamedTuple
 
-from rich.cells import cell_len
 from textual import events
-from textual.content import Content, Span
+from textual.content import Content
 from textual.screen import Screen
 from textual.style import Style
 from textual.widget import Widget
@@ -119,39 +118,31 @@ class KeyBar(Widget, can_focus=False):
         self._keys, self._palette_key = tuple(keys), palette_key
 
     def render(self) -> Content:
-        line = _Line()
-        for shown in self._shown_keys():
-            if shown.description:
-                parts = [(f" {shown.display} ", "key"), (f"{shown.description} ", "description")]
-            else:
-                parts = [(shown.display, "key")]
-            self._add_item(line, shown, parts)
-        width = self.size.width
+        left = [(shown, self._item(shown, _parts(shown))) for shown in self._shown_keys()]
+        right: list[tuple[ShownKey | None, Content]] = []
         palette = self._palette_key
-        if palette is None:
-            self._places = line.places
-            return line.content().truncate(width, pad=True)
-        # the palette's key, compact and framed on its left, at the right end
-        parts = [(palette.display, "key"), (f" {palette.description}", "description"), (" ", "")]
-        room = width - 1 - sum(cell_len(part) for part, _ in parts)
-        left = line.content().truncate(max(room, 0), pad=True)
-        line = _Line(left, [place for place in line.places if place[1] <= room])
-        line.add("▏", self._layer("key-bar--separator"))
-        self._add_item(line, palette, parts)
-        self._places = line.places
-        return line.content()
+        if palette is not None:  # compact, framed on its left, at the right end
+            description = f" {palette.description}"
+            parts = [(palette.display, "key"), (description, "description"), (" ", "")]
+            separator = Content.styled("▏", self._layer("key-bar--separator"))
+            right = [(None, separator), (palette, self._item(palette, parts))]
+        room = max(self.size.width - sum(item.cell_length for _, item in right), 0)
+        self._places = [*_places(left, 0, room), *_places(right, room, self.size.width)]
+        line = Content("").join(item for _, item in left).truncate(room, pad=True)
+        return Content("").join([line, *(item for _, item in right)])
 
-    def _add_item(self, line: _Line, shown: ShownKey, parts: list[tuple[str, str]]) -> None:
-        """Add one key's parts to the line, each styled over the key's own layer."""
+    def _item(self, shown: ShownKey, parts: list[tuple[str, str]]) -> Content:
+        """One key's parts, each in its component's style over the key's own layer."""
         layer = self._layer("key-bar--hover" if shown == self._hovered else "key-bar--item")
         if not shown.enabled:
             layer += self._layer("key-bar--disabled")
-        start = line.cells
-        line.begin(layer)
-        for part, component in parts:
-            line.add(part, self._layer(f"key-bar--{component}") if component else None)
-        line.end()
-        line.places.append((start, line.cells, shown))
+        item = Content.assemble(
+            *(
+                (part, self._layer(f"key-bar--{component}")) if component else part
+                for part, component in parts
+            )
+        )
+        return item.stylize_before(layer)
 
     def _layer(self, component: str) -> Style:
         """What one component class sets (colours it leaves unset stay as beneath)."""
@@ -196,40 +187,21 @@ class KeyBar(Widget, can_focus=False):
             self.app.bell()
 
 
-class _Line:
-    """A line of text being built: its spans, and where each key lies in cells."""
+def _parts(shown: ShownKey) -> list[tuple[str, str]]:
+    """A key's text and component classes: `` ? `` then ``Help ``, as Textual's footer has them."""
+    if not shown.description:
+        return [(shown.display, "key")]
+    return [(f" {shown.display} ", "key"), (f"{shown.description} ", "description")]
 
-    def __init__(
-        self,
-        start: Content | None = None,
-        places: list[tuple[int, int, ShownKey]] | None = None,
-    ) -> None:
-        self._text: list[str] = [start.plain] if start is not None else []
-        self._spans: list[Span] = list(start.spans) if start is not None else []
-        self._length = len(start.plain) if start is not None else 0
-        self.cells = start.cell_length if start is not None else 0
-        self.places: list[tuple[int, int, ShownKey]] = places or []
-        self._opened: tuple[int, int, Style] | None = None
 
-    def begin(self, style: Style) -> None:
-        """Start a span that the parts added until ``end`` lie over."""
-        self._opened = (len(self._spans), self._length, style)
-
-    def end(self) -> None:
-        """Close the span begun, beneath the parts' own spans."""
-        assert self._opened is not None
-        index, start, style = self._opened
-        self._spans.insert(index, Span(start, self._length, style))
-        self._opened = None
-
-    def add(self, text: str, style: Style | None) -> None:
-        """Append text, styled when a style is given."""
-        if style is not None:
-            self._spans.append(Span(self._length, self._length + len(text), style))
-        self._text.append(text)
-        self._length += len(text)
-        self.cells += cell_len(text)
-
-    def content(self) -> Content:
-        """The line built so far."""
-        return Content("".join(self._text), self._spans)
+def _places(
+    items: list[tuple[ShownKey | None, Content]], start: int, limit: int
+) -> list[tuple[int, int, ShownKey]]:
+    """Where each key lies in cells, from ``start``, keeping those that end within ``limit``."""
+    places = []
+    for shown, item in items:
+        end = start + item.cell_length
+        if shown is not None and end <= limit:
+            places.append((start, end, shown))
+        start = end
+    return places
