@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 from browser_support import require_chromium
@@ -218,11 +219,9 @@ def wait_for_screen(socket: str, text: str, seconds: float = 120.0) -> str:
         time.sleep(0.1)
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-@pytest.mark.parametrize("backend", ["sqlite"])
-@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "one-process"])
-def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
-    project = two_revisions
+@contextlib.contextmanager
+def workbench_in_tmux(project, fork: str) -> Iterator[str]:
+    """``python -m workbench tui`` in a private tmux server (160x48): its socket name."""
     socket = f"workbench-alembic-{os.getpid()}-{time.monotonic_ns()}"
     environment = {**project.env, "WORKBENCH_TUI_FORK": fork, "TERM": "xterm-256color"}
     exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items())
@@ -230,14 +229,22 @@ def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
     shell = f"cd {shlex.quote(str(project.path))} && {command}; echo {DONE} $?; sleep 600"
     tmux(socket, "new-session", "-d", "-s", "main", "-x", "160", "-y", "48", shell)
     try:
+        yield socket
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "one-process"])
+def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
+    with workbench_in_tmux(two_revisions, fork) as socket:
         wait_for_screen(socket, "Revisions: 2")
         wait_for_screen(socket, "behind 1")
         screen = wait_for_screen(socket, "u Upgrade")
         assert "[default] users" in screen
         tmux(socket, "send-keys", "-t", "main", "q")
         screen = wait_for_screen(socket, DONE)
-    finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     assert f"{DONE} 0" in screen
     assert "Traceback" not in screen
 
@@ -246,18 +253,10 @@ def test_workbench_tui_in_a_real_terminal(two_revisions, fork):
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize("fork", ["1", "0"], ids=["forked", "one-process"])
 def test_workbench_tui_advises_the_command_it_was_started_with(two_heads, fork):
-    socket = f"workbench-alembic-{os.getpid()}-{time.monotonic_ns()}"
-    environment = {**two_heads.env, "WORKBENCH_TUI_FORK": fork, "TERM": "xterm-256color"}
-    exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items())
-    command = f"env -u COLUMNS -u LINES {exports} {shlex.quote(sys.executable)} -m workbench tui"
-    shell = f"cd {shlex.quote(str(two_heads.path))} && {command}; echo {DONE} $?; sleep 600"
-    tmux(socket, "new-session", "-d", "-s", "main", "-x", "160", "-y", "48", shell)
-    try:
+    with workbench_in_tmux(two_heads, fork) as socket:
         wait_for_screen(socket, "2 heads")
         tmux(socket, "send-keys", "-t", "main", "!")
         screen = wait_for_screen(socket, "fix: ")
-    finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
     assert 'fix: python -m workbench merge heads -m "merge heads"' in screen
     assert "flask" not in screen
 

@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -477,15 +477,7 @@ def run_workbench(
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
     """
-    with frames_written_promptly():
-        run_app(
-            lambda: make_app(
-                project,
-                command_group=command_group,
-                app_import_path=app_import_path,
-                read_only=read_only,
-            )
-        )
+    _run(project, command_group=command_group, app_import_path=app_import_path, read_only=read_only)
 
 
 def run_preloaded(
@@ -495,17 +487,20 @@ def run_preloaded(
 
     A crash raises ``WorkbenchError`` naming the log file that holds its traceback.
     """
+    _run(
+        preloaded.project,
+        command_group=command_group,
+        app_import_path=app_import_path,
+        read_only=read_only,
+        history=preloaded.history,
+        statuses=preloaded.statuses,
+    )
+
+
+def _run(project: MigrationProject, **options: Any) -> None:
+    """``make_app(project, **options)`` run until the user leaves, frames written promptly."""
     with frames_written_promptly():
-        run_app(
-            lambda: make_app(
-                preloaded.project,
-                command_group=command_group,
-                app_import_path=app_import_path,
-                read_only=read_only,
-                history=preloaded.history,
-                statuses=preloaded.statuses,
-            )
-        )
+        run_app(lambda: make_app(project, **options))
 
 
 FRAME_SWITCH_SECONDS = 0.0005
